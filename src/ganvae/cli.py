@@ -1,0 +1,309 @@
+"""The `ganvae` command line: thin on purpose. It parses arguments, calls the library, prints results,
+and turns a `GanvaeError` into one line on stderr and exit code 2 (no traceback). Heavy imports (torch)
+happen inside the commands so that `ganvae --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    name="ganvae",
+    help="Train GANs and VAEs side by side, measure the trade-offs, and use the one that wins.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(
+    help="Built-in datasets: download them on machines with internet.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+DataOpt = Annotated[
+    str,
+    typer.Option(
+        "--data",
+        "-d",
+        help="built-in name (digits, fashion-mnist, mnist) or a folder of images / .npz / IDX path",
+    ),
+]
+ImageSizeOpt = Annotated[str | None, typer.Option("--image-size", help="resize images to N or HxW")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="override a config value: key=value (repeatable)")
+]
+
+
+def _echo(text: str = "") -> None:
+    typer.echo(text)
+
+
+def _image_size(text: str | None):
+    from ganvae.errors import ConfigError
+
+    if text is None:
+        return None
+    parts = text.lower().replace("x", " ").split()
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes) < 4:
+        raise ConfigError(f"--image-size {text!r} is not a size; write e.g. 28 or 32x48 (at least 4)")
+    return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+
+
+def _load_data(spec: str, image_size: str | None):
+    from ganvae.data import load_images
+
+    size = _image_size(image_size)
+    return load_images(spec, image_size=size), {"spec": spec, "image_size": size}
+
+
+@app.command()
+def train(
+    model: Annotated[str, typer.Argument(help="model name (see `ganvae list`)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="run folder to write")],
+    data: DataOpt = "digits",
+    epochs: Annotated[float | None, typer.Option(help="budget: epochs over the training split")] = None,
+    steps: Annotated[int | None, typer.Option(help="budget: optimisation steps (batches)")] = None,
+    budget: Annotated[str | None, typer.Option(help="budget: wall-clock, e.g. 90s, 5m, 1h")] = None,
+    seed: int = 0,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
+    precision: Annotated[str, typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed")] = "auto",
+    accelerator: Annotated[str, typer.Option(help="auto, cpu, cuda, mps")] = "auto",
+    image_size: ImageSizeOpt = None,
+    set_: SetOpt = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="continue the run in --out from its checkpoint")
+    ] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing run in --out")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Train one model on one dataset into a run folder (weights, log.jsonl, sample grids, checkpoints)."""
+    from ganvae.config import parse_duration, split_overrides
+    from ganvae.registry import MODELS
+    from ganvae.training import TrainConfig
+    from ganvae.training.run import split_set_overrides
+    from ganvae.training.run import train as run_train
+
+    MODELS.get(model)  # unknown names fail before any data is loaded
+    model_over, train_over = split_set_overrides(model, split_overrides(set_ or []))
+    cfg = TrainConfig(
+        batch_size=batch_size,
+        epochs=epochs,
+        steps=steps,
+        budget_s=parse_duration(budget) if budget is not None else None,
+        seed=seed,
+        precision=precision,
+        accelerator=accelerator,
+    )
+    from ganvae.config import apply_overrides
+
+    cfg = apply_overrides(cfg, train_over, where="training config")
+    dataset, spec = _load_data(data, image_size)
+    given = any(v is not None for v in (epochs, steps, budget))
+    m, trainer = run_train(
+        model,
+        dataset,
+        out,
+        cfg,
+        model_over,
+        resume=resume,
+        overwrite=overwrite,
+        data_spec=spec,
+        budget_given=given,
+        progress=not quiet,
+    )
+    s = trainer.summary()
+    _echo(
+        f"trained {model} on {dataset.name} for {s['step']} steps in {s['elapsed_s']:.1f} s "
+        f"({s['images_per_s']:.0f} images/s, {s['device']}, {s['precision']}); run folder: {out}"
+    )
+
+
+def _resolve_model_dir(run_dir: Path) -> Path:
+    from ganvae.errors import CheckpointError
+
+    for candidate in (run_dir, run_dir / "checkpoints" / "last"):
+        if (candidate / "model.safetensors").is_file() and (candidate / "config.json").is_file():
+            return candidate
+    raise CheckpointError(f"{run_dir} holds no trained model; give a folder written by `ganvae train`")
+
+
+def _parse_labels(text: str | None, model, n: int):
+    import torch
+
+    from ganvae.errors import ConfigError
+
+    if text is None:
+        if model.num_classes:
+            return torch.arange(n) % model.num_classes
+        return None
+    if not model.num_classes:
+        raise ConfigError(
+            "this model is not class-conditional; train cgan/cvae (or --set conditional=true) to use --labels"
+        )
+    names = [c.lower() for c in (model.class_names or [])]
+    out = []
+    for token in [t.strip() for t in text.split(",") if t.strip()]:
+        if token.lower() in names:
+            out.append(names.index(token.lower()))
+            continue
+        try:
+            value = int(token)
+        except ValueError:
+            raise ConfigError(
+                f"label {token!r} is neither a class index nor a class name; known: "
+                f"{', '.join(model.class_names or [])}"
+            ) from None
+        if not 0 <= value < model.num_classes:
+            raise ConfigError(f"label {value} is out of range 0..{model.num_classes - 1}")
+        out.append(value)
+    if not out:
+        raise ConfigError("--labels is empty; give class indices or names separated by commas")
+    return torch.tensor(out).repeat_interleave(max(1, n // len(out)))[:n]
+
+
+@app.command()
+def sample(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder written by `ganvae train`")],
+    n: Annotated[int, typer.Option("-n", help="number of samples")] = 64,
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG grid to write")] = Path("samples.png"),
+    labels: Annotated[str | None, typer.Option(help="class indices or names, comma-separated")] = None,
+    seed: int = 0,
+) -> None:
+    """Draw samples from a trained model and write them as a PNG grid."""
+    import torch
+
+    from ganvae.errors import ConfigError
+    from ganvae.grid import save_grid
+    from ganvae.models.base import GenerativeModel
+
+    if n < 1:
+        raise ConfigError("-n must be at least 1")
+    model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    y = _parse_labels(labels, model, n)
+    images = model.sample(n, labels=y, generator=torch.Generator().manual_seed(seed))
+    nrow = model.num_classes if labels is None and model.num_classes and model.num_classes <= 16 else None
+    save_grid(images, out, nrow=nrow)
+    _echo(f"wrote {n} samples of {model.registered_name} to {out}")
+
+
+@app.command()
+def info(
+    target: Annotated[str, typer.Argument(help="a run folder, or a model name (with --data)")],
+    data: DataOpt = "digits",
+    image_size: ImageSizeOpt = None,
+) -> None:
+    """Show a model's configuration, parameters and FLOPs per sample (and its training summary)."""
+    import json
+
+    from ganvae.registry import MODELS
+
+    path = Path(target)
+    if path.exists():
+        folder = _resolve_model_dir(path)
+        from ganvae.models.base import GenerativeModel
+
+        model = GenerativeModel.load(folder)
+        meta = json.loads((folder / "config.json").read_text())
+    else:
+        MODELS.get(target)
+        from ganvae.models.base import build_model
+
+        dataset, _ = _load_data(data, image_size)
+        model = build_model(target, dataset.shape, dataset.num_classes)
+        meta = model.describe()
+    _print_info(model, meta)
+
+
+def _print_info(model, meta) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ganvae.nn.flops import capacity_table
+
+    console = Console()
+    shape = "x".join(map(str, model.shape))
+    console.print(
+        f"[bold]{model.registered_name}[/] ({model.family}) on {shape} images, "
+        f"{model.num_classes or 'no'} classes"
+    )
+    console.print("config: " + ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items()))
+    table = Table("part", "parameters", "forward MFLOPs / sample")
+    for row in capacity_table(model):
+        table.add_row(row["part"], f"{row['parameters']:,}", f"{row['flops'] / 1e6:.2f}")
+    console.print(table)
+    result = meta.get("result")
+    if result:
+        console.print(
+            f"trained {result['step']} steps, {result['elapsed_s']:.1f} s, "
+            f"{result['images_per_s']:.0f} images/s on {result['device']} ({result['precision']})"
+        )
+
+
+@app.command("list")
+def list_() -> None:
+    """List the models and datasets ganvae knows."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ganvae.registry import DATASETS, MODELS
+
+    console = Console()
+    models = Table("model", "family", "what it is", title="models")
+    for e in MODELS:
+        models.add_row(e.name, e.factory.family, e.summary)
+    console.print(models)
+    datasets = Table("dataset", "available here", "where / how", title="datasets")
+    for e in DATASETS:
+        ok = e.extra["available"]()
+        where = e.extra["where"]() if ok else e.summary
+        datasets.add_row(e.name, "yes" if ok else "no", where or "")
+    console.print(datasets)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="fashion-mnist or mnist")],
+    dest: Annotated[Path | None, typer.Option(help="folder to write (default: the user cache)")] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="a mirror to download from")] = None,
+) -> None:
+    """Download a built-in dataset (official files, SHA-256 verified, resumable)."""
+    from ganvae.data import fetch_dataset
+
+    folder = fetch_dataset(name, dest, base_url=base_url)
+    _echo(f"{name} is in {folder}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, mapping ganvae errors to one line and exit code 2."""
+    import click
+
+    from ganvae.errors import GanvaeError
+    from ganvae.training.loop import Interrupted
+
+    try:
+        code = app(args=argv, prog_name="ganvae", standalone_mode=False)
+    except GanvaeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        where = f"; checkpoint saved in {exc.folder}, continue with --resume" if exc.folder else ""
+        typer.echo(f"interrupted at step {exc.step}{where}", err=True)
+        sys.exit(130)
+    # click answers a KeyboardInterrupt (a second Ctrl-C) with its exit code instead of raising
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The model registry: each name is a class plus a preset config (variants are configs, not subclasses)."""
+
+from ganvae.models.base import GenerativeModel, build_model
+from ganvae.models.gan import GAN, GANConfig
+from ganvae.models.vae import VAE, VAEConfig
+from ganvae.registry import MODELS
+
+MODELS.register(
+    "vae", VAE, "VAE (Kingma & Welling 2014); beta, likelihood, conditional via --set", preset=VAEConfig()
+)
+MODELS.register("beta-vae", VAE, "β-VAE (Higgins et al. 2017), beta=4", preset=VAEConfig(beta=4.0))
+MODELS.register("cvae", VAE, "class-conditional VAE (Sohn et al. 2015)", preset=VAEConfig(conditional=True))
+MODELS.register("dcgan", GAN, "DCGAN, non-saturating BCE loss (Radford et al. 2016)", preset=GANConfig())
+MODELS.register(
+    "wgan-gp",
+    GAN,
+    "WGAN-GP, gradient penalty, 5 critic steps (Gulrajani et al. 2017)",
+    preset=GANConfig(loss="wgan-gp", d_norm="layer", n_critic=5, lr_g=1e-4, lr_d=1e-4, beta1=0.5, beta2=0.9),
+)
+MODELS.register(
+    "sngan",
+    GAN,
+    "SNGAN, hinge loss + spectral norm (Miyato et al. 2018)",
+    preset=GANConfig(loss="hinge", spectral_norm=True, d_norm="none", beta1=0.5, beta2=0.999),
+)
+MODELS.register(
+    "cgan", GAN, "class-conditional DCGAN with a projection discriminator", preset=GANConfig(conditional=True)
+)
+
+__all__ = ["GAN", "GANConfig", "VAE", "VAEConfig", "GenerativeModel", "build_model"]

@@ -1,0 +1,200 @@
+"""`GenerativeModel`: the one interface both families implement (one level of inheritance, no deeper).
+
+A model owns its training step (`train_step`), so the single training loop never needs to know whether it
+drives an ELBO or a two-player game. Weights are saved as safetensors plus a JSON config: loading never
+unpickles or executes anything from a file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ganvae.atomic import atomic_path, write_json
+from ganvae.config import apply_overrides, to_dict
+from ganvae.errors import CheckpointError, ConfigError
+
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+
+
+class Optimizers(Protocol):
+    """What the training loop hands to `train_step`: named optimizers and a precision-aware step."""
+
+    def __getitem__(self, name: str) -> torch.optim.Optimizer: ...
+
+    def step(self, name: str, loss: torch.Tensor) -> None:
+        """zero_grad, backward (through the precision plugin), optimizer step."""
+
+
+class GenerativeModel(nn.Module):
+    """Base class: a model of images (C x H x W in [0, 1]) with optional class conditioning.
+
+    Subclasses set `name`-independent behaviour; the registered name and config travel with the weights.
+    """
+
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    config_class: ClassVar[type]
+    family: ClassVar[str] = ""  # "vae" or "gan": what the comparison groups by
+
+    def __init__(self, config: Any, shape: tuple[int, int, int], num_classes: int = 0):
+        super().__init__()
+        self.config = config
+        self.shape = tuple(int(s) for s in shape)
+        self.num_classes = int(num_classes) if getattr(config, "conditional", False) else 0
+        if getattr(config, "conditional", False) and num_classes < 2:
+            raise ConfigError(
+                "conditional=true needs labelled data with at least 2 classes; use labelled data"
+            )
+        self.registered_name = ""
+        self.class_names: list[str] | None = None
+
+    # ---- the interface -------------------------------------------------------------------------
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def train_step(
+        self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int
+    ) -> dict[str, float]:
+        raise NotImplementedError
+
+    def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None):
+        raise NotImplementedError
+
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.encode(x, labels), labels=labels)
+
+    def score(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no anomaly score")
+
+    def parts(self) -> dict[str, tuple[list[nn.Module], Any]]:
+        """Named sub-networks: (their modules, a function running them on a batch of b inputs).
+
+        Used for the matched-capacity table (parameters and forward FLOPs per sample)."""
+        return {}
+
+    # ---- helpers shared by both families -------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.config.latent_dim)
+
+    def onehot(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """One-hot labels for a conditional model; random labels when none are given."""
+        if not self.num_classes:
+            return None
+        if labels is None:
+            labels = torch.randint(self.num_classes, (n,), device=self.device)
+        labels = labels.to(self.device).long()
+        if labels.numel() and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ConfigError(f"labels must lie in 0..{self.num_classes - 1}")
+        return nn.functional.one_hot(labels, self.num_classes).float()
+
+    def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        z = torch.randn(n, self.latent_dim, generator=generator)
+        return z.to(self.device)
+
+    # ---- persistence ---------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        return {
+            "model": self.registered_name,
+            "family": self.family,
+            "config": to_dict(self.config),
+            "shape": list(self.shape),
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
+        }
+
+    def save(self, folder: str | Path) -> Path:
+        """Write `model.safetensors` and `config.json` into `folder` (each atomically)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        with atomic_path(folder / WEIGHTS) as tmp:
+            save_file(tensors, str(tmp))
+        write_json(folder / CONFIG, self.describe())
+        return folder
+
+    @staticmethod
+    def load(folder: str | Path, map_location: str | torch.device = "cpu") -> GenerativeModel:
+        """Rebuild a model from `folder` (written by `save`): JSON config + safetensors weights only."""
+        folder = Path(folder)
+        meta = read_config(folder)
+        model = build_from_meta(meta)
+        try:
+            state = load_file(str(folder / WEIGHTS), device=str(map_location))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise CheckpointError(
+                f"{folder / WEIGHTS} is missing or corrupt ({exc}); retrain or restore it"
+            ) from None
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            raise CheckpointError(
+                f"{folder / WEIGHTS} does not match its config (missing {len(missing)}, unexpected "
+                f"{len(unexpected)} tensors); the files come from different models"
+            )
+        return model.to(map_location).eval()
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / CONFIG
+    if not path.is_file():
+        raise CheckpointError(f"{path} not found; give a folder written by `ganvae train`")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); the run folder is damaged") from None
+    if not isinstance(meta, dict) or "model" not in meta or "shape" not in meta:
+        raise CheckpointError(f"{path} lacks 'model'/'shape'; the run folder is damaged")
+    return meta
+
+
+def build_model(
+    name: str,
+    shape: tuple[int, int, int],
+    num_classes: int = 0,
+    overrides: dict[str, Any] | None = None,
+    class_names: list[str] | None = None,
+) -> GenerativeModel:
+    """Create a registered model for images of `shape`, with config `overrides` (text or typed).
+
+    >>> m = build_model("vae", (1, 8, 8))
+    >>> m.sample(4).shape
+    torch.Size([4, 1, 8, 8])
+    """
+    from ganvae.registry import MODELS
+
+    entry = MODELS.get(name)
+    cls = entry.factory
+    cfg = apply_overrides(entry.extra["preset"], overrides or {}, where=f"{name} config")
+    model = cls(cfg, shape, num_classes)
+    model.registered_name = name
+    model.class_names = list(class_names) if class_names is not None and model.num_classes else None
+    return model
+
+
+def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
+    from ganvae.registry import MODELS
+
+    entry = MODELS.get(meta["model"])
+    known = {f.name for f in dataclasses.fields(entry.extra["preset"])}
+    cfg = {k: v for k, v in meta.get("config", {}).items() if k in known}
+    return build_model(
+        meta["model"], tuple(meta["shape"]), meta.get("num_classes", 0), cfg, meta.get("class_names")
+    )

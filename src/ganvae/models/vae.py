@@ -1,0 +1,156 @@
+"""Variational autoencoder (Kingma & Welling 2014), β-VAE (Higgins et al. 2017) and conditional VAE
+(Sohn et al. 2015) as config fields of one class.
+
+The encoder outputs a mean and a log-variance with no activation; the decoder's output fits its
+likelihood: Bernoulli logits, or a Gaussian mean whose scale is one learned scalar (the "σ-VAE" of
+Rybkin et al. 2021), which balances reconstruction against KL without hand-tuning.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganvae.errors import ConfigError
+from ganvae.models.base import GenerativeModel, Optimizers
+from ganvae.nn.conv import ConvDecoder, ConvEncoder
+
+
+@dataclass
+class VAEConfig:
+    latent_dim: int = 64
+    width: int = 32
+    likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
+    beta: float = 1.0
+    conditional: bool = False
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+
+    def validate(self) -> None:
+        if self.latent_dim < 1 or self.width < 1:
+            raise ConfigError("latent_dim and width must be positive integers")
+        if self.beta < 0:
+            raise ConfigError("beta must be >= 0 (1 is the plain VAE, > 1 a β-VAE)")
+        if self.lr <= 0:
+            raise ConfigError("lr must be positive")
+
+
+class VAE(GenerativeModel):
+    """A convolutional VAE on images in [0, 1].
+
+    >>> m = VAE(VAEConfig(latent_dim=8, width=8), (1, 8, 8))
+    >>> m.reconstruct(torch.rand(2, 1, 8, 8)).shape
+    torch.Size([2, 1, 8, 8])
+    """
+
+    capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "score", "condition"})
+    config_class = VAEConfig
+    family = "vae"
+
+    def __init__(self, config: VAEConfig, shape: tuple[int, int, int], num_classes: int = 0):
+        super().__init__(config, shape, num_classes)
+        self.encoder = ConvEncoder(self.shape, config.width, norm="batch")
+        self.head = nn.Linear(self.encoder.out_dim + self.num_classes, 2 * config.latent_dim)
+        self.decoder = ConvDecoder(config.latent_dim, self.shape, config.width, self.num_classes)
+        # log σ of the Gaussian likelihood, learned (σ-VAE); unused with Bernoulli.
+        self.log_sigma = nn.Parameter(torch.zeros(()), requires_grad=config.likelihood == "gaussian")
+
+    # ---- networks ------------------------------------------------------------------------------
+    def posterior(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.encoder(x)
+        onehot = self.onehot(labels, len(x))
+        if onehot is not None:
+            h = torch.cat([h, onehot], dim=1)
+        mu, logvar = self.head(h).chunk(2, dim=1)
+        return mu, logvar.clamp(-30.0, 20.0)  # clamp: exp() must not overflow early in training
+
+    def decode_raw(self, z: torch.Tensor, onehot: torch.Tensor | None) -> torch.Tensor:
+        return self.decoder(z, onehot)
+
+    def to_image(self, raw: torch.Tensor) -> torch.Tensor:
+        if self.config.likelihood == "bernoulli":
+            return torch.sigmoid(raw)
+        return raw.clamp(0.0, 1.0)
+
+    # ---- objective -----------------------------------------------------------------------------
+    def neg_log_likelihood(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x|z) per sample, summed over pixels (nats)."""
+        if self.config.likelihood == "bernoulli":
+            nll = F.binary_cross_entropy_with_logits(raw, x, reduction="none")
+        else:
+            log_sigma = self.log_sigma.clamp(-6.0, 2.0)
+            nll = 0.5 * ((x - raw) / log_sigma.exp()) ** 2 + log_sigma + 0.5 * math.log(2 * math.pi)
+        return nll.flatten(1).sum(1)
+
+    @staticmethod
+    def kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """KL(q(z|x) || N(0, I)) per sample, closed form."""
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+
+    def elbo_terms(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, sample: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.posterior(x, labels)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if sample else mu
+        raw = self.decode_raw(z, self.onehot(labels, len(x)))
+        return self.neg_log_likelihood(raw, x), self.kl(mu, logvar)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        return {"vae": torch.optim.Adam(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)}
+
+    def train_step(
+        self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int
+    ) -> dict[str, float]:
+        nll, kl = self.elbo_terms(x, y if self.num_classes else None)
+        loss = (nll + self.config.beta * kl).mean()
+        opt.step("vae", loss)
+        return {"loss": loss.detach(), "nll": nll.mean().detach(), "kl": kl.mean().detach()}
+
+    # ---- the interface -------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None):
+        z = self.latent(n, generator)
+        return self.decode(z, labels=labels)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """The posterior mean: the VAE's code of `x`."""
+        return self.posterior(x.to(self.device), labels)[0]
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.to_image(self.decode_raw(z.to(self.device), self.onehot(labels, len(z))))
+
+    @torch.no_grad()
+    def reconstruct_samples(
+        self, x: torch.Tensor, k: int, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """k decodes of posterior draws for each input: k x N x C x H x W (the VAE's stochasticity)."""
+        mu, logvar = self.posterior(x.to(self.device), labels)
+        onehot = self.onehot(labels, len(x))
+        draws = [mu + torch.randn_like(mu) * (0.5 * logvar).exp() for _ in range(k)]
+        return torch.stack([self.to_image(self.decode_raw(z, onehot)) for z in draws])
+
+    @torch.no_grad()
+    def score(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Negative ELBO per sample (nats), decoding the posterior mean so the score is deterministic."""
+        nll, kl = self.elbo_terms(x.to(self.device), labels, sample=False)
+        return nll + kl
+
+    def parts(self):
+        def encode(b: int):
+            labels = torch.zeros(b, dtype=torch.long, device=self.device) if self.num_classes else None
+            return self.posterior(torch.rand(b, *self.shape, device=self.device), labels)
+
+        def decode(b: int):
+            return self.decode_raw(self.latent(b), self.onehot(None, b))
+
+        return {"encoder": ([self.encoder, self.head], encode), "decoder": ([self.decoder], decode)}

@@ -1,0 +1,36 @@
+"""Parameter and FLOP counts, for the matched-capacity table.
+
+FLOPs come from PyTorch's own `FlopCounterMode` (it counts matmuls and convolutions, 2 FLOPs per
+multiply-add), so no hand-written per-layer formulas to keep in sync with the networks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def flops_per_sample(fn: Callable[[int], object], batch: int = 8) -> float:
+    """FLOPs of `fn(batch)` divided by `batch` (fn builds its own inputs of that batch size)."""
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        fn(batch)
+    return counter.get_total_flops() / batch
+
+
+def capacity_table(model) -> list[dict[str, float | int | str]]:
+    """Parameters and forward FLOPs per sample of each part of a model (see `GenerativeModel.parts`)."""
+    rows = []
+    was_training = model.training
+    model.eval()
+    for name, (modules, run) in model.parts().items():
+        params = sum(count_parameters(m) for m in modules)
+        rows.append({"part": name, "parameters": params, "flops": flops_per_sample(run)})
+    model.train(was_training)
+    return rows

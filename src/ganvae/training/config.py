@@ -1,0 +1,59 @@
+"""`TrainConfig`: how long and how a model trains (the model's own hyper-parameters live in its config)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ganvae.errors import ConfigError
+
+PRECISIONS = ("auto", "32-true", "16-mixed", "bf16-mixed", "64-true")
+
+
+@dataclass
+class TrainConfig:
+    """Budget: any of epochs / steps / budget_s; training stops at whichever comes first.
+
+    >>> TrainConfig(steps=100).validate()
+    """
+
+    batch_size: int = 128
+    epochs: float | None = None
+    steps: int | None = None
+    budget_s: float | None = None
+    seed: int = 0
+    precision: str = "auto"
+    accelerator: str = "auto"
+    log_every: int = 50
+    sample_every: int = 0  # steps between sample grids; 0 = about ten grids per run
+    checkpoint_every: int = 500
+    grid_size: int = 64
+
+    def validate(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError("batch_size must be >= 1")
+        for key in ("epochs", "steps", "budget_s"):
+            value = getattr(self, key)
+            if value is not None and value <= 0:
+                raise ConfigError(f"{key} must be positive, got {value}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision {self.precision!r} unknown; choose one of {', '.join(PRECISIONS)}")
+        if self.log_every < 1 or self.checkpoint_every < 1 or self.sample_every < 0:
+            raise ConfigError("log_every and checkpoint_every must be >= 1, sample_every >= 0")
+
+    def with_default_budget(self) -> TrainConfig:
+        """When no budget is given, train for 10 epochs."""
+        if self.epochs is None and self.steps is None and self.budget_s is None:
+            from dataclasses import replace
+
+            return replace(self, epochs=10.0)
+        return self
+
+    def describe_budget(self) -> str:
+        parts = []
+        if self.epochs is not None:
+            parts.append(f"{self.epochs:g} epochs")
+        if self.steps is not None:
+            parts.append(f"{self.steps} steps")
+        if self.budget_s is not None:
+            parts.append(f"{self.budget_s:g} s wall-clock")
+        return " or ".join(parts) or "10 epochs"

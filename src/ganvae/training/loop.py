@@ -1,0 +1,275 @@
+"""The one training loop. It drives any `GenerativeModel` through its own `train_step`, so it never says
+"generator" or "discriminator".
+
+Lightning Fabric picks the device and precision (CPU / CUDA / MPS; bf16 or fp16 autocast on GPUs) and
+scales losses for fp16. The loop adds what a comparison needs: the same budget for every model (epochs,
+steps or wall-clock), exact resume (data order derives from (seed, epoch); RNG and optimizer states are
+checkpointed), a NaN guard that keeps the last good checkpoint, SIGINT/SIGTERM handling, `log.jsonl`,
+periodic sample grids and a progress bar.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganvae.data.images import ImageData
+from ganvae.errors import CheckpointError, TrainingDiverged
+from ganvae.grid import save_grid
+from ganvae.models.base import GenerativeModel
+from ganvae.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
+from ganvae.training.config import TrainConfig
+from ganvae.training.engine import make_fabric
+from ganvae.training.progress import TrainProgress
+
+LOG = "log.jsonl"
+CHECKPOINT = Path("checkpoints") / "last"
+GRID_SEED = 1234
+
+
+class Interrupted(Exception):
+    """Training stopped on SIGINT/SIGTERM after writing a checkpoint (not a KeyboardInterrupt, so that
+    command-line frameworks do not swallow it)."""
+
+    def __init__(self, step: int, folder: Path | None):
+        super().__init__(f"interrupted at step {step}")
+        self.step, self.folder = step, folder
+
+
+class _Optimizers:
+    """The `Optimizers` handed to `train_step`: named optimizers, and a Fabric-aware update."""
+
+    def __init__(self, fabric, optimizers: dict[str, torch.optim.Optimizer]):
+        self.fabric = fabric
+        self.raw = optimizers
+        wrapped = fabric.setup_optimizers(*optimizers.values())
+        wrapped = wrapped if isinstance(wrapped, tuple | list) else (wrapped,)
+        self.wrapped = dict(zip(optimizers, wrapped, strict=True))
+
+    def __getitem__(self, name: str) -> torch.optim.Optimizer:
+        return self.wrapped[name]
+
+    def step(self, name: str, loss: torch.Tensor) -> None:
+        opt = self.wrapped[name]
+        opt.zero_grad(set_to_none=True)
+        self.fabric.backward(loss)
+        opt.step()
+
+
+@contextmanager
+def _stop_signals(flag: threading.Event):
+    """Turn SIGINT/SIGTERM into a flag the loop checks after each step (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum, frame):
+        if flag.is_set():  # a second Ctrl-C stops at once
+            signal.signal(signum, previous[signum])
+            raise KeyboardInterrupt
+        flag.set()
+
+    for s in previous:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
+    # The data order depends only on (seed, epoch): a resumed run replays exactly the same batches
+    # without saving any iterator state.
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=g).to(device)
+
+
+class Trainer:
+    """Train a model under a budget, writing logs, grids and checkpoints into `run_dir`.
+
+    >>> from ganvae.models import build_model          # doctest: +SKIP
+    >>> Trainer(TrainConfig(steps=100), "runs/x").fit(build_model("vae", data.shape), data)  # doctest: +SKIP
+    """
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path | None = None, *, progress: bool = True):
+        config.validate()
+        self.config = config.with_default_budget()
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.progress = progress
+        self.history_: list[dict[str, Any]] = []
+        self.state_ = TrainerState()
+        self.precision_ = ""
+        self.device_ = ""
+
+    # ---- public --------------------------------------------------------------------------------
+    def fit(
+        self,
+        model: GenerativeModel,
+        data: ImageData,
+        *,
+        resume: bool = False,
+        meta: dict[str, Any] | None = None,
+    ) -> Trainer:
+        cfg = self.config
+        fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision)
+        self.device_ = str(fabric.device)
+        model = model.to(fabric.device).train()
+        raw_opts = model.configure_optimizers()
+        opts = _Optimizers(fabric, raw_opts)
+        x = data.x_train.to(fabric.device)
+        y = data.y_train.to(fabric.device) if data.y_train is not None else None
+        n = len(x)
+        bs = min(cfg.batch_size, n)
+        per_epoch = n // bs
+        limits = [cfg.steps] if cfg.steps else []
+        if cfg.epochs:
+            limits.append(math.ceil(cfg.epochs * per_epoch))
+        total = min(limits) if limits else None
+        sample_every = cfg.sample_every or max(1, (total or 1000) // 10)
+        meta = {"train": _asdict(cfg), **(meta or {})}
+
+        state = TrainerState()
+        if resume:
+            state = self._resume(model, raw_opts)
+        self.state_ = state
+        stop = threading.Event()
+        sums: dict[str, torch.Tensor] = {}
+        counts: dict[str, int] = {}
+        overhead = 0.0  # checkpoint / grid / log time, excluded from the training budget
+        t0 = time.perf_counter() - state.elapsed_s
+        t_log, seen_log = time.perf_counter(), state.images_seen
+        epoch_cached, order = -1, None
+
+        with (
+            _stop_signals(stop),
+            TrainProgress(self.progress, total, cfg.budget_s, model.registered_name) as bar,
+        ):
+            while True:
+                epoch, i = divmod(state.step, per_epoch)
+                if epoch != epoch_cached:
+                    order, epoch_cached = _epoch_order(n, cfg.seed, epoch, fabric.device), epoch
+                idx = order[i * bs : (i + 1) * bs]  # type: ignore[index]
+                with fabric.autocast():
+                    logs = model.train_step(x[idx], y[idx] if y is not None else None, opts, state.step)
+                for k, v in logs.items():
+                    sums[k] = sums.get(k, 0.0) + torch.as_tensor(v, dtype=torch.float32).detach()
+                    counts[k] = counts.get(k, 0) + 1
+                state.step += 1
+                state.images_seen += bs
+                state.elapsed_s = time.perf_counter() - t0 - overhead
+
+                done = (total is not None and state.step >= total) or (
+                    cfg.budget_s is not None and state.elapsed_s >= cfg.budget_s
+                )
+                t_over = time.perf_counter()
+                if state.step % cfg.log_every == 0 or done or stop.is_set():
+                    now = time.perf_counter()
+                    rate = (state.images_seen - seen_log) / max(now - t_log, 1e-9)
+                    record = self._flush(sums, counts, state, epoch, rate)
+                    bar.update(state, record)
+                    t_log, seen_log = time.perf_counter(), state.images_seen
+                if self.run_dir is not None and (state.step % sample_every == 0 or done):
+                    self._grid(model, state.step, data)
+                if self.run_dir is not None and (
+                    state.step % cfg.checkpoint_every == 0 or done or stop.is_set()
+                ):
+                    self._check_finite(sums, state)
+                    save_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts, state, meta)
+                overhead += time.perf_counter() - t_over
+                if stop.is_set():
+                    raise Interrupted(state.step, self.run_dir / CHECKPOINT if self.run_dir else None)
+                if done:
+                    break
+        self._check_finite(sums, state)
+        model.eval()
+        if self.run_dir is not None:
+            model.save(self.run_dir)
+            _merge_json(self.run_dir / "config.json", {**meta, "result": self.summary()})
+        return self
+
+    def summary(self) -> dict[str, Any]:
+        s = self.state_
+        return {
+            **s.as_dict(),
+            "images_per_s": s.images_seen / max(s.elapsed_s, 1e-9),
+            "device": self.device_,
+            "precision": self.precision_,
+        }
+
+    # ---- internals -----------------------------------------------------------------------------
+    def _resume(self, model: GenerativeModel, raw_opts) -> TrainerState:
+        if self.run_dir is None or not (self.run_dir / CHECKPOINT / "trainer.json").is_file():
+            raise CheckpointError(f"no checkpoint to resume in {self.run_dir}; run without --resume")
+        state, _ = load_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts)
+        log = self.run_dir / LOG
+        if log.is_file():  # drop records written after the checkpoint (they will be written again)
+            lines = [ln for ln in log.read_text().splitlines() if ln and json.loads(ln)["step"] <= state.step]
+            log.write_text("".join(ln + "\n" for ln in lines))
+            self.history_ = [json.loads(ln) for ln in lines]
+        return state
+
+    def _flush(self, sums, counts, state: TrainerState, epoch: int, rate: float) -> dict[str, Any]:
+        self._check_finite(sums, state)
+        record: dict[str, Any] = {
+            "step": state.step,
+            "epoch": epoch,
+            "time_s": round(state.elapsed_s, 3),
+            "images_per_s": round(rate, 1),
+        }
+        record.update({k: float(v) / counts[k] for k, v in sums.items()})
+        sums.clear()
+        counts.clear()
+        self.history_.append(record)
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.run_dir / LOG, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
+        return record
+
+    def _check_finite(self, sums: dict[str, torch.Tensor], state: TrainerState) -> None:
+        bad = [k for k, v in sums.items() if not bool(torch.isfinite(v))]
+        if not bad:
+            return
+        ckpt = self.run_dir / CHECKPOINT if self.run_dir else None
+        kept = (
+            f"the last good checkpoint is kept in {ckpt}"
+            if ckpt and ckpt.exists()
+            else "no checkpoint had been written yet"
+        )
+        raise TrainingDiverged(
+            f"{', '.join(bad)} became NaN or infinite by step {state.step}; {kept}; "
+            "lower the learning rate (--set lr=...) or use --precision 32-true"
+        )
+
+    def _grid(self, model: GenerativeModel, step: int, data: ImageData) -> None:
+        n = self.config.grid_size
+        labels = torch.arange(n) % model.num_classes if model.num_classes else None
+        model.eval()
+        images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(GRID_SEED))
+        model.train()
+        nrow = model.num_classes if model.num_classes and model.num_classes <= 16 else None
+        save_grid(images, self.run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow)  # type: ignore[operator]
+
+
+def _asdict(cfg: TrainConfig) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(cfg)
+
+
+def _merge_json(path: Path, extra: dict[str, Any]) -> None:
+    from ganvae.atomic import write_json
+
+    base = json.loads(path.read_text()) if path.is_file() else {}
+    base.update(extra)
+    write_json(path, base)

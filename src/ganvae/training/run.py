@@ -1,0 +1,134 @@
+"""`train`: the high-level entry point behind `ganvae train` and each (model, seed) of `ganvae compare`.
+
+It validates everything before touching the run folder (so bad input leaves nothing behind), seeds the
+model's initialisation, and handles `--resume` by rebuilding the model from the checkpoint's own config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganvae.config import apply_overrides
+from ganvae.data.images import ImageData
+from ganvae.errors import CheckpointError, ConfigError, DataError
+from ganvae.models.base import GenerativeModel, build_from_meta, build_model, read_config
+from ganvae.training.checkpoint import read_trainer_meta
+from ganvae.training.config import TrainConfig
+from ganvae.training.loop import CHECKPOINT, Trainer
+
+BUDGET_KEYS = ("epochs", "steps", "budget_s")
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version(), "torch": torch.__version__}
+    for pkg in ("ganvae", "lightning-fabric"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def split_set_overrides(model_name: str, pairs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Route `--set key=value` pairs to the model config or the train config (`model.` / `train.` prefixes
+    force one); an unknown key raises a ConfigError listing the valid ones."""
+    from ganvae.registry import MODELS
+
+    model_keys = {f.name for f in dataclasses.fields(MODELS.get(model_name).extra["preset"])}
+    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    model_over: dict[str, str] = {}
+    train_over: dict[str, str] = {}
+    for key, value in pairs.items():
+        scope, _, bare = key.rpartition(".")
+        if scope == "model" or (not scope and bare in model_keys):
+            target, keys = model_over, model_keys
+        elif scope == "train" or (not scope and bare in train_keys):
+            target, keys = train_over, train_keys
+        else:
+            target, keys = {}, set()
+        if bare not in keys:
+            raise ConfigError(
+                f"unknown --set key {key!r}; {model_name} keys: {', '.join(sorted(model_keys))}; "
+                f"training keys: {', '.join(sorted(train_keys))}"
+            )
+        target[bare] = value
+    return model_over, train_over
+
+
+def train(
+    model_name: str,
+    data: ImageData,
+    out: str | Path,
+    train_config: TrainConfig,
+    overrides: dict[str, Any] | None = None,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    data_spec: dict[str, Any] | None = None,
+    budget_given: bool = True,
+    progress: bool = True,
+) -> tuple[GenerativeModel, Trainer]:
+    """Train `model_name` on `data` into run folder `out`; return the trained model and its trainer."""
+    out = Path(out)
+    train_config.validate()
+    spec = {
+        "shape": list(data.shape),
+        "num_classes": data.num_classes,
+        "fingerprint": data.fingerprint(),
+        **(data_spec or {}),
+    }
+    if resume:
+        model, train_config = _from_checkpoint(out, model_name, data, train_config, overrides, budget_given)
+    else:
+        if out.exists() and any(out.iterdir()) and not overwrite:
+            raise ConfigError(
+                f"{out} already holds a run; pass --resume to continue it, --overwrite, or another --out"
+            )
+        torch.manual_seed(train_config.seed)  # the seed fixes the initial weights as well as the data order
+        model = build_model(model_name, data.shape, data.num_classes, overrides, data.class_names)
+        if overwrite and out.exists():
+            import shutil
+
+            shutil.rmtree(out)
+    meta = {"data": spec, "versions": versions()}
+    trainer = Trainer(train_config, out, progress=progress).fit(model, data, resume=resume, meta=meta)
+    return model, trainer
+
+
+def _from_checkpoint(
+    out: Path, model_name: str, data: ImageData, cfg: TrainConfig, overrides, budget_given: bool
+):
+    folder = out / CHECKPOINT
+    if not (folder / "trainer.json").is_file():
+        raise CheckpointError(f"no checkpoint in {folder}; run without --resume to start training")
+    model_meta = read_config(folder)
+    if model_meta["model"] != model_name:
+        raise ConfigError(
+            f"{out} holds a {model_meta['model']} run, not {model_name}; resume with the same model"
+        )
+    if overrides:
+        saved = build_from_meta(model_meta).config
+        if apply_overrides(saved, overrides, where=f"{model_name} config") != saved:
+            raise ConfigError(
+                "--set cannot change the model of a run being resumed; start a new run to change it"
+            )
+    if list(model_meta["shape"]) != list(data.shape):
+        raise DataError(
+            f"the data's image shape {data.shape} differs from the run's {tuple(model_meta['shape'])}"
+        )
+    saved = apply_overrides(
+        TrainConfig(), read_trainer_meta(folder).get("train", {}), where="saved train config"
+    )
+    if budget_given:  # a resumed run may be given a new budget; everything else stays as it was
+        saved = dataclasses.replace(saved, **{k: getattr(cfg, k) for k in BUDGET_KEYS})
+    saved = dataclasses.replace(
+        saved, precision=cfg.precision if cfg.precision != "auto" else saved.precision
+    )
+    return build_from_meta(model_meta), saved

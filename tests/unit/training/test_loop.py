@@ -1,0 +1,105 @@
+"""The training loop: exact resume after an interruption, NaN guard, budgets, logs and grids."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from ganvae.errors import TrainingDiverged
+from ganvae.models import build_model
+from ganvae.models.gan import GAN
+from ganvae.training import Interrupted, TrainConfig, Trainer
+from ganvae.training.run import train
+
+SMALL = {"width": 8, "latent_dim": 8}
+
+
+def _weights(folder):
+    return load_file(str(folder / "model.safetensors"))
+
+
+@pytest.mark.parametrize("name", ["vae", "wgan-gp"])
+def test_interrupted_then_resumed_equals_uninterrupted(name, tiny_digits, tmp_path, monkeypatch):
+    cfg = TrainConfig(steps=24, batch_size=32, log_every=4, checkpoint_every=8, seed=3)
+    train(name, tiny_digits, tmp_path / "a", cfg, SMALL, progress=False)
+
+    # Deliver a real SIGINT in the middle of step 13; the loop must finish that step, checkpoint, stop.
+    cls = type(build_model(name, tiny_digits.shape))
+    original = cls.train_step
+
+    def step_and_maybe_interrupt(self, x, y, opt, step):
+        if step == 12:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, x, y, opt, step)
+
+    monkeypatch.setattr(cls, "train_step", step_and_maybe_interrupt)
+    with pytest.raises(Interrupted) as info:
+        train(name, tiny_digits, tmp_path / "b", cfg, SMALL, progress=False)
+    assert info.value.step == 13
+    assert not (tmp_path / "b" / "model.safetensors").exists()  # no final model from a cut run
+    monkeypatch.setattr(cls, "train_step", original)
+    train(name, tiny_digits, tmp_path / "b", cfg, None, resume=True, budget_given=False, progress=False)
+
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+    log_a = [json.loads(x)["step"] for x in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    log_b = [json.loads(x)["step"] for x in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert log_b == sorted(set(log_b)) and set(log_a) <= set(log_b)
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_digits, tmp_path, monkeypatch):
+    original = GAN.train_step
+
+    def poisoned(self, x, y, opt, step):
+        logs = original(self, x, y, opt, step)
+        if step >= 6:
+            logs["loss_d"] = torch.tensor(float("nan"))
+        return logs
+
+    monkeypatch.setattr(GAN, "train_step", poisoned)
+    cfg = TrainConfig(steps=20, batch_size=32, log_every=100, checkpoint_every=5)
+    with pytest.raises(TrainingDiverged, match=r"loss_d became NaN.*last good checkpoint"):
+        train("dcgan", tiny_digits, tmp_path / "r", cfg, SMALL, progress=False)
+    meta = json.loads((tmp_path / "r" / "checkpoints" / "last" / "trainer.json").read_text())
+    assert meta["state"]["step"] == 5
+    assert all(torch.isfinite(t).all() for t in _weights(tmp_path / "r" / "checkpoints" / "last").values())
+    assert not (tmp_path / "r" / "model.safetensors").exists()
+
+
+def test_epoch_budget_counts_steps_and_writes_logs_and_grids(tiny_digits, tmp_path):
+    cfg = TrainConfig(epochs=2, batch_size=64, log_every=2)
+    _, trainer = train("vae", tiny_digits, tmp_path / "r", cfg, SMALL, progress=False)
+    assert trainer.state_.step == 2 * (len(tiny_digits.x_train) // 64)
+    records = [json.loads(x) for x in (tmp_path / "r" / "log.jsonl").read_text().splitlines()]
+    assert (
+        records[-1]["step"] == trainer.state_.step
+        and {"loss", "nll", "kl", "images_per_s"} <= records[-1].keys()
+    )
+    assert list((tmp_path / "r" / "samples").glob("step-*.png"))
+    meta = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert meta["model"] == "vae" and meta["result"]["step"] == trainer.state_.step
+
+
+def test_wall_clock_budget_stops_training(tiny_digits):
+    cfg = TrainConfig(budget_s=1.5, batch_size=32, log_every=10)
+    trainer = Trainer(cfg, progress=False).fit(
+        build_model("vae", tiny_digits.shape, overrides=SMALL), tiny_digits
+    )
+    assert 1.5 <= trainer.state_.elapsed_s < 5.0
+
+
+def test_same_seed_same_weights_different_seed_differs(tiny_digits, tmp_path):
+    runs = {}
+    for tag, seed in (("a", 1), ("b", 1), ("c", 2)):
+        cfg = TrainConfig(steps=5, batch_size=32, seed=seed)
+        train("sngan", tiny_digits, tmp_path / tag, cfg, SMALL, progress=False)
+        runs[tag] = _weights(tmp_path / tag)
+    key = "generator.out.weight"
+    assert torch.equal(runs["a"][key], runs["b"][key]) and not torch.equal(runs["a"][key], runs["c"][key])
