@@ -26,7 +26,7 @@ Loss = Literal["bce", "wgan-gp", "hinge"]
 
 @dataclass
 class GANConfig:
-    latent_dim: int = 64
+    latent_dim: int = 32
     width: int = 32
     loss: Loss = "bce"
     spectral_norm: bool = False

@@ -2,8 +2,11 @@
 (Sohn et al. 2015) as config fields of one class.
 
 The encoder outputs a mean and a log-variance with no activation; the decoder's output fits its
-likelihood: Bernoulli logits, or a Gaussian mean whose scale is one learned scalar (the "σ-VAE" of
-Rybkin et al. 2021), which balances reconstruction against KL without hand-tuning.
+likelihood: Bernoulli logits, or (the default) a Gaussian mean whose scale is the analytic optimum
+σ² = MSE of the batch (the "optimal σ-VAE" of Rybkin et al. 2021). With a fixed σ, or a Bernoulli
+likelihood on gray-level images, the KL term dominates small images and the posterior nearly collapses
+(measured on digits: 3 nats of KL, reconstructions worse than the mean image after 300 steps); the
+optimal σ balances the two terms without hand-tuning.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from ganvae.nn.conv import ConvDecoder, ConvEncoder
 
 @dataclass
 class VAEConfig:
-    latent_dim: int = 64
+    latent_dim: int = 32
     width: int = 32
-    likelihood: Literal["bernoulli", "gaussian"] = "bernoulli"
+    likelihood: Literal["bernoulli", "gaussian"] = "gaussian"
     beta: float = 1.0
     conditional: bool = False
     lr: float = 1e-3
@@ -57,8 +60,9 @@ class VAE(GenerativeModel):
         self.encoder = ConvEncoder(self.shape, config.width, norm="batch")
         self.head = nn.Linear(self.encoder.out_dim + self.num_classes, 2 * config.latent_dim)
         self.decoder = ConvDecoder(config.latent_dim, self.shape, config.width, self.num_classes)
-        # log σ of the Gaussian likelihood, learned (σ-VAE); unused with Bernoulli.
-        self.log_sigma = nn.Parameter(torch.zeros(()), requires_grad=config.likelihood == "gaussian")
+        # log σ of the Gaussian likelihood: the batch optimum while training, its running average for
+        # evaluation (a buffer, saved with the weights); unused with Bernoulli.
+        self.register_buffer("log_sigma", torch.zeros(()))
 
     # ---- networks ------------------------------------------------------------------------------
     def posterior(
@@ -85,7 +89,12 @@ class VAE(GenerativeModel):
         if self.config.likelihood == "bernoulli":
             nll = F.binary_cross_entropy_with_logits(raw, x, reduction="none")
         else:
-            log_sigma = self.log_sigma.clamp(-6.0, 2.0)
+            if self.training:  # optimal σ: the RMS error of this batch (floored, so a perfect fit stays finite)
+                log_sigma = (x - raw).pow(2).mean().sqrt().log().clamp(min=-6.0)
+                with torch.no_grad():
+                    self.log_sigma.lerp_(log_sigma.detach().float(), 0.1)
+            else:
+                log_sigma = self.log_sigma
             nll = 0.5 * ((x - raw) / log_sigma.exp()) ** 2 + log_sigma + 0.5 * math.log(2 * math.pi)
         return nll.flatten(1).sum(1)
 

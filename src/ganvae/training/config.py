@@ -26,6 +26,7 @@ class TrainConfig:
     log_every: int = 50
     sample_every: int = 0  # steps between sample grids; 0 = about ten grids per run
     checkpoint_every: int = 500
+    eval_every: int = 0  # steps between in-training evaluations (when an evaluator is given); 0 = ~ten
     grid_size: int = 64
 
     def validate(self) -> None:
@@ -37,8 +38,8 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be positive, got {value}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision {self.precision!r} unknown; choose one of {', '.join(PRECISIONS)}")
-        if self.log_every < 1 or self.checkpoint_every < 1 or self.sample_every < 0:
-            raise ConfigError("log_every and checkpoint_every must be >= 1, sample_every >= 0")
+        if self.log_every < 1 or self.checkpoint_every < 1 or self.sample_every < 0 or self.eval_every < 0:
+            raise ConfigError("log_every and checkpoint_every must be >= 1, sample_every and eval_every >= 0")
 
     def with_default_budget(self) -> TrainConfig:
         """When no budget is given, train for 10 epochs."""

@@ -15,6 +15,7 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,18 @@ class Trainer:
     >>> Trainer(TrainConfig(steps=100), "runs/x").fit(build_model("vae", data.shape), data)  # doctest: +SKIP
     """
 
-    def __init__(self, config: TrainConfig, run_dir: str | Path | None = None, *, progress: bool = True):
+    def __init__(
+        self,
+        config: TrainConfig,
+        run_dir: str | Path | None = None,
+        *,
+        progress: bool = True,
+        evaluate: Callable[[GenerativeModel], dict[str, float]] | None = None,
+    ):
+        """`evaluate(model)` (optional) runs about ten times per run (or every `config.eval_every` steps) in
+        eval mode; its figures go to `log.jsonl` as records with "kind": "eval" (e.g. FD against time)."""
         config.validate()
+        self.evaluate = evaluate
         self.config = config.with_default_budget()
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.progress = progress
@@ -136,6 +147,8 @@ class Trainer:
             limits.append(math.ceil(cfg.epochs * per_epoch))
         total = min(limits) if limits else None
         sample_every = cfg.sample_every or max(1, (total or 1000) // 10)
+        eval_every = cfg.eval_every or (max(1, total // 10) if total else 0)
+        next_eval_s = (cfg.budget_s or 0) / 10
         meta = {"train": _asdict(cfg), **(meta or {})}
 
         state = TrainerState()
@@ -235,6 +248,18 @@ class Trainer:
             with open(self.run_dir / LOG, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
         return record
+
+    def _evaluate(self, model: GenerativeModel, state: TrainerState, epoch: int) -> None:
+        model.eval()
+        figures = self.evaluate(model)  # type: ignore[misc]
+        model.train()
+        record = {"kind": "eval", "step": state.step, "epoch": epoch, "time_s": round(state.elapsed_s, 3),
+                  **figures}
+        self.history_.append(record)
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.run_dir / LOG, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(record) + "\n")
 
     def _check_finite(self, sums: dict[str, torch.Tensor], state: TrainerState) -> None:
         bad = [k for k, v in sums.items() if not bool(torch.isfinite(v))]

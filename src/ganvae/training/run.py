@@ -74,6 +74,7 @@ def train(
     data_spec: dict[str, Any] | None = None,
     budget_given: bool = True,
     progress: bool = True,
+    evaluate=None,
 ) -> tuple[GenerativeModel, Trainer]:
     """Train `model_name` on `data` into run folder `out`; return the trained model and its trainer."""
     out = Path(out)
@@ -98,7 +99,7 @@ def train(
 
             shutil.rmtree(out)
     meta = {"data": spec, "versions": versions()}
-    trainer = Trainer(train_config, out, progress=progress).fit(model, data, resume=resume, meta=meta)
+    trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate).fit(model, data, resume=resume, meta=meta)
     return model, trainer
 
 

@@ -91,7 +91,14 @@ def test_vae_kl_matches_closed_form_against_torch_distributions():
 def test_vae_gaussian_nll_matches_torch_normal():
     model = build_model("vae", (1, 8, 8), overrides={"likelihood": "gaussian"})
     x, mean = torch.rand(3, 1, 8, 8), torch.rand(3, 1, 8, 8)
-    expected = -torch.distributions.Normal(mean, 1.0).log_prob(x).flatten(1).sum(1)
+    # training: sigma is the batch's RMS error (the optimal sigma of Rybkin et al. 2021)
+    rms = (x - mean).pow(2).mean().sqrt()
+    expected = -torch.distributions.Normal(mean, rms).log_prob(x).flatten(1).sum(1)
+    torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
+    # evaluation: the running estimate kept in the buffer
+    model.eval()
+    sigma = model.log_sigma.exp()
+    expected = -torch.distributions.Normal(mean, sigma).log_prob(x).flatten(1).sum(1)
     torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
 
 

@@ -1,0 +1,284 @@
+"""`compare`: several models x seeds on one dataset at one budget -> a run folder with every figure.
+
+Every (model, seed) gets the same data, split, budget, batch size and evaluation; runs go one after
+another or in parallel processes (`jobs`). A comparison interrupted and started again with the same
+`out` reuses finished runs, resumes unfinished ones from their checkpoints and trains the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import resource
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ganvae.atomic import write_json
+from ganvae.errors import ConfigError, TrainingDiverged
+from ganvae.evaluate import EvalConfig
+
+DEFAULT_DIGITS_STEPS = 300
+DEFAULT_EPOCHS = 5.0
+CURVE_BLOWUP = 3.0  # a final FD this many times the run's best counts as a blow-up (diverged)
+TARGET_FACTOR = 1.5  # claim 9: the FD target is this many times the best final FD of all runs
+
+
+@dataclass
+class CompareConfig:
+    data: str = "digits"
+    models: tuple[str, ...] = ("vae", "dcgan")
+    seeds: int = 3
+    epochs: float | None = None
+    steps: int | None = None
+    budget_s: float | None = None
+    batch_size: int = 64
+    image_size: int | None = None
+    jobs: int = 1
+    precision: str = "auto"
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def validate(self) -> None:
+        from ganvae.registry import MODELS
+
+        if not self.models:
+            raise ConfigError("--models is empty; give e.g. vae,dcgan")
+        if len(set(self.models)) != len(self.models):
+            raise ConfigError("--models lists a model twice")
+        for name in self.models:
+            MODELS.get(name)
+        if self.seeds < 1 or self.jobs < 1 or self.batch_size < 1:
+            raise ConfigError("--seeds, --jobs and --batch-size must be at least 1")
+
+    def budget(self) -> dict[str, float | int | None]:
+        """The per-run budget; by default 300 steps on digits and 5 epochs elsewhere."""
+        given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
+        if all(v is None for v in given.values()):
+            given["steps" if self.data == "digits" else "epochs"] = (
+                DEFAULT_DIGITS_STEPS if self.data == "digits" else DEFAULT_EPOCHS
+            )
+        return given
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux, bytes on macOS: the process's peak resident memory so far
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+class _Context:
+    """Data, domain classifier and real-data reference: built once per process."""
+
+    def __init__(self, cfg: CompareConfig, progress: bool = True):
+        from ganvae.data import load_images
+        from ganvae.evaluate import Reference
+        from ganvae.features import get_domain_classifier
+
+        self.data = load_images(cfg.data, image_size=cfg.image_size)
+        self.classifier = get_domain_classifier(self.data)
+        self.ref = Reference(self.data, self.classifier, cfg.eval)
+
+
+def _run_one(cfg: CompareConfig, out: Path, model_name: str, seed: int, ctx: _Context, progress: bool) -> dict:
+    from ganvae.models.base import GenerativeModel
+    from ganvae.training import TrainConfig
+    from ganvae.training.loop import CHECKPOINT
+    from ganvae.training.run import train
+
+    folder = out / "models" / f"{model_name}-seed{seed}"
+    done = folder / "eval.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    record: dict[str, Any] = {"model": model_name, "seed": seed, "diverged": False}
+    if (folder / "model.safetensors").is_file() and (folder / "config.json").is_file():
+        model = GenerativeModel.load(folder)
+    else:
+        budget = cfg.budget()
+        tcfg = TrainConfig(batch_size=cfg.batch_size, seed=seed, precision=cfg.precision, **budget)  # type: ignore[arg-type]
+        resume = (folder / CHECKPOINT / "trainer.json").is_file()
+        try:
+            model, _ = train(model_name, ctx.data, folder, tcfg, resume=resume, overwrite=not resume,
+                             data_spec={"spec": cfg.data, "image_size": cfg.image_size}, budget_given=True,
+                             progress=progress, evaluate=ctx.ref.curve_evaluator())
+        except TrainingDiverged as exc:
+            record.update(diverged=True, reason=str(exc), family=_family(model_name))
+            write_json(done, record)
+            return record
+    meta = json.loads((folder / "config.json").read_text())
+    metrics, artefacts = evaluate_run(model, ctx, out / "figures" if seed == 0 else None, model_name)
+    result = meta.get("result", {})
+    metrics.update(train_s=result.get("elapsed_s"), images_per_s=result.get("images_per_s"),
+                   steps=result.get("step"), peak_rss_mb=_peak_rss_mb())
+    curve = [(r["time_s"], r["step"], r["fd"]) for r in _read_log(folder) if r.get("kind") == "eval" and "fd" in r]
+    losses = [{k: v for k, v in r.items() if k != "kind"} for r in _read_log(folder) if r.get("kind") != "eval"]
+    fds = [c[2] for c in curve if c[2] is not None and math.isfinite(c[2])]
+    if fds and fds[-1] > CURVE_BLOWUP * min(fds):
+        record.update(diverged=True, reason=f"FD rose from {min(fds):.3g} to {fds[-1]:.3g} during training")
+    record.update(family=model.family, metrics=metrics, artefacts=artefacts, curve=curve, losses=losses,
+                  device=result.get("device"), precision=result.get("precision"))
+    write_json(done, record)
+    return record
+
+
+def evaluate_run(model, ctx: _Context, figures: Path | None, tag: str):
+    from ganvae.evaluate import evaluate_model
+
+    return evaluate_model(model, ctx.ref, figures, tag)
+
+
+def _family(model_name: str) -> str:
+    from ganvae.registry import MODELS
+
+    return MODELS.get(model_name).factory.family
+
+
+def _read_log(folder: Path) -> list[dict]:
+    path = folder / "log.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines() if x] if path.is_file() else []
+
+
+_WORKER_CTX: dict[str, _Context] = {}
+
+
+def _worker_init(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _worker(cfg: CompareConfig, out: Path, model_name: str, seed: int) -> dict:
+    key = "ctx"
+    if key not in _WORKER_CTX:
+        _WORKER_CTX[key] = _Context(cfg, progress=False)
+    return _run_one(cfg, out, model_name, seed, _WORKER_CTX[key], progress=False)
+
+
+def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, Any]]:
+    """Mean ± std (over seeds) of every metric per model, plus stability and time-to-target figures."""
+    by_model: dict[str, list[dict]] = {}
+    for r in runs:
+        by_model.setdefault(r["model"], []).append(r)
+    finals = [r["metrics"]["fd"] for r in runs if not r["diverged"] and r.get("metrics", {}).get("fd") is not None]
+    target = TARGET_FACTOR * min(finals) if finals else None
+    summary: dict[str, dict[str, dict]] = {}
+    for model, rs in by_model.items():
+        ok = [r for r in rs if "metrics" in r]
+        keys = sorted({k for r in ok for k, v in r["metrics"].items() if isinstance(v, int | float)})
+        s: dict[str, dict] = {}
+        for k in keys:
+            vals = [float(r["metrics"][k]) for r in ok if isinstance(r["metrics"].get(k), int | float)]
+            s[k] = _stats(vals)
+        fd = [r["metrics"]["fd"] for r in ok if not r["diverged"] and r["metrics"].get("fd") is not None]
+        if len(fd) >= 2:
+            s["fd_cv"] = {"mean": float(np.std(fd, ddof=1) / np.mean(fd)), "std": 0.0, "n": len(fd), "values": fd}
+        s["diverged"] = {"mean": float(sum(r["diverged"] for r in rs)), "std": 0.0, "n": len(rs), "values": []}
+        if target is not None:
+            times = [_time_to(r.get("curve", []), target) for r in ok]
+            reached = [t for t in times if t is not None]
+            s["reach_share"] = {"mean": len(reached) / len(rs), "std": 0.0, "n": len(rs), "values": []}
+            if reached:
+                s["time_to_target_s"] = _stats(reached)
+        summary[model] = s
+    return summary, {"fd_target": target}
+
+
+def _time_to(curve: list, target: float) -> float | None:
+    for time_s, _, fd in curve:
+        if fd is not None and fd <= target:
+            return float(time_s)
+    return None
+
+
+def _stats(vals: list[float]) -> dict[str, Any]:
+    arr = np.asarray(vals, dtype=float)
+    return {"mean": float(arr.mean()) if len(arr) else None,
+            "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, "n": len(arr), "values": vals}
+
+
+USE_CASES = (
+    ("realistic generation", "fd"),
+    ("reconstruction / denoising", "recon_psnr"),
+    ("latent exploration (interpolation, morphing)", "path_length_ratio"),
+    ("diverse synthetic data", "coverage"),
+)
+
+
+def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str, Any]]:
+    """For each use case: the best model on its metric and its margin over the other family's best."""
+    from ganvae.claims import METRICS
+
+    out = []
+    for use, metric in USE_CASES:
+        label, better = METRICS[metric]
+        cands = [(m, s[metric]) for m, s in summary.items() if metric in s and s[metric]["mean"] is not None]
+        if not cands:
+            continue
+        pick = min if better == "lower" else max
+        best_model, best = pick(cands, key=lambda c: c[1]["mean"])
+        rivals = [c for c in cands if families[c[0]] != families[best_model]]
+        row: dict[str, Any] = {"use_case": use, "metric": label, "winner": best_model,
+                               "family": families[best_model], "value": best["mean"], "std": best["std"]}
+        if rivals:
+            rival_model, rival = pick(rivals, key=lambda c: c[1]["mean"])
+            rel = abs(best["mean"] - rival["mean"]) / max(abs(rival["mean"]), 1e-12)
+            clear = min(best["n"], rival["n"]) >= 2 and abs(best["mean"] - rival["mean"]) > best["std"] + rival["std"]
+            row.update(runner_up=rival_model, runner_value=rival["mean"], runner_std=rival["std"],
+                       margin_pct=100 * rel, clear=clear)
+        out.append(row)
+    out.append({"use_case": "anomaly detection", "metric": "AUROC", "winner": None,
+                "note": "not measured by `compare`; run the anomaly task"})
+    return out
+
+
+def compare(cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = "") -> dict[str, Any]:
+    """Train and evaluate every (model, seed); write metrics.json and the report into `out`."""
+    from ganvae.claims import as_dicts, evaluate_claims
+    from ganvae.training.run import versions
+
+    cfg.validate()
+    out = Path(out)
+    saved = out / "config.json"
+    resolved = {"compare": dataclasses.asdict(cfg), "budget": cfg.budget(), "command": command}
+    if saved.is_file():
+        before = json.loads(saved.read_text())
+        if before.get("compare") != resolved["compare"]:
+            raise ConfigError(f"{out} holds a comparison with other settings; use another --out or the same options")
+    ctx = _Context(cfg, progress)  # validates the data before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(saved, {**resolved, "versions": versions()})
+
+    jobs = [(m, s) for m in cfg.models for s in range(cfg.seeds)]
+    if cfg.jobs > 1:
+        import multiprocessing as mp
+
+        threads = max(1, (os.cpu_count() or 1) // cfg.jobs)
+        with ProcessPoolExecutor(cfg.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                                 initargs=(threads,)) as pool:
+            runs = list(pool.map(_worker, *zip(*[(cfg, out, m, s) for m, s in jobs], strict=True)))
+    else:
+        runs = [_run_one(cfg, out, m, s, ctx, progress) for m, s in jobs]
+
+    summary, extra = summarise(runs)
+    families = {m: _family(m) for m in cfg.models}
+    result = {
+        "data": {"name": ctx.data.name, "spec": cfg.data, "source": ctx.data.source, "shape": list(ctx.data.shape),
+                 "n_train": len(ctx.data.x_train), "n_test": len(ctx.data.x_test),
+                 "class_names": ctx.data.class_names},
+        "features": {"name": ctx.classifier.feature_name, "test_accuracy": ctx.classifier.accuracy_},
+        "budget": cfg.budget(), "seeds": cfg.seeds, "families": families,
+        "runs": runs, "summary": summary, **extra,
+        "claims": as_dicts(evaluate_claims(summary, families)),
+        "verdicts": use_case_verdicts(summary, families),
+        "command": command, "versions": versions(),
+    }
+    write_json(out / "metrics.json", result)
+    from ganvae.report.html import write_report
+
+    write_report(out)
+    return result

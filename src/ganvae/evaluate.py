@@ -1,0 +1,172 @@
+"""Evaluate one trained image model the same way as every other: fidelity, diversity, mode coverage,
+sharpness, memorisation, reconstruction, latent structure and stochasticity, all in one feature space.
+
+The feature space is the dataset's domain classifier (`ganvae.features`), so Fréchet distance is reported
+as "FD (domain features)", never as FID. GANs have no encoder: their codes, reconstructions and latent
+interpolations go through latent inversion, which is approximate (and said so in the report).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganvae import metrics as M
+from ganvae.data.images import ImageData
+from ganvae.grid import save_grid
+from ganvae.models.base import GenerativeModel
+from ganvae.nn.flops import capacity_table
+
+SAMPLE_SEED = 2024
+
+
+@dataclass
+class EvalConfig:
+    n_samples: int = 1000  # generated images for FD / KID / PRDC / classes / sharpness / memorisation
+    n_recon: int = 128  # test images reconstructed (GANs: by inversion), also the codes for the probe
+    n_paths: int = 12  # interpolation paths between pairs of test codes
+    path_steps: int = 9
+    n_draws: int = 8  # posterior draws per input for the stochasticity figure
+    curve_samples: int = 256  # samples per point of the FD-vs-time curve
+
+
+class Reference:
+    """Real-data features computed once per comparison and shared by every model's evaluation."""
+
+    def __init__(self, data: ImageData, classifier: Any, cfg: EvalConfig, seed: int = 0):
+        self.data, self.classifier, self.cfg = data, classifier, cfg
+        g = torch.Generator().manual_seed(seed)
+        n_test = min(len(data.x_test), cfg.n_samples)
+        self.test_idx = torch.randperm(len(data.x_test), generator=g)[:n_test]
+        self.train_idx = torch.randperm(len(data.x_train), generator=g)[: max(n_test, min(5000, len(data.x_train)))]
+        self.x_test = data.x_test[self.test_idx]
+        self.x_train = data.x_train[self.train_idx]
+        self.test_feat = classifier.features(self.x_test)
+        self.train_feat = classifier.features(self.x_train)
+        self.recon_idx = self.test_idx[: min(cfg.n_recon, len(self.test_idx))]
+        self.mu, self.sigma = M.gaussian_stats(self.test_feat)
+
+    def fd(self, images: torch.Tensor) -> float:
+        mu, sigma = M.gaussian_stats(self.classifier.features(images))
+        return M.frechet_from_stats(mu, sigma, self.mu, self.sigma)
+
+    def curve_evaluator(self):
+        """A cheap FD for the training loop's metric-vs-time curve (fixed noise, fewer samples)."""
+        n = self.cfg.curve_samples
+
+        def evaluate(model: GenerativeModel) -> dict[str, float]:
+            samples = model.sample(n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n))
+            return {"fd": self.fd(samples.cpu())}
+
+        return evaluate
+
+
+def _labels(model: GenerativeModel, n: int) -> torch.Tensor | None:
+    return torch.arange(n) % model.num_classes if model.num_classes else None
+
+
+def _finite(value: float) -> float | None:
+    return value if isinstance(value, float) and math.isfinite(value) else None
+
+
+@torch.no_grad()
+def evaluate_model(
+    model: GenerativeModel, ref: Reference, figures: Path | None = None, tag: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return (metrics, artefacts): scalar figures, and small arrays for the report (latent map...)."""
+    t0 = time.perf_counter()
+    model = model.eval().cpu()
+    cfg, data, clf = ref.cfg, ref.data, ref.classifier
+    out: dict[str, Any] = {}
+    art: dict[str, Any] = {}
+
+    # ---- fidelity, diversity, mode coverage, sharpness, memorisation -----------------------------
+    n = len(ref.x_test)
+    samples = model.sample(n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)).cpu()
+    feat = clf.features(samples)
+    mu, sigma = M.gaussian_stats(feat)
+    out["fd"] = M.frechet_from_stats(mu, sigma, ref.mu, ref.sigma)
+    kid_mean, kid_std = M.kernel_inception_distance(
+        feat, ref.test_feat, subsets=50, subset_size=min(500, n), generator=torch.Generator().manual_seed(0)
+    )
+    out["kid"] = kid_mean
+    out.update(M.prdc(ref.test_feat, feat, k=5))
+    out["sharpness_ratio"] = M.sharpness_ratio(samples, ref.x_test)
+    mem = M.memorisation(feat, ref.train_feat, ref.test_feat)
+    out["memorisation_ratio"], out["copy_share"] = mem["nn_ratio_median"], mem["copy_share"]
+    if data.labelled:
+        cls = M.class_metrics(clf.predict(samples), data.y_test[ref.test_idx], data.num_classes)
+        out["classes_covered"], out["class_kl"] = cls["covered"], cls["kl"]
+        art["class_hist"] = {"generated": cls["gen_hist"], "real": cls["real_hist"]}
+
+    # ---- reconstruction and codes (GANs by inversion) ---------------------------------------------
+    x = data.x_test[ref.recon_idx]
+    y = data.y_test[ref.recon_idx] if data.labelled else None
+    cond = y if model.num_classes else None
+    t_enc = time.perf_counter()
+    codes = model.encode(x, cond)
+    out["encode_s_per_image"] = (time.perf_counter() - t_enc) / len(x)
+    recon = model.decode(codes, labels=cond).cpu()
+    rec = M.reconstruction_metrics(x, recon)
+    out["recon_mse"], out["recon_psnr"], out["recon_ssim"] = rec["mse"], rec["psnr"], rec["ssim"]
+    out["recon_sharpness_ratio"] = M.sharpness_ratio(recon, x)
+    if data.labelled and len(codes) >= 20:
+        half = len(codes) // 2
+        out["probe_accuracy"] = M.linear_probe_accuracy(codes[:half], y[:half], codes[half:], y[half:])
+    art["codes_2d"], art["codes_label"] = _pca2(codes), (y.tolist() if y is not None else None)
+
+    # ---- interpolation smoothness along straight lines between codes of test images --------------
+    p = min(cfg.n_paths, len(codes) // 2)
+    t = torch.linspace(0, 1, cfg.path_steps).view(1, -1, 1)
+    za, zb = codes[:p].unsqueeze(1), codes[p : 2 * p].unsqueeze(1)
+    path_z = (za * (1 - t) + zb * t).reshape(p * cfg.path_steps, -1)
+    path_labels = cond[:p].repeat_interleave(cfg.path_steps) if cond is not None else None
+    path_img = model.decode(path_z, labels=path_labels).cpu()
+    smooth = M.interpolation_smoothness(clf.features(path_img).view(p, cfg.path_steps, -1))
+    out["path_length_ratio"], out["max_step_ratio"] = smooth["path_length_ratio"], smooth["max_step_ratio"]
+
+    # ---- stochasticity: several decodes of one input -----------------------------------------------
+    k = min(16, len(x))
+    if hasattr(model, "reconstruct_samples"):
+        torch.manual_seed(SAMPLE_SEED)
+        draws = model.reconstruct_samples(x[:k], cfg.n_draws, cond[:k] if cond is not None else None).cpu()
+    else:  # a GAN maps its (inverted) code to one image: decoding it again gives the same image
+        draws = torch.stack([model.decode(codes[:k], labels=cond[:k] if cond is not None else None).cpu()
+                             for _ in range(cfg.n_draws)])
+    out["decode_variance"] = M.decode_variance(draws)
+
+    # ---- cost -----------------------------------------------------------------------------------------
+    for row in capacity_table(model):
+        out[f"params_{row['part']}"] = row["parameters"]
+        out[f"mflops_{row['part']}"] = row["flops"] / 1e6
+    out["eval_s"] = time.perf_counter() - t0
+
+    if figures is not None:
+        _figures(figures, tag, model, samples, ref, feat, x, recon, path_img, p, cfg.path_steps, draws)
+    return {k: (_finite(v) if isinstance(v, float) else v) for k, v in out.items()}, art
+
+
+def _pca2(codes: torch.Tensor) -> list[list[float]]:
+    c = codes.double() - codes.double().mean(0)
+    if len(c) < 3:
+        return c[:, :2].tolist()
+    _, _, v = torch.linalg.svd(c, full_matrices=False)
+    return (c @ v[:2].T).round(decimals=4).tolist()
+
+
+def _figures(folder: Path, tag, model, samples, ref, feat, x, recon, path_img, p, steps, draws) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    nrow = model.num_classes if model.num_classes and model.num_classes <= 16 else 8
+    save_grid(samples[:64], folder / f"samples-{tag}.png", nrow=nrow)
+    # nearest training neighbours (feature space) of the first 8 samples: sample row over neighbour row
+    idx = M.nearest_neighbours(feat[:8], ref.train_feat)[1]
+    save_grid(torch.cat([samples[:8], ref.x_train[idx]]), folder / f"neighbours-{tag}.png", nrow=8)
+    save_grid(torch.cat([x[:8], recon[:8]]), folder / f"recon-{tag}.png", nrow=8)
+    save_grid(path_img[: min(p, 4) * steps], folder / f"interp-{tag}.png", nrow=steps)
+    save_grid(torch.cat([x[:4].unsqueeze(0), draws[:, :4]]).transpose(0, 1).reshape(-1, *x.shape[1:]),
+              folder / f"draws-{tag}.png", nrow=len(draws) + 1)

@@ -1,0 +1,112 @@
+"""Matplotlib figures for the report, drawn from `metrics.json` alone (Agg backend, no display)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ganvae.atomic import atomic_path  # noqa: E402
+
+FAMILY_COLOURS = {"vae": ["#1f77b4", "#17becf", "#9edae5"], "gan": ["#d62728", "#ff7f0e", "#e377c2", "#8c564b"]}
+
+
+def colours(families: dict[str, str]) -> dict[str, str]:
+    """A stable colour per model: blues for VAEs, reds/oranges for GANs."""
+    used = {"vae": 0, "gan": 0}
+    out = {}
+    for model, fam in families.items():
+        palette = FAMILY_COLOURS.get(fam, ["#7f7f7f"])
+        out[model] = palette[used.get(fam, 0) % len(palette)]
+        used[fam] = used.get(fam, 0) + 1
+    return out
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
+
+
+def fd_curves(metrics: dict[str, Any], path: Path) -> Path | None:
+    col = colours(metrics["families"])
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    drawn = False
+    for run in metrics["runs"]:
+        curve = [c for c in run.get("curve", []) if c[2] is not None]
+        if not curve:
+            continue
+        t, _, fd = zip(*curve, strict=True)
+        label = run["model"] if run["seed"] == 0 else None
+        ax.plot(t, fd, color=col[run["model"]], alpha=0.85 if run["seed"] == 0 else 0.45, label=label, lw=1.5)
+        drawn = True
+    if not drawn:
+        plt.close(fig)
+        return None
+    if metrics.get("fd_target"):
+        ax.axhline(metrics["fd_target"], color="k", ls=":", lw=1, label="FD target (claim 9)")
+    ax.set(xlabel="training time (s)", ylabel=f"FD ({metrics['features']['name']})", yscale="log",
+           title="FD against training time, every seed")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def loss_curves(metrics: dict[str, Any], path: Path) -> Path | None:
+    runs = [r for r in metrics["runs"] if r["seed"] == 0 and r.get("losses")]
+    if not runs:
+        return None
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.4 * len(runs), 3.0), squeeze=False)
+    for ax, run in zip(axes[0], runs, strict=True):
+        keys = [k for k in run["losses"][-1] if k.startswith("loss") or k in {"nll", "kl", "gp"}]
+        steps = [r["step"] for r in run["losses"]]
+        for k in keys:
+            ax.plot(steps, [r.get(k) for r in run["losses"]], label=k, lw=1.2)
+        ax.set(title=run["model"], xlabel="step")
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle("training losses (seed 0)", fontsize=10)
+    return _save(fig, path)
+
+
+def latent_maps(metrics: dict[str, Any], path: Path) -> Path | None:
+    runs = [r for r in metrics["runs"] if r["seed"] == 0 and r.get("artefacts", {}).get("codes_2d")]
+    if not runs:
+        return None
+    fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.2), squeeze=False)
+    for ax, run in zip(axes[0], runs, strict=True):
+        pts = run["artefacts"]["codes_2d"]
+        labels = run["artefacts"].get("codes_label")
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts if len(p) > 1] or [0.0] * len(pts)
+        sc = ax.scatter(xs, ys, c=labels if labels else "#555", cmap="tab10", s=10, vmin=0, vmax=9)
+        how = "inverted codes" if run.get("family") == "gan" else "posterior means"
+        ax.set(title=f"{run['model']} ({how})", xticks=[], yticks=[])
+        del sc
+    fig.suptitle("codes of test images, first two principal components, coloured by class", fontsize=10)
+    return _save(fig, path)
+
+
+def class_histograms(metrics: dict[str, Any], path: Path) -> Path | None:
+    runs = [r for r in metrics["runs"] if r["seed"] == 0 and r.get("artefacts", {}).get("class_hist")]
+    if not runs:
+        return None
+    names = metrics["data"].get("class_names") or []
+    k = len(runs[0]["artefacts"]["class_hist"]["real"])
+    col = colours(metrics["families"])
+    width = 0.8 / (len(runs) + 1)
+    fig, ax = plt.subplots(figsize=(7.0, 3.0))
+    real = runs[0]["artefacts"]["class_hist"]["real"]
+    ax.bar([i - 0.4 + width / 2 for i in range(k)], real, width, color="#444", label="real test")
+    for j, run in enumerate(runs, start=1):
+        gen = run["artefacts"]["class_hist"]["generated"]
+        ax.bar([i - 0.4 + width / 2 + j * width for i in range(k)], gen, width, color=col[run["model"]],
+               label=run["model"])
+    ax.set_xticks(range(k), names[:k] if names else range(k), rotation=30, fontsize=7)
+    ax.set(ylabel="share of samples", title="classes of generated samples (domain classifier)")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
