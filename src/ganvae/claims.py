@@ -65,29 +65,66 @@ class Claim:
 
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim(1, "GANs produce sharper, more realistic samples",
-          (Check("fd", "gan"), Check("sharpness_ratio", "gan"))),
-    Claim(2, "VAE samples are blurrier",
-          (Check("sharpness_ratio", "gan"), Check("recon_sharpness_ratio", "gan"),
-           Check("sharpness_ratio", subject="vae", below=1.0)),
-          "the last check: the VAE's sample sharpness ratio is below 1 (blurrier than real images)"),
-    Claim(3, "The VAE latent space is structured and smooth, easy to interpolate",
-          (Check("path_length_ratio", "vae"), Check("probe_accuracy", "vae")),
-          "GAN codes come from latent inversion (approximate)"),
-    Claim(4, "GAN training is harder and less stable", (Check("fd_cv", "vae"),),
-          "also compare diverged runs in the stability table"),
-    Claim(5, "VAEs cover the data more diversely; GANs risk mode collapse",
-          (Check("recall", "vae"), Check("coverage", "vae"), Check("class_kl", "vae"))),
-    Claim(6, "Both produce new samples, not copies of the training set",
-          (Check("memorisation_ratio", subject="gan", above=0.9), Check("memorisation_ratio", subject="vae", above=0.9),
-           Check("copy_share", subject="gan", below=0.01), Check("copy_share", subject="vae", below=0.01)),
-          "absolute checks: each family's NN-distance ratio >= 0.9 and under 1 % exact copies"),
-    Claim(7, "VAEs reconstruct their inputs well", (Check("recon_psnr", "vae"), Check("recon_ssim", "vae")),
-          "GAN reconstructions come from latent inversion"),
-    Claim(8, "VAEs are stochastic: one input, many plausible outputs",
-          (Check("decode_variance", "vae"), Check("decode_variance", subject="vae", above=1e-6))),
-    Claim(9, "VAEs are easier to train", (Check("reach_share", "vae"), Check("time_to_target_s", "vae")),
-          "target: FD (domain features) within 1.5x the best final FD of all runs"),
+    Claim(
+        1,
+        "GANs produce sharper, more realistic samples",
+        (Check("fd", "gan"), Check("sharpness_ratio", "gan")),
+    ),
+    Claim(
+        2,
+        "VAE samples are blurrier",
+        (
+            Check("sharpness_ratio", "gan"),
+            Check("recon_sharpness_ratio", "gan"),
+            Check("sharpness_ratio", subject="vae", below=1.0),
+        ),
+        "the last check: the VAE's sample sharpness ratio is below 1 (blurrier than real images)",
+    ),
+    Claim(
+        3,
+        "The VAE latent space is structured and smooth, easy to interpolate",
+        (Check("path_length_ratio", "vae"), Check("probe_accuracy", "vae")),
+        "GAN codes come from latent inversion (approximate)",
+    ),
+    Claim(
+        4,
+        "GAN training is harder and less stable",
+        (Check("fd_cv", "vae"),),
+        "also compare diverged runs in the stability table",
+    ),
+    Claim(
+        5,
+        "VAEs cover the data more diversely; GANs risk mode collapse",
+        (Check("recall", "vae"), Check("coverage", "vae"), Check("class_kl", "vae")),
+    ),
+    Claim(
+        6,
+        "Both produce new samples, not copies of the training set",
+        (
+            Check("memorisation_ratio", subject="gan", above=0.9),
+            Check("memorisation_ratio", subject="vae", above=0.9),
+            Check("copy_share", subject="gan", below=0.01),
+            Check("copy_share", subject="vae", below=0.01),
+        ),
+        "absolute checks: each family's NN-distance ratio >= 0.9 and under 1 % exact copies",
+    ),
+    Claim(
+        7,
+        "VAEs reconstruct their inputs well",
+        (Check("recon_psnr", "vae"), Check("recon_ssim", "vae")),
+        "GAN reconstructions come from latent inversion",
+    ),
+    Claim(
+        8,
+        "VAEs are stochastic: one input, many plausible outputs",
+        (Check("decode_variance", "vae"), Check("decode_variance", subject="vae", above=1e-6)),
+    ),
+    Claim(
+        9,
+        "VAEs are easier to train",
+        (Check("reach_share", "vae"), Check("time_to_target_s", "vae")),
+        "target: FD (domain features) within 1.5x the best final FD of all runs",
+    ),
 )
 
 
@@ -118,12 +155,16 @@ class ClaimResult:
     note: str = ""
 
 
-def _best(summary: dict[str, dict[str, dict]], families: dict[str, str], family: str, metric: str) -> Side | None:
+def _best(
+    summary: dict[str, dict[str, dict]], families: dict[str, str], family: str, metric: str
+) -> Side | None:
     better = METRICS[metric][1]
     sides = [
         Side(m, s[metric]["mean"], s[metric]["std"], s[metric]["n"])
         for m, s in summary.items()
-        if families.get(m) == family and metric in s and s[metric]["mean"] is not None
+        if families.get(m) == family
+        and metric in s
+        and s[metric]["mean"] is not None
         and math.isfinite(s[metric]["mean"])
     ]
     if not sides:
@@ -171,9 +212,15 @@ def evaluate_claims(summary: dict[str, dict[str, dict]], families: dict[str, str
     for claim in CLAIMS:
         checks = []
         for check in claim.checks:
-            gan, vae = _best(summary, families, "gan", check.metric), _best(summary, families, "vae", check.metric)
-            checks.append(CheckResult(check.metric, METRICS[check.metric][0], gan, vae,
-                                      _compare(check, gan, vae), _rule(check)))
+            gan, vae = (
+                _best(summary, families, "gan", check.metric),
+                _best(summary, families, "vae", check.metric),
+            )
+            checks.append(
+                CheckResult(
+                    check.metric, METRICS[check.metric][0], gan, vae, _compare(check, gan, vae), _rule(check)
+                )
+            )
         verdicts = [c.verdict for c in checks]
         if all(v == HOLDS for v in verdicts):
             verdict = HOLDS

@@ -257,9 +257,19 @@ def compare(
     batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
     jobs: Annotated[int, typer.Option(help="(model, seed) runs in parallel processes")] = 1,
     samples: Annotated[int, typer.Option(help="generated images per evaluation")] = 1000,
+    recon_images: Annotated[
+        int,
+        typer.Option(
+            "--recon-images",
+            help="test images reconstructed per run (GANs invert each: the costly part of evaluation)",
+        ),
+    ] = 128,
     image_size: ImageSizeOpt = None,
+    set_: SetOpt = None,
     precision: Annotated[str, typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed")] = "auto",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="run folder (default runs/compare-DATA)")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="run folder (default runs/compare-DATA)")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
 ) -> None:
     """Train several models x seeds at one budget, evaluate them alike, write metrics.json and report.html.
@@ -269,15 +279,23 @@ def compare(
 
     from ganvae.compare import CompareConfig
     from ganvae.compare import compare as run_compare
-    from ganvae.config import parse_duration
+    from ganvae.config import parse_duration, split_overrides
     from ganvae.evaluate import EvalConfig
 
     size = _image_size(image_size)
     cfg = CompareConfig(
-        data=data, models=tuple(m.strip() for m in models.split(",") if m.strip()), seeds=seeds, epochs=epochs,
-        steps=steps, budget_s=parse_duration(budget) if budget is not None else None, batch_size=batch_size,
-        image_size=size if isinstance(size, int) or size is None else size[0], jobs=jobs, precision=precision,
-        eval=EvalConfig(n_samples=samples),
+        data=data,
+        models=tuple(m.strip() for m in models.split(",") if m.strip()),
+        seeds=seeds,
+        epochs=epochs,
+        steps=steps,
+        budget_s=parse_duration(budget) if budget is not None else None,
+        batch_size=batch_size,
+        image_size=size,
+        jobs=jobs,
+        precision=precision,
+        overrides=split_overrides(set_ or []),
+        eval=EvalConfig(n_samples=samples, n_recon=recon_images),
     )
     if steps is not None and steps < 1 or epochs is not None and epochs <= 0:
         from ganvae.errors import ConfigError
@@ -295,11 +313,21 @@ def compare(
 
 
 @app.command()
-def report(run_dir: Annotated[Path, typer.Argument(help="a folder written by `ganvae compare`")]) -> None:
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a folder written by `ganvae compare`")],
+    markdown: Annotated[bool, typer.Option("--markdown", help="also print a Markdown summary")] = False,
+) -> None:
     """Re-render report.html from a comparison's metrics.json and figures (no training)."""
     from ganvae.report.html import write_report
 
-    _echo(f"report: {write_report(run_dir)}")
+    path = write_report(run_dir)
+    if markdown:
+        import json
+
+        from ganvae.report.markdown import summary_markdown
+
+        _echo(summary_markdown(json.loads((run_dir / "metrics.json").read_text())))
+    _echo(f"report: {path}")
 
 
 @app.command("list")

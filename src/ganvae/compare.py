@@ -39,9 +39,10 @@ class CompareConfig:
     steps: int | None = None
     budget_s: float | None = None
     batch_size: int = 64
-    image_size: int | None = None
+    image_size: int | tuple[int, int] | None = None
     jobs: int = 1
     precision: str = "auto"
+    overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def validate(self) -> None:
@@ -55,6 +56,31 @@ class CompareConfig:
             MODELS.get(name)
         if self.seeds < 1 or self.jobs < 1 or self.batch_size < 1:
             raise ConfigError("--seeds, --jobs and --batch-size must be at least 1")
+        if self.eval.n_samples < 20 or self.eval.n_recon < 8:
+            raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
+        known = set().union(*(self.model_keys(m) for m in self.models))
+        unknown = sorted(set(self.overrides) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown --set key {unknown[0]!r} for {', '.join(self.models)}; "
+                f"valid keys: {', '.join(sorted(known))}"
+            )
+        for name in self.models:
+            from ganvae.config import apply_overrides
+
+            apply_overrides(
+                MODELS.get(name).extra["preset"], self.overrides_for(name), where=f"{name} config"
+            )
+
+    @staticmethod
+    def model_keys(name: str) -> set[str]:
+        from ganvae.registry import MODELS
+
+        return {f.name for f in dataclasses.fields(MODELS.get(name).extra["preset"])}
+
+    def overrides_for(self, name: str) -> dict[str, str]:
+        keys = self.model_keys(name)
+        return {k: v for k, v in self.overrides.items() if k in keys}
 
     def budget(self) -> dict[str, float | int | None]:
         """The per-run budget; by default 300 steps on digits and 5 epochs elsewhere."""
@@ -75,7 +101,7 @@ def _peak_rss_mb() -> float:
 class _Context:
     """Data, domain classifier and real-data reference: built once per process."""
 
-    def __init__(self, cfg: CompareConfig, progress: bool = True):
+    def __init__(self, cfg: CompareConfig):
         from ganvae.data import load_images
         from ganvae.evaluate import Reference
         from ganvae.features import get_domain_classifier
@@ -85,7 +111,10 @@ class _Context:
         self.ref = Reference(self.data, self.classifier, cfg.eval)
 
 
-def _run_one(cfg: CompareConfig, out: Path, model_name: str, seed: int, ctx: _Context, progress: bool) -> dict:
+def _run_one(
+    cfg: CompareConfig, out: Path, model_name: str, seed: int, ctx: _Context, progress: bool
+) -> dict:
+    from ganvae.evaluate import evaluate_model
     from ganvae.models.base import GenerativeModel
     from ganvae.training import TrainConfig
     from ganvae.training.loop import CHECKPOINT
@@ -103,33 +132,52 @@ def _run_one(cfg: CompareConfig, out: Path, model_name: str, seed: int, ctx: _Co
         tcfg = TrainConfig(batch_size=cfg.batch_size, seed=seed, precision=cfg.precision, **budget)  # type: ignore[arg-type]
         resume = (folder / CHECKPOINT / "trainer.json").is_file()
         try:
-            model, _ = train(model_name, ctx.data, folder, tcfg, resume=resume, overwrite=not resume,
-                             data_spec={"spec": cfg.data, "image_size": cfg.image_size}, budget_given=True,
-                             progress=progress, evaluate=ctx.ref.curve_evaluator())
+            model, _ = train(
+                model_name,
+                ctx.data,
+                folder,
+                tcfg,
+                cfg.overrides_for(model_name) or None,
+                resume=resume,
+                overwrite=not resume,
+                data_spec={"spec": cfg.data, "image_size": cfg.image_size},
+                budget_given=True,
+                progress=progress,
+                evaluate=ctx.ref.curve_evaluator(),
+            )
         except TrainingDiverged as exc:
             record.update(diverged=True, reason=str(exc), family=_family(model_name))
             write_json(done, record)
             return record
     meta = json.loads((folder / "config.json").read_text())
-    metrics, artefacts = evaluate_run(model, ctx, out / "figures" if seed == 0 else None, model_name)
+    metrics, artefacts = evaluate_model(model, ctx.ref, out / "figures" if seed == 0 else None, model_name)
     result = meta.get("result", {})
-    metrics.update(train_s=result.get("elapsed_s"), images_per_s=result.get("images_per_s"),
-                   steps=result.get("step"), peak_rss_mb=_peak_rss_mb())
-    curve = [(r["time_s"], r["step"], r["fd"]) for r in _read_log(folder) if r.get("kind") == "eval" and "fd" in r]
-    losses = [{k: v for k, v in r.items() if k != "kind"} for r in _read_log(folder) if r.get("kind") != "eval"]
+    metrics.update(
+        train_s=result.get("elapsed_s"),
+        images_per_s=result.get("images_per_s"),
+        steps=result.get("step"),
+        peak_rss_mb=_peak_rss_mb(),
+    )
+    curve = [
+        (r["time_s"], r["step"], r["fd"]) for r in _read_log(folder) if r.get("kind") == "eval" and "fd" in r
+    ]
+    losses = [
+        {k: v for k, v in r.items() if k != "kind"} for r in _read_log(folder) if r.get("kind") != "eval"
+    ]
     fds = [c[2] for c in curve if c[2] is not None and math.isfinite(c[2])]
     if fds and fds[-1] > CURVE_BLOWUP * min(fds):
         record.update(diverged=True, reason=f"FD rose from {min(fds):.3g} to {fds[-1]:.3g} during training")
-    record.update(family=model.family, metrics=metrics, artefacts=artefacts, curve=curve, losses=losses,
-                  device=result.get("device"), precision=result.get("precision"))
+    record.update(
+        family=model.family,
+        metrics=metrics,
+        artefacts=artefacts,
+        curve=curve,
+        losses=losses,
+        device=result.get("device"),
+        precision=result.get("precision"),
+    )
     write_json(done, record)
     return record
-
-
-def evaluate_run(model, ctx: _Context, figures: Path | None, tag: str):
-    from ganvae.evaluate import evaluate_model
-
-    return evaluate_model(model, ctx.ref, figures, tag)
 
 
 def _family(model_name: str) -> str:
@@ -153,10 +201,9 @@ def _worker_init(threads: int) -> None:
 
 
 def _worker(cfg: CompareConfig, out: Path, model_name: str, seed: int) -> dict:
-    key = "ctx"
-    if key not in _WORKER_CTX:
-        _WORKER_CTX[key] = _Context(cfg, progress=False)
-    return _run_one(cfg, out, model_name, seed, _WORKER_CTX[key], progress=False)
+    if "ctx" not in _WORKER_CTX:  # one context per worker process, reused by its later jobs
+        _WORKER_CTX["ctx"] = _Context(cfg)
+    return _run_one(cfg, out, model_name, seed, _WORKER_CTX["ctx"], progress=False)
 
 
 def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, Any]]:
@@ -164,7 +211,9 @@ def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, A
     by_model: dict[str, list[dict]] = {}
     for r in runs:
         by_model.setdefault(r["model"], []).append(r)
-    finals = [r["metrics"]["fd"] for r in runs if not r["diverged"] and r.get("metrics", {}).get("fd") is not None]
+    finals = [
+        r["metrics"]["fd"] for r in runs if not r["diverged"] and r.get("metrics", {}).get("fd") is not None
+    ]
     target = TARGET_FACTOR * min(finals) if finals else None
     summary: dict[str, dict[str, dict]] = {}
     for model, rs in by_model.items():
@@ -176,8 +225,18 @@ def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, A
             s[k] = _stats(vals)
         fd = [r["metrics"]["fd"] for r in ok if not r["diverged"] and r["metrics"].get("fd") is not None]
         if len(fd) >= 2:
-            s["fd_cv"] = {"mean": float(np.std(fd, ddof=1) / np.mean(fd)), "std": 0.0, "n": len(fd), "values": fd}
-        s["diverged"] = {"mean": float(sum(r["diverged"] for r in rs)), "std": 0.0, "n": len(rs), "values": []}
+            s["fd_cv"] = {
+                "mean": float(np.std(fd, ddof=1) / np.mean(fd)),
+                "std": 0.0,
+                "n": len(fd),
+                "values": fd,
+            }
+        s["diverged"] = {
+            "mean": float(sum(r["diverged"] for r in rs)),
+            "std": 0.0,
+            "n": len(rs),
+            "values": [],
+        }
         if target is not None:
             times = [_time_to(r.get("curve", []), target) for r in ok]
             reached = [t for t in times if t is not None]
@@ -197,8 +256,12 @@ def _time_to(curve: list, target: float) -> float | None:
 
 def _stats(vals: list[float]) -> dict[str, Any]:
     arr = np.asarray(vals, dtype=float)
-    return {"mean": float(arr.mean()) if len(arr) else None,
-            "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0, "n": len(arr), "values": vals}
+    return {
+        "mean": float(arr.mean()) if len(arr) else None,
+        "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+        "n": len(arr),
+        "values": vals,
+    }
 
 
 USE_CASES = (
@@ -222,21 +285,43 @@ def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str,
         pick = min if better == "lower" else max
         best_model, best = pick(cands, key=lambda c: c[1]["mean"])
         rivals = [c for c in cands if families[c[0]] != families[best_model]]
-        row: dict[str, Any] = {"use_case": use, "metric": label, "winner": best_model,
-                               "family": families[best_model], "value": best["mean"], "std": best["std"]}
+        row: dict[str, Any] = {
+            "use_case": use,
+            "metric": label,
+            "winner": best_model,
+            "family": families[best_model],
+            "value": best["mean"],
+            "std": best["std"],
+        }
         if rivals:
             rival_model, rival = pick(rivals, key=lambda c: c[1]["mean"])
             rel = abs(best["mean"] - rival["mean"]) / max(abs(rival["mean"]), 1e-12)
-            clear = min(best["n"], rival["n"]) >= 2 and abs(best["mean"] - rival["mean"]) > best["std"] + rival["std"]
-            row.update(runner_up=rival_model, runner_value=rival["mean"], runner_std=rival["std"],
-                       margin_pct=100 * rel, clear=clear)
+            clear = (
+                min(best["n"], rival["n"]) >= 2
+                and abs(best["mean"] - rival["mean"]) > best["std"] + rival["std"]
+            )
+            row.update(
+                runner_up=rival_model,
+                runner_value=rival["mean"],
+                runner_std=rival["std"],
+                margin_pct=100 * rel,
+                clear=clear,
+            )
         out.append(row)
-    out.append({"use_case": "anomaly detection", "metric": "AUROC", "winner": None,
-                "note": "not measured by `compare`; run the anomaly task"})
+    out.append(
+        {
+            "use_case": "anomaly detection",
+            "metric": "AUROC",
+            "winner": None,
+            "note": "not measured by `compare`; run the anomaly task",
+        }
+    )
     return out
 
 
-def compare(cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = "") -> dict[str, Any]:
+def compare(
+    cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = ""
+) -> dict[str, Any]:
     """Train and evaluate every (model, seed); write metrics.json and the report into `out`."""
     from ganvae.claims import as_dicts, evaluate_claims
     from ganvae.training.run import versions
@@ -247,9 +332,11 @@ def compare(cfg: CompareConfig, out: str | Path, *, progress: bool = True, comma
     resolved = {"compare": dataclasses.asdict(cfg), "budget": cfg.budget(), "command": command}
     if saved.is_file():
         before = json.loads(saved.read_text())
-        if before.get("compare") != resolved["compare"]:
-            raise ConfigError(f"{out} holds a comparison with other settings; use another --out or the same options")
-    ctx = _Context(cfg, progress)  # validates the data before anything is written
+        if before.get("compare") != json.loads(json.dumps(resolved["compare"])):  # tuples come back as lists
+            raise ConfigError(
+                f"{out} holds a comparison with other settings; use another --out or the same options"
+            )
+    ctx = _Context(cfg)  # validates the data before anything is written
     out.mkdir(parents=True, exist_ok=True)
     write_json(saved, {**resolved, "versions": versions()})
 
@@ -258,8 +345,9 @@ def compare(cfg: CompareConfig, out: str | Path, *, progress: bool = True, comma
         import multiprocessing as mp
 
         threads = max(1, (os.cpu_count() or 1) // cfg.jobs)
-        with ProcessPoolExecutor(cfg.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                                 initargs=(threads,)) as pool:
+        with ProcessPoolExecutor(
+            cfg.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(threads,)
+        ) as pool:
             runs = list(pool.map(_worker, *zip(*[(cfg, out, m, s) for m, s in jobs], strict=True)))
     else:
         runs = [_run_one(cfg, out, m, s, ctx, progress) for m, s in jobs]
@@ -267,15 +355,27 @@ def compare(cfg: CompareConfig, out: str | Path, *, progress: bool = True, comma
     summary, extra = summarise(runs)
     families = {m: _family(m) for m in cfg.models}
     result = {
-        "data": {"name": ctx.data.name, "spec": cfg.data, "source": ctx.data.source, "shape": list(ctx.data.shape),
-                 "n_train": len(ctx.data.x_train), "n_test": len(ctx.data.x_test),
-                 "class_names": ctx.data.class_names},
+        "data": {
+            "name": ctx.data.name,
+            "spec": cfg.data,
+            "source": ctx.data.source,
+            "shape": list(ctx.data.shape),
+            "n_train": len(ctx.data.x_train),
+            "n_test": len(ctx.data.x_test),
+            "class_names": ctx.data.class_names,
+        },
         "features": {"name": ctx.classifier.feature_name, "test_accuracy": ctx.classifier.accuracy_},
-        "budget": cfg.budget(), "seeds": cfg.seeds, "families": families,
-        "runs": runs, "summary": summary, **extra,
+        "budget": cfg.budget(),
+        "eval": {"n_samples": len(ctx.ref.x_test), "n_recon": len(ctx.ref.recon_idx)},
+        "seeds": cfg.seeds,
+        "families": families,
+        "runs": runs,
+        "summary": summary,
+        **extra,
         "claims": as_dicts(evaluate_claims(summary, families)),
         "verdicts": use_case_verdicts(summary, families),
-        "command": command, "versions": versions(),
+        "command": command,
+        "versions": versions(),
     }
     write_json(out / "metrics.json", result)
     from ganvae.report.html import write_report

@@ -43,7 +43,9 @@ class Reference:
         g = torch.Generator().manual_seed(seed)
         n_test = min(len(data.x_test), cfg.n_samples)
         self.test_idx = torch.randperm(len(data.x_test), generator=g)[:n_test]
-        self.train_idx = torch.randperm(len(data.x_train), generator=g)[: max(n_test, min(5000, len(data.x_train)))]
+        self.train_idx = torch.randperm(len(data.x_train), generator=g)[
+            : max(n_test, min(5000, len(data.x_train)))
+        ]
         self.x_test = data.x_test[self.test_idx]
         self.x_train = data.x_train[self.train_idx]
         self.test_feat = classifier.features(self.x_test)
@@ -60,7 +62,9 @@ class Reference:
         n = self.cfg.curve_samples
 
         def evaluate(model: GenerativeModel) -> dict[str, float]:
-            samples = model.sample(n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n))
+            samples = model.sample(
+                n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)
+            )
             return {"fd": self.fd(samples.cpu())}
 
         return evaluate
@@ -87,7 +91,9 @@ def evaluate_model(
 
     # ---- fidelity, diversity, mode coverage, sharpness, memorisation -----------------------------
     n = len(ref.x_test)
-    samples = model.sample(n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)).cpu()
+    samples = model.sample(
+        n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)
+    ).cpu()
     feat = clf.features(samples)
     mu, sigma = M.gaussian_stats(feat)
     out["fd"] = M.frechet_from_stats(mu, sigma, ref.mu, ref.sigma)
@@ -136,8 +142,12 @@ def evaluate_model(
         torch.manual_seed(SAMPLE_SEED)
         draws = model.reconstruct_samples(x[:k], cfg.n_draws, cond[:k] if cond is not None else None).cpu()
     else:  # a GAN maps its (inverted) code to one image: decoding it again gives the same image
-        draws = torch.stack([model.decode(codes[:k], labels=cond[:k] if cond is not None else None).cpu()
-                             for _ in range(cfg.n_draws)])
+        draws = torch.stack(
+            [
+                model.decode(codes[:k], labels=cond[:k] if cond is not None else None).cpu()
+                for _ in range(cfg.n_draws)
+            ]
+        )
     out["decode_variance"] = M.decode_variance(draws)
 
     # ---- cost -----------------------------------------------------------------------------------------
@@ -168,5 +178,8 @@ def _figures(folder: Path, tag, model, samples, ref, feat, x, recon, path_img, p
     save_grid(torch.cat([samples[:8], ref.x_train[idx]]), folder / f"neighbours-{tag}.png", nrow=8)
     save_grid(torch.cat([x[:8], recon[:8]]), folder / f"recon-{tag}.png", nrow=8)
     save_grid(path_img[: min(p, 4) * steps], folder / f"interp-{tag}.png", nrow=steps)
-    save_grid(torch.cat([x[:4].unsqueeze(0), draws[:, :4]]).transpose(0, 1).reshape(-1, *x.shape[1:]),
-              folder / f"draws-{tag}.png", nrow=len(draws) + 1)
+    save_grid(
+        torch.cat([x[:4].unsqueeze(0), draws[:, :4]]).transpose(0, 1).reshape(-1, *x.shape[1:]),
+        folder / f"draws-{tag}.png",
+        nrow=len(draws) + 1,
+    )

@@ -18,14 +18,9 @@ from safetensors.torch import load_file
 
 from ganvae.cli import main
 
+from .helpers import run
+
 FAST = ["--set", "width=8", "--set", "latent_dim=8", "-q"]
-
-
-def run(argv, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main([str(a) for a in argv])
-    out = capsys.readouterr()
-    return exit_info.value.code, out.out, out.err
 
 
 @pytest.fixture(scope="module")

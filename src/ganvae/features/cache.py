@@ -1,10 +1,12 @@
 """Fit a domain classifier once per dataset and configuration, then load it from the user cache.
 
 The cache key is the dataset fingerprint (a hash of its pixels and labels, `ImageData.fingerprint`) plus a
-hash of the classifier configuration and file-format version, so changing either the data or any
-hyper-parameter trains a new classifier, and every metric over the same data and configuration uses
-exactly the same feature space. Folder: `$GANVAE_CACHE/features/`, else `$XDG_CACHE_HOME/ganvae/features/`,
-else `~/.cache/ganvae/features/`. Entries are written atomically, so parallel runs at worst both train.
+hash of the classifier configuration, the default-epochs rule and the file-format version, so changing
+the data or any hyper-parameter trains a new classifier, and every metric over the same data and
+configuration uses exactly the same feature space.
+
+Folder: `$GANVAE_CACHE/features/`, else `$XDG_CACHE_HOME/ganvae/features/`, else
+`~/.cache/ganvae/features/`. Entries are written atomically, so parallel runs at worst both train.
 
 >>> cache_key("0123456789abcdef", DomainClassifierConfig())[:17]
 '0123456789abcdef-'
@@ -21,7 +23,14 @@ from pathlib import Path
 
 from ganvae.data.images import ImageData
 from ganvae.errors import CheckpointError
-from ganvae.features.domain import FORMAT_VERSION, DomainClassifier, DomainClassifierConfig
+from ganvae.features.domain import (
+    FORMAT_VERSION,
+    MAX_EPOCHS,
+    MIN_EPOCHS,
+    TARGET_IMAGES_SEEN,
+    DomainClassifier,
+    DomainClassifierConfig,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +45,11 @@ def default_cache_dir() -> Path:
 
 def cache_key(fingerprint: str, config: DomainClassifierConfig) -> str:
     """`<data fingerprint>-<12 hex digits of the config and format version>`."""
-    blob = json.dumps({"config": dataclasses.asdict(config), "version": FORMAT_VERSION}, sort_keys=True)
+    # The automatic-epoch rule is part of the key too: changing it changes what epochs=None trains.
+    rule = {"target_images": TARGET_IMAGES_SEEN, "min_epochs": MIN_EPOCHS, "max_epochs": MAX_EPOCHS}
+    blob = json.dumps(
+        {"config": dataclasses.asdict(config), "version": FORMAT_VERSION, "auto_epochs": rule}, sort_keys=True
+    )
     return f"{fingerprint}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
 
@@ -68,6 +81,7 @@ def get_domain_classifier(
     try:
         clf.save(folder)
     except OSError as e:  # a read-only or full cache must not stop the evaluation
-        log.warning("could not cache the domain classifier in %s (%s); it will be refitted next time",
-                    folder, e)
+        log.warning(
+            "could not cache the domain classifier in %s (%s); it will be refitted next time", folder, e
+        )
     return clf

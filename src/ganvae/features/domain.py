@@ -15,8 +15,12 @@ section 5, evaluate PRDC on randomly initialised embeddings), but distances in t
 every report says which space was used (`feature_name`).
 
 Training is seeded and deterministic on CPU for a fixed thread count: Adam with a cosine-decayed learning
-rate, a fixed number of epochs (by default enough to see ~20k images, at least 3 epochs), and an optional
+rate, a fixed number of epochs (by default enough to see ~20k images, at least 4 epochs), and an optional
 wall-clock cap. It runs inside `torch.random.fork_rng`, so fitting never disturbs the caller's RNG.
+
+Measured with the defaults on a shared 2-core CPU machine: digits (1,437 train images, 14 epochs) reach
+about 99 % test accuracy in a few seconds; Fashion-MNIST (60,000 images, 4 epochs) reaches 91.4 %
+(3 epochs: 90.7 %), at about 30 s per epoch when the machine is otherwise idle.
 
 >>> import torch
 >>> from ganvae.data.images import ImageData
@@ -34,6 +38,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,7 +58,7 @@ FORMAT = "ganvae-domain-classifier"
 FORMAT_VERSION = 1
 WEIGHTS_FILE, META_FILE = "model.safetensors", "config.json"
 TARGET_IMAGES_SEEN = 20_000  # default epochs = ceil(this / train size), within [MIN_EPOCHS, MAX_EPOCHS]
-MIN_EPOCHS, MAX_EPOCHS = 3, 40
+MIN_EPOCHS, MAX_EPOCHS = 4, 40
 TRAIN_ACCURACY_SAMPLE = 5000  # train images scored for `train_accuracy_`
 # oneDNN's CPU convolutions run 1.2-1.6x faster on NHWC tensors (measured here for 8x8, 28x28 and 32x32).
 CHANNELS_LAST = torch.channels_last
@@ -65,7 +70,7 @@ class DomainClassifierConfig:
 
     width: int = 32
     feature_dim: int = 128
-    epochs: int | None = None  # None: ceil(20k / train size), clipped to [3, 40]
+    epochs: int | None = None  # None: ceil(20k / train size), clipped to [4, 40]
     batch_size: int = 128
     lr: float = 2e-3
     weight_decay: float = 1e-4
@@ -154,8 +159,13 @@ class DomainClassifier:
             pick = torch.randperm(len(data.x_train), generator=torch.Generator().manual_seed(cfg.seed))
             pick = pick[:TRAIN_ACCURACY_SAMPLE]
             self.train_accuracy_ = self._accuracy(data.x_train[pick], data.y_train[pick])  # type: ignore[index]
-            log.info("domain classifier on %s: test accuracy %.4f after %d epochs (%.1f s)",
-                     data.name, self.accuracy_, self.epochs_run_, self.train_seconds_)
+            log.info(
+                "domain classifier on %s: test accuracy %.4f after %d epochs (%.1f s)",
+                data.name,
+                self.accuracy_,
+                self.epochs_run_,
+                self.train_seconds_,
+            )
         return self
 
     # ------------------------------------------------------------------ inference
@@ -178,12 +188,16 @@ class DomainClassifier:
         """Predicted class of each image (N,)."""
         return self.predict_proba(x, batch_size).argmax(dim=1)
 
-    def _run(self, x: torch.Tensor, batch_size: int, fn) -> torch.Tensor:  # noqa: ANN001
+    def _run(
+        self, x: torch.Tensor, batch_size: int, fn: Callable[[FeatureNet, torch.Tensor], torch.Tensor]
+    ) -> torch.Tensor:
         net = self._net()
         x = torch.as_tensor(x)
         if x.ndim != 4 or tuple(x.shape[1:]) != tuple(self.shape_):
-            raise DataError(f"the domain classifier was trained on images of shape {tuple(self.shape_)}, "
-                            f"got a batch of shape {tuple(x.shape)}; use a classifier fitted on this data")
+            raise DataError(
+                f"the domain classifier was trained on images of shape {tuple(self.shape_)}, "
+                f"got a batch of shape {tuple(x.shape)}; use a classifier fitted on this data"
+            )
         outs = []
         with torch.inference_mode():
             for start in range(0, x.shape[0], batch_size):
@@ -191,6 +205,7 @@ class DomainClassifier:
                 outs.append(fn(net, batch.contiguous(memory_format=CHANNELS_LAST)))
         if not outs:
             return torch.empty(0, self.config.feature_dim)
+        # Concatenating outside inference mode gives an ordinary tensor the caller may modify in place.
         return torch.cat(outs).float()
 
     def _accuracy(self, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -254,8 +269,9 @@ class DomainClassifier:
             net.load_state_dict(state, strict=True)
             net = net.to(memory_format=CHANNELS_LAST)
         except (KeyError, TypeError, ValueError, RuntimeError, ConfigError) as e:
-            raise CheckpointError(f"the domain classifier in {path} is incomplete or corrupt ({e}); "
-                                  "delete it and fit again") from e
+            raise CheckpointError(
+                f"the domain classifier in {path} is incomplete or corrupt ({e}); delete it and fit again"
+            ) from e
         self.net_ = net.eval()
         return self
 
@@ -283,8 +299,12 @@ def _train(net: FeatureNet, x: torch.Tensor, y: torch.Tensor, cfg: DomainClassif
             opt.step()
             sched.step()
             if deadline is not None and time.perf_counter() > deadline:
-                log.warning("domain classifier stopped by its %.0f s time cap during epoch %d of %d",
-                            cfg.max_seconds, epoch + 1, epochs)
+                log.warning(
+                    "domain classifier stopped by its %.0f s time cap during epoch %d of %d",
+                    cfg.max_seconds,
+                    epoch + 1,
+                    epochs,
+                )
                 return epoch
         log.debug("domain classifier epoch %d/%d: last loss %.4f", epoch + 1, epochs, float(loss.detach()))
     return epochs

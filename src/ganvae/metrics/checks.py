@@ -33,8 +33,9 @@ def as_matrix(x: ArrayLike, name: str, min_rows: int = 1, dtype: torch.dtype | N
         raise DataError(f"{name} must be N x D (one row per sample), got shape {tuple(t.shape)}")
     t = t.reshape(t.shape[0], -1)
     if t.shape[0] < min_rows:
-        raise DataError(f"{name} has {t.shape[0]} samples but this metric needs at least {min_rows}; "
-                        "give more samples")
+        raise DataError(
+            f"{name} has {t.shape[0]} samples but this metric needs at least {min_rows}; give more samples"
+        )
     return t
 
 
@@ -51,5 +52,7 @@ def as_images(x: ArrayLike, name: str, dtype: torch.dtype = torch.float32) -> to
 def same_width(a: torch.Tensor, b: torch.Tensor, name_a: str, name_b: str) -> None:
     """Both feature sets must live in the same space."""
     if a.shape[1] != b.shape[1]:
-        raise DataError(f"{name_a} has {a.shape[1]} features per sample but {name_b} has {b.shape[1]}; "
-                        "extract both with the same feature extractor")
+        raise DataError(
+            f"{name_a} has {a.shape[1]} features per sample but {name_b} has {b.shape[1]}; "
+            "extract both with the same feature extractor"
+        )

@@ -63,8 +63,10 @@ def frechet_from_stats(mu1: ArrayLike, s1: ArrayLike, mu2: ArrayLike, s2: ArrayL
     c1, c2 = (np.atleast_2d(np.asarray(c, dtype=np.float64)) for c in (s1, s2))
     d = m1.shape[0]
     if m2.shape != (d,) or c1.shape != (d, d) or c2.shape != (d, d):
-        raise DataError(f"Gaussian statistics do not match: means {m1.shape}, {m2.shape}, covariances "
-                        f"{c1.shape}, {c2.shape}; both need a D-vector and a D x D matrix of the same D")
+        raise DataError(
+            f"Gaussian statistics do not match: means {m1.shape}, {m2.shape}, covariances "
+            f"{c1.shape}, {c2.shape}; both need a D-vector and a D x D matrix of the same D"
+        )
     for name, a in (("mean", m1), ("mean", m2), ("covariance", c1), ("covariance", c2)):
         if not np.isfinite(a).all():
             raise DataError(f"a {name} contains NaN or infinite values; check the features it came from")

@@ -31,9 +31,7 @@ from ganvae.metrics.pairwise import nearest_neighbours
 DEFAULT_COPY_FRACTION = 1e-3
 
 
-def nearest_train_distance(
-    queries: ArrayLike, train: ArrayLike, *, chunk: int | None = None
-) -> torch.Tensor:
+def nearest_train_distance(queries: ArrayLike, train: ArrayLike, *, chunk: int | None = None) -> torch.Tensor:
     """Distance from each query (N x D, or images) to its nearest training row; shape (N,)."""
     q = as_matrix(queries, "queries", dtype=torch.float32)
     t = as_matrix(train, "train", dtype=torch.float32)
@@ -60,8 +58,10 @@ def memorisation(
     # np.median averages the two middle values; torch.median would return the lower one.
     test_median = float(np.median(test_d.numpy()))
     if test_median <= 0.0:
-        raise DataError("over half of the test images also appear in the training set, so the "
-                        "memorisation baseline is 0; deduplicate the train/test split")
+        raise DataError(
+            "over half of the test images also appear in the training set, so the "
+            "memorisation baseline is 0; deduplicate the train/test split"
+        )
     threshold = DEFAULT_COPY_FRACTION * test_median if copy_threshold is None else float(copy_threshold)
     sample_median = float(np.median(sample_d.numpy()))
     return {

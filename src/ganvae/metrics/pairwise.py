@@ -44,8 +44,10 @@ def knn_radii(x: torch.Tensor, k: int, chunk: int | None = None) -> torch.Tensor
     """Distance from each row of x to its k-th nearest *other* row (the k-NN ball radius)."""
     n = x.shape[0]
     if not 1 <= k < n:
-        raise DataError(f"k-NN radii need 1 <= k < number of samples, got k={k} with {n} samples; "
-                        "use a smaller k or more samples")
+        raise DataError(
+            f"k-NN radii need 1 <= k < number of samples, got k={k} with {n} samples; "
+            "use a smaller k or more samples"
+        )
     radii = torch.empty(n, dtype=x.dtype)
     for start, d in distance_chunks(x, x, chunk):
         rows = torch.arange(d.shape[0])

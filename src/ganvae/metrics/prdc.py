@@ -28,9 +28,7 @@ from ganvae.metrics.checks import ArrayLike, as_matrix, same_width
 from ganvae.metrics.pairwise import distance_chunks, knn_radii
 
 
-def prdc(
-    real: ArrayLike, fake: ArrayLike, k: int = 5, *, chunk: int | None = None
-) -> dict[str, float]:
+def prdc(real: ArrayLike, fake: ArrayLike, k: int = 5, *, chunk: int | None = None) -> dict[str, float]:
     """Precision, recall, density and coverage of `fake` against `real` (both N x D features).
 
     `k` = 5 follows Naeem et al. (Kynkäänniemi et al. use 3); keep it fixed when comparing models.

@@ -32,8 +32,10 @@ def _pair(target: ArrayLike, recon: ArrayLike) -> tuple[torch.Tensor, torch.Tens
     t = as_images(target, "target")
     r = as_images(recon, "reconstruction").clamp(0.0, 1.0)
     if t.shape != r.shape:
-        raise DataError(f"target {tuple(t.shape)} and reconstruction {tuple(r.shape)} differ in shape; "
-                        "pass one reconstruction per target image")
+        raise DataError(
+            f"target {tuple(t.shape)} and reconstruction {tuple(r.shape)} differ in shape; "
+            "pass one reconstruction per target image"
+        )
     return t, r
 
 

@@ -51,6 +51,8 @@ def sharpness_ratio(samples: ArrayLike, real: ArrayLike) -> float:
     """Mean Laplacian variance of `samples` divided by that of `real` images (1 = as sharp as real)."""
     real_mean = float(laplacian_variance(real).mean())
     if real_mean <= 0.0:
-        raise DataError("the real images have no detail at all (zero Laplacian variance); the sharpness "
-                        "ratio is undefined, check that the right images were passed")
+        raise DataError(
+            "the real images have no detail at all (zero Laplacian variance); the sharpness "
+            "ratio is undefined, check that the right images were passed"
+        )
     return float(laplacian_variance(samples).mean()) / real_mean

@@ -38,9 +38,9 @@ class GANConfig:
     lr_d: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    inversion_steps: int = 200
-    inversion_restarts: int = 3
-    inversion_lr: float = 0.05
+    inversion_steps: int = 100
+    inversion_restarts: int = 2
+    inversion_lr: float = 0.1
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:

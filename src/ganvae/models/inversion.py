@@ -14,9 +14,9 @@ import torch
 
 @dataclass
 class InversionConfig:
-    steps: int = 200
-    restarts: int = 3
-    lr: float = 0.05
+    steps: int = 100
+    restarts: int = 2
+    lr: float = 0.1
     batch_size: int = 256
 
 

@@ -89,7 +89,9 @@ class VAE(GenerativeModel):
         if self.config.likelihood == "bernoulli":
             nll = F.binary_cross_entropy_with_logits(raw, x, reduction="none")
         else:
-            if self.training:  # optimal σ: the RMS error of this batch (floored, so a perfect fit stays finite)
+            if (
+                self.training
+            ):  # optimal σ: the RMS error of this batch (floored, so a perfect fit stays finite)
                 log_sigma = (x - raw).pow(2).mean().sqrt().log().clamp(min=-6.0)
                 with torch.no_grad():
                     self.log_sigma.lerp_(log_sigma.detach().float(), 0.1)

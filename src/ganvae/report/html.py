@@ -46,7 +46,9 @@ def _metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for k in keys:
         label, better = METRICS[k]
-        cells = [fmt(summary[m][k]["mean"], summary[m][k]["std"]) if k in summary[m] else "—" for m in summary]
+        cells = [
+            fmt(summary[m][k]["mean"], summary[m][k]["std"]) if k in summary[m] else "—" for m in summary
+        ]
         rows.append({"label": label, "better": better, "cells": cells})
     return rows
 
@@ -58,8 +60,14 @@ def _cost_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     for k in [*parts, *COST_KEYS]:
         if not any(k in s for s in summary.values()):
             continue
-        label = k.replace("params_", "parameters: ").replace("mflops_", "forward MFLOPs/sample: ").replace("_", " ")
-        cells = [fmt(summary[m][k]["mean"], summary[m][k]["std"]) if k in summary[m] else "—" for m in summary]
+        label = (
+            k.replace("params_", "parameters: ")
+            .replace("mflops_", "forward MFLOPs/sample: ")
+            .replace("_", " ")
+        )
+        cells = [
+            fmt(summary[m][k]["mean"], summary[m][k]["std"]) if k in summary[m] else "—" for m in summary
+        ]
         rows.append({"label": label, "cells": cells})
     return rows
 
@@ -81,17 +89,25 @@ def write_report(run_dir: str | Path) -> Path:
     plots.class_histograms(metrics, fig / "classes.png")
     models = list(metrics["summary"])
     per_model = {
-        m: {kind: _data_uri(fig / f"{kind}-{m}.png") for kind in ("samples", "neighbours", "interp", "recon", "draws")}
+        m: {
+            kind: _data_uri(fig / f"{kind}-{m}.png")
+            for kind in ("samples", "neighbours", "interp", "recon", "draws")
+        }
         for m in models
     }
     env = Environment(loader=PackageLoader("ganvae.report", "templates"), autoescape=select_autoescape())
     env.filters["fmt"] = fmt
     html = env.get_template("report.html").render(
-        m=metrics, models=models, per_model=per_model,
+        m=metrics,
+        models=models,
+        per_model=per_model,
         figures={k: _data_uri(fig / f"{k}.png") for k in ("fd-curves", "losses", "latent-maps", "classes")},
-        metric_rows=_metric_rows(metrics), cost_rows=_cost_rows(metrics),
+        metric_rows=_metric_rows(metrics),
+        cost_rows=_cost_rows(metrics),
         diverged={m: int(metrics["summary"][m].get("diverged", {}).get("mean", 0)) for m in models},
-        devices=sorted({f"{r.get('device')} ({r.get('precision')})" for r in metrics["runs"] if r.get("device")}),
+        devices=sorted(
+            {f"{r.get('device')} ({r.get('precision')})" for r in metrics["runs"] if r.get("device")}
+        ),
     )
     out = run_dir / "report.html"
     write_text(out, html)

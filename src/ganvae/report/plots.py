@@ -12,7 +12,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from ganvae.atomic import atomic_path  # noqa: E402
 
-FAMILY_COLOURS = {"vae": ["#1f77b4", "#17becf", "#9edae5"], "gan": ["#d62728", "#ff7f0e", "#e377c2", "#8c564b"]}
+FAMILY_COLOURS = {
+    "vae": ["#1f77b4", "#17becf", "#9edae5"],
+    "gan": ["#d62728", "#ff7f0e", "#e377c2", "#8c564b"],
+}
 
 
 def colours(families: dict[str, str]) -> dict[str, str]:
@@ -50,8 +53,12 @@ def fd_curves(metrics: dict[str, Any], path: Path) -> Path | None:
         return None
     if metrics.get("fd_target"):
         ax.axhline(metrics["fd_target"], color="k", ls=":", lw=1, label="FD target (claim 9)")
-    ax.set(xlabel="training time (s)", ylabel=f"FD ({metrics['features']['name']})", yscale="log",
-           title="FD against training time, every seed")
+    ax.set(
+        xlabel="training time (s)",
+        ylabel=f"FD ({metrics['features']['name']})",
+        yscale="log",
+        title="FD against training time, every seed",
+    )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, path)
@@ -104,8 +111,13 @@ def class_histograms(metrics: dict[str, Any], path: Path) -> Path | None:
     ax.bar([i - 0.4 + width / 2 for i in range(k)], real, width, color="#444", label="real test")
     for j, run in enumerate(runs, start=1):
         gen = run["artefacts"]["class_hist"]["generated"]
-        ax.bar([i - 0.4 + width / 2 + j * width for i in range(k)], gen, width, color=col[run["model"]],
-               label=run["model"])
+        ax.bar(
+            [i - 0.4 + width / 2 + j * width for i in range(k)],
+            gen,
+            width,
+            color=col[run["model"]],
+            label=run["model"],
+        )
     ax.set_xticks(range(k), names[:k] if names else range(k), rotation=30, fontsize=7)
     ax.set(ylabel="share of samples", title="classes of generated samples (domain classifier)")
     ax.legend(fontsize=8)

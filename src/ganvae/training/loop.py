@@ -193,6 +193,13 @@ class Trainer:
                     t_log, seen_log = time.perf_counter(), state.images_seen
                 if self.run_dir is not None and (state.step % sample_every == 0 or done):
                     self._grid(model, state.step, data)
+                due = (eval_every and state.step % eval_every == 0) or (
+                    not eval_every and next_eval_s and state.elapsed_s >= next_eval_s
+                )
+                if self.evaluate is not None and (due or done or state.step == 1):
+                    self._evaluate(model, state, epoch)
+                    while not eval_every and next_eval_s and state.elapsed_s >= next_eval_s:
+                        next_eval_s += (cfg.budget_s or 0) / 10
                 if self.run_dir is not None and (
                     state.step % cfg.checkpoint_every == 0 or done or stop.is_set()
                 ):
@@ -253,8 +260,13 @@ class Trainer:
         model.eval()
         figures = self.evaluate(model)  # type: ignore[misc]
         model.train()
-        record = {"kind": "eval", "step": state.step, "epoch": epoch, "time_s": round(state.elapsed_s, 3),
-                  **figures}
+        record = {
+            "kind": "eval",
+            "step": state.step,
+            "epoch": epoch,
+            "time_s": round(state.elapsed_s, 3),
+            **figures,
+        }
         self.history_.append(record)
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)

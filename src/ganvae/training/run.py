@@ -99,7 +99,9 @@ def train(
 
             shutil.rmtree(out)
     meta = {"data": spec, "versions": versions()}
-    trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate).fit(model, data, resume=resume, meta=meta)
+    trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate).fit(
+        model, data, resume=resume, meta=meta
+    )
     return model, trainer
 
 

@@ -85,8 +85,14 @@ def test_ssim_matches_skimage_when_installed():
     metrics = pytest.importorskip("skimage.metrics")
     x, y = pair(n=2, size=32, noise=0.1, seed=3)
     for a, b in zip(x, y, strict=True):
-        ref = metrics.structural_similarity(a[0].numpy(), b[0].numpy(), data_range=1.0, gaussian_weights=True,
-                                            sigma=1.5, use_sample_covariance=False)
+        ref = metrics.structural_similarity(
+            a[0].numpy(),
+            b[0].numpy(),
+            data_range=1.0,
+            gaussian_weights=True,
+            sigma=1.5,
+            use_sample_covariance=False,
+        )
         assert float(ssim_per_image(a[None], b[None])[0]) == pytest.approx(ref, abs=0.02)
 
 

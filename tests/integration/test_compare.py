@@ -1,0 +1,196 @@
+"""`ganvae compare` end to end on real digits at a tiny budget: run folder, metrics.json, claims, report,
+re-rendering, reuse of finished runs, bad input; and the report in a real headless browser."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+import torch
+
+from ganvae.cli import main
+
+from .helpers import run
+
+TINY = [
+    "--steps",
+    "20",
+    "--seeds",
+    "2",
+    "--samples",
+    "200",
+    "--recon-images",
+    "40",
+    "--batch-size",
+    "32",
+    "--set",
+    "inversion_steps=40",
+    "--set",
+    "width=16",
+    "-q",
+]
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "run"
+    with pytest.raises(SystemExit) as e:
+        main(["compare", "--models", "vae,sngan", "--out", str(out), *TINY, "--data", "digits"])
+    assert e.value.code == 0
+    return out
+
+
+def test_run_folder_layout(compared):
+    names = {p.name for p in compared.iterdir()}
+    assert {"config.json", "metrics.json", "report.html", "models", "figures"} <= names
+    runs = sorted(p.name for p in (compared / "models").iterdir())
+    assert runs == ["sngan-seed0", "sngan-seed1", "vae-seed0", "vae-seed1"]
+    for r in runs:
+        assert (compared / "models" / r / "model.safetensors").is_file()
+
+
+def test_metrics_json_has_every_figure_per_seed(compared):
+    m = json.loads((compared / "metrics.json").read_text())
+    assert m["families"] == {"vae": "vae", "sngan": "gan"}
+    assert len(m["runs"]) == 4 and m["budget"]["steps"] == 20
+    for model in ("vae", "sngan"):
+        s = m["summary"][model]
+        for key in (
+            "fd",
+            "kid",
+            "precision",
+            "recall",
+            "coverage",
+            "sharpness_ratio",
+            "recon_psnr",
+            "probe_accuracy",
+            "path_length_ratio",
+            "decode_variance",
+            "train_s",
+            "images_per_s",
+        ):
+            assert key in s and s[key]["n"] == 2, (model, key)
+    assert [c["number"] for c in m["claims"]] == list(range(1, 10))
+    assert all(c["verdict"] in {"holds", "does not hold", "inconclusive"} for c in m["claims"])
+    assert m["features"]["test_accuracy"] > 0.9
+    curve = m["runs"][0]["curve"]
+    assert len(curve) >= 3 and curve[0][1] == 1  # FD measured from the first step on
+
+
+def test_vae_is_stochastic_and_gan_decoder_deterministic(compared):
+    s = json.loads((compared / "metrics.json").read_text())["summary"]
+    assert s["vae"]["decode_variance"]["mean"] > 0
+    assert s["sngan"]["decode_variance"]["mean"] == 0
+
+
+def test_report_rerenders_and_is_self_contained(compared, capsys):
+    (compared / "report.html").unlink()
+    code, out, _ = run(["report", compared], capsys)
+    assert code == 0 and "report.html" in out
+    html = (compared / "report.html").read_text()
+    text = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", html)  # base64 may spell anything
+    assert "FD (domain features)" in text and "FID" not in text
+    assert html.count("data:image/png;base64,") >= 8
+    assert 'src="http' not in html and 'href="http' not in html
+    code, out, _ = run(["report", compared, "--markdown"], capsys)
+    assert code == 0 and "| FD (domain features) | lower |" in out and "| 9 | VAEs are easier to train |" in out
+
+
+def test_rerun_reuses_finished_runs(compared, capsys):
+    before = (compared / "models" / "vae-seed0" / "eval.json").stat().st_mtime
+    code, _, _ = run(["compare", "--models", "vae,sngan", "--out", compared, *TINY], capsys)
+    assert code == 0
+    assert (compared / "models" / "vae-seed0" / "eval.json").stat().st_mtime == before
+
+
+def test_changed_settings_refuse_the_same_folder(compared, capsys):
+    code, _, err = run(["compare", "--models", "vae,dcgan", "--out", compared, *TINY], capsys)
+    assert code == 2 and "other settings" in err
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--models", "vae,nope"], "unknown model 'nope'"),
+        (["--models", ""], "--models is empty"),
+        (["--seeds", "0"], "at least 1"),
+        (["--set", "bogus=1"], "unknown --set key 'bogus'"),
+        (["--samples", "3"], "at least 20"),
+        (["--data", "/does/not/exist"], "does not exist"),
+    ],
+)
+def test_bad_input(args, needle, tmp_path, capsys):
+    code, _, err = run(["compare", "--out", tmp_path / "c", "--steps", "2", *args], capsys)
+    assert code == 2 and needle in err and not (tmp_path / "c").exists()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed: apt-get install chromium")
+def test_report_in_headless_browser(compared, tmp_path):
+    """The page loads with no console errors, every image decodes, and a screenshot is taken."""
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=5000",
+    ]
+    url = (compared / "report.html").resolve().as_uri()
+    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert 'data-images-ok="yes"' in dom.stdout, dom.stderr[-2000:]
+    n_images = int(dom.stdout.split('data-images="')[1].split('"')[0])
+    assert n_images >= 8
+    console_errors = [
+        ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln and ("Error" in ln or "error" in ln)
+    ]
+    assert not console_errors, console_errors
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [*flags, "--window-size=1200,3000", f"--screenshot={shot}", url], capture_output=True, timeout=120
+    )
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_parallel_jobs_give_the_same_runs_as_sequential(tmp_path, capsys):
+    """`--jobs 2` trains in two processes; each (model, seed) is seeded alike, so the weights match."""
+    args = [
+        "--models",
+        "vae,dcgan",
+        "--seeds",
+        "1",
+        "--steps",
+        "6",
+        "--samples",
+        "100",
+        "--recon-images",
+        "16",
+        "--set",
+        "inversion_steps=5",
+        "--set",
+        "width=8",
+        "-q",
+    ]
+    assert run(["compare", "--out", tmp_path / "seq", *args], capsys)[0] == 0
+    assert run(["compare", "--out", tmp_path / "par", "--jobs", "2", *args], capsys)[0] == 0
+    from safetensors.torch import load_file
+
+    for name in ("vae-seed0", "dcgan-seed0"):
+        a = load_file(str(tmp_path / "seq" / "models" / name / "model.safetensors"))
+        b = load_file(str(tmp_path / "par" / "models" / name / "model.safetensors"))
+        assert a.keys() == b.keys()
+        for key in a:
+            torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5, msg=key)
