@@ -5,9 +5,11 @@ happen inside the commands so that `ganvae --help` answers at once.
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -41,6 +43,27 @@ def _echo(text: str = "") -> None:
     typer.echo(text)
 
 
+def _command(fn: Callable[..., None]) -> Callable[..., None]:
+    """Map ganvae's own errors to one line on stderr and exit code 2 (130 for an interrupted run)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        from ganvae.errors import GanvaeError
+        from ganvae.training.loop import Interrupted
+
+        try:
+            fn(*args, **kwargs)
+        except GanvaeError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except Interrupted as exc:
+            where = f"; checkpoint saved in {exc.folder}, continue with --resume" if exc.folder else ""
+            typer.echo(f"interrupted at step {exc.step}{where}", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
 def _image_size(text: str | None):
     from ganvae.errors import ConfigError
 
@@ -64,6 +87,7 @@ def _load_data(spec: str, image_size: str | None):
 
 
 @app.command()
+@_command
 def train(
     model: Annotated[str, typer.Argument(help="model name (see `ganvae list`)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="run folder to write")],
@@ -169,6 +193,7 @@ def _parse_labels(text: str | None, model, n: int):
 
 
 @app.command()
+@_command
 def sample(
     run_dir: Annotated[Path, typer.Argument(help="a run folder written by `ganvae train`")],
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 64,
@@ -194,6 +219,7 @@ def sample(
 
 
 @app.command()
+@_command
 def info(
     target: Annotated[str, typer.Argument(help="a run folder, or a model name (with --data)")],
     data: DataOpt = "digits",
@@ -247,6 +273,7 @@ def _print_info(model, meta) -> None:
 
 
 @app.command()
+@_command
 def compare(
     data: DataOpt = "digits",
     models: Annotated[str, typer.Option(help="comma-separated model names")] = "vae,dcgan",
@@ -313,6 +340,7 @@ def compare(
 
 
 @app.command()
+@_command
 def report(
     run_dir: Annotated[Path, typer.Argument(help="a folder written by `ganvae compare`")],
     markdown: Annotated[bool, typer.Option("--markdown", help="also print a Markdown summary")] = False,
@@ -331,6 +359,7 @@ def report(
 
 
 @app.command("list")
+@_command
 def list_() -> None:
     """List the models and datasets ganvae knows."""
     from rich.console import Console
@@ -352,6 +381,7 @@ def list_() -> None:
 
 
 @data_app.command("fetch")
+@_command
 def data_fetch(
     name: Annotated[str, typer.Argument(help="fashion-mnist or mnist")],
     dest: Annotated[Path | None, typer.Option(help="folder to write (default: the user cache)")] = None,
@@ -365,28 +395,8 @@ def data_fetch(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, mapping ganvae errors to one line and exit code 2."""
-    import click
-
-    from ganvae.errors import GanvaeError
-    from ganvae.training.loop import Interrupted
-
-    try:
-        code = app(args=argv, prog_name="ganvae", standalone_mode=False)
-    except GanvaeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except Interrupted as exc:
-        where = f"; checkpoint saved in {exc.folder}, continue with --resume" if exc.folder else ""
-        typer.echo(f"interrupted at step {exc.step}{where}", err=True)
-        sys.exit(130)
-    # click answers a KeyboardInterrupt (a second Ctrl-C) with its exit code instead of raising
-    sys.exit(code if isinstance(code, int) else 0)
+    """Entry point. Typer handles usage errors (exit 2) and exits with the command's code."""
+    app(args=argv, prog_name="ganvae")
 
 
 if __name__ == "__main__":
