@@ -96,7 +96,8 @@ def test_report_rerenders_and_is_self_contained(compared, capsys):
     assert html.count("data:image/png;base64,") >= 8
     assert 'src="http' not in html and 'href="http' not in html
     code, out, _ = run(["report", compared, "--markdown"], capsys)
-    assert code == 0 and "| FD (domain features) | lower |" in out and "| 9 | VAEs are easier to train |" in out
+    assert code == 0 and "| FD (domain features) | lower |" in out
+    assert "| 9 | VAEs are easier to train |" in out
 
 
 def test_rerun_reuses_finished_runs(compared, capsys):
