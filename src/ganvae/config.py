@@ -1,4 +1,4 @@
-"""Configs are dataclasses; this module turns text (`--set key=value`, TOML files, budgets) into them.
+"""Configs are dataclasses; this module turns text (`--set key=value`, budgets, saved JSON) into them.
 
 >>> from dataclasses import dataclass
 >>> @dataclass
@@ -14,10 +14,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import tomllib
 import types
 import typing
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ganvae.errors import ConfigError
@@ -105,16 +103,6 @@ def split_overrides(pairs: list[str]) -> dict[str, str]:
             raise ConfigError(f"--set expects key=value, got {pair!r}")
         out[key.strip()] = value.strip()
     return out
-
-
-def load_toml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; give the path of a TOML file")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {path} is not valid TOML ({exc}); fix the file") from None
 
 
 _UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
