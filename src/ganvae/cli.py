@@ -324,10 +324,6 @@ def compare(
         overrides=split_overrides(set_ or []),
         eval=EvalConfig(n_samples=samples, n_recon=recon_images),
     )
-    if steps is not None and steps < 1 or epochs is not None and epochs <= 0:
-        from ganvae.errors import ConfigError
-
-        raise ConfigError("--steps and --epochs must be positive")
     folder = out or Path("runs") / f"compare-{Path(data).name}"
     command = "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "ganvae compare"
     result = run_compare(cfg, folder, progress=not quiet, command=command)

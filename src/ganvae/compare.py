@@ -21,8 +21,11 @@ from typing import Any
 import numpy as np
 
 from ganvae.atomic import write_json
+from ganvae.config import apply_overrides
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate import EvalConfig
+from ganvae.models.base import config_keys
+from ganvae.training.config import TrainConfig
 
 DEFAULT_DIGITS_STEPS = 300
 DEFAULT_EPOCHS = 5.0
@@ -58,7 +61,7 @@ class CompareConfig:
             raise ConfigError("--seeds, --jobs and --batch-size must be at least 1")
         if self.eval.n_samples < 20 or self.eval.n_recon < 8:
             raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
-        known = set().union(*(self.model_keys(m) for m in self.models))
+        known = set().union(*(config_keys(m) for m in self.models))
         unknown = sorted(set(self.overrides) - known)
         if unknown:
             raise ConfigError(
@@ -66,20 +69,14 @@ class CompareConfig:
                 f"valid keys: {', '.join(sorted(known))}"
             )
         for name in self.models:
-            from ganvae.config import apply_overrides
-
             apply_overrides(
                 MODELS.get(name).extra["preset"], self.overrides_for(name), where=f"{name} config"
             )
-
-    @staticmethod
-    def model_keys(name: str) -> set[str]:
-        from ganvae.registry import MODELS
-
-        return {f.name for f in dataclasses.fields(MODELS.get(name).extra["preset"])}
+        # the per-run budget must be valid training config (positive epochs / steps / seconds)
+        TrainConfig(batch_size=self.batch_size, **self.budget()).validate()  # type: ignore[arg-type]
 
     def overrides_for(self, name: str) -> dict[str, str]:
-        keys = self.model_keys(name)
+        keys = config_keys(name)
         return {k: v for k, v in self.overrides.items() if k in keys}
 
     def budget(self) -> dict[str, float | int | None]:
@@ -93,7 +90,8 @@ class CompareConfig:
 
 
 def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux, bytes on macOS: the process's peak resident memory so far
+    # ru_maxrss is in KiB on Linux, bytes on macOS. It is the peak of the whole process so far and cannot be
+    # reset, so with runs in one process it only grows: the key says "process", not per-run memory.
     scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
@@ -156,14 +154,11 @@ def _run_one(
         train_s=result.get("elapsed_s"),
         images_per_s=result.get("images_per_s"),
         steps=result.get("step"),
-        peak_rss_mb=_peak_rss_mb(),
+        process_peak_rss_mb=_peak_rss_mb(),
     )
-    curve = [
-        (r["time_s"], r["step"], r["fd"]) for r in _read_log(folder) if r.get("kind") == "eval" and "fd" in r
-    ]
-    losses = [
-        {k: v for k, v in r.items() if k != "kind"} for r in _read_log(folder) if r.get("kind") != "eval"
-    ]
+    log = _read_log(folder)
+    curve = [(r["time_s"], r["step"], r["fd"]) for r in log if r.get("kind") == "eval" and "fd" in r]
+    losses = [r for r in log if r.get("kind") != "eval"]
     fds = [c[2] for c in curve if c[2] is not None and math.isfinite(c[2])]
     if fds and fds[-1] > CURVE_BLOWUP * min(fds):
         record.update(diverged=True, reason=f"FD rose from {min(fds):.3g} to {fds[-1]:.3g} during training")
@@ -225,22 +220,12 @@ def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, A
             s[k] = _stats(vals)
         fd = [r["metrics"]["fd"] for r in ok if not r["diverged"] and r["metrics"].get("fd") is not None]
         if len(fd) >= 2:
-            s["fd_cv"] = {
-                "mean": float(np.std(fd, ddof=1) / np.mean(fd)),
-                "std": 0.0,
-                "n": len(fd),
-                "values": fd,
-            }
-        s["diverged"] = {
-            "mean": float(sum(r["diverged"] for r in rs)),
-            "std": 0.0,
-            "n": len(rs),
-            "values": [],
-        }
+            s["fd_cv"] = _single(float(np.std(fd, ddof=1) / np.mean(fd)), len(fd))
+        s["diverged"] = _single(float(sum(r["diverged"] for r in rs)), len(rs))
         if target is not None:
             times = [_time_to(r.get("curve", []), target) for r in ok]
             reached = [t for t in times if t is not None]
-            s["reach_share"] = {"mean": len(reached) / len(rs), "std": 0.0, "n": len(rs), "values": []}
+            s["reach_share"] = _single(len(reached) / len(rs), len(rs))
             if reached:
                 s["time_to_target_s"] = _stats(reached)
         summary[model] = s
@@ -252,6 +237,11 @@ def _time_to(curve: list, target: float) -> float | None:
         if fd is not None and fd <= target:
             return float(time_s)
     return None
+
+
+def _single(value: float, n: int) -> dict[str, Any]:
+    """A figure computed once from n runs (a spread, a share): no std of its own."""
+    return {"mean": value, "std": 0.0, "n": n, "values": []}
 
 
 def _stats(vals: list[float]) -> dict[str, Any]:
@@ -274,38 +264,33 @@ USE_CASES = (
 
 def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str, Any]]:
     """For each use case: the best model on its metric and its margin over the other family's best."""
-    from ganvae.claims import METRICS
+    from ganvae.claims import METRICS, best_of_family
 
     out = []
     for use, metric in USE_CASES:
         label, better = METRICS[metric]
-        cands = [(m, s[metric]) for m, s in summary.items() if metric in s and s[metric]["mean"] is not None]
-        if not cands:
+        sides = [s for fam in ("gan", "vae") if (s := best_of_family(summary, families, fam, metric))]
+        if not sides:
             continue
-        pick = min if better == "lower" else max
-        best_model, best = pick(cands, key=lambda c: c[1]["mean"])
-        rivals = [c for c in cands if families[c[0]] != families[best_model]]
+        sides.sort(key=lambda s: s.mean, reverse=better == "higher")
+        best = sides[0]
         row: dict[str, Any] = {
             "use_case": use,
             "metric": label,
-            "winner": best_model,
-            "family": families[best_model],
-            "value": best["mean"],
-            "std": best["std"],
+            "winner": best.model,
+            "family": families[best.model],
+            "value": best.mean,
+            "std": best.std,
         }
-        if rivals:
-            rival_model, rival = pick(rivals, key=lambda c: c[1]["mean"])
-            rel = abs(best["mean"] - rival["mean"]) / max(abs(rival["mean"]), 1e-12)
-            clear = (
-                min(best["n"], rival["n"]) >= 2
-                and abs(best["mean"] - rival["mean"]) > best["std"] + rival["std"]
-            )
+        if len(sides) == 2:
+            rival = sides[1]
+            gap = abs(best.mean - rival.mean)
             row.update(
-                runner_up=rival_model,
-                runner_value=rival["mean"],
-                runner_std=rival["std"],
-                margin_pct=100 * rel,
-                clear=clear,
+                runner_up=rival.model,
+                runner_value=rival.mean,
+                runner_std=rival.std,
+                margin_pct=100 * gap / max(abs(rival.mean), 1e-12),
+                clear=min(best.n, rival.n) >= 2 and gap > best.std + rival.std,
             )
         out.append(row)
     out.append(
@@ -338,7 +323,8 @@ def compare(
             )
     ctx = _Context(cfg)  # validates the data before anything is written
     out.mkdir(parents=True, exist_ok=True)
-    write_json(saved, {**resolved, "versions": versions()})
+    resolved["versions"] = versions()
+    write_json(saved, resolved)
 
     jobs = [(m, s) for m in cfg.models for s in range(cfg.seeds)]
     if cfg.jobs > 1:
@@ -365,7 +351,7 @@ def compare(
             "class_names": ctx.data.class_names,
         },
         "features": {"name": ctx.classifier.feature_name, "test_accuracy": ctx.classifier.accuracy_},
-        "budget": cfg.budget(),
+        "budget": resolved["budget"],
         "eval": {"n_samples": len(ctx.ref.x_test), "n_recon": len(ctx.ref.recon_idx)},
         "seeds": cfg.seeds,
         "families": families,
@@ -375,7 +361,7 @@ def compare(
         "claims": as_dicts(evaluate_claims(summary, families)),
         "verdicts": use_case_verdicts(summary, families),
         "command": command,
-        "versions": versions(),
+        "versions": resolved["versions"],
     }
     write_json(out / "metrics.json", result)
     from ganvae.report.html import write_report

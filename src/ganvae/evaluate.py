@@ -53,8 +53,9 @@ class Reference:
         self.recon_idx = self.test_idx[: min(cfg.n_recon, len(self.test_idx))]
         self.mu, self.sigma = M.gaussian_stats(self.test_feat)
 
-    def fd(self, images: torch.Tensor) -> float:
-        mu, sigma = M.gaussian_stats(self.classifier.features(images))
+    def fd(self, features: torch.Tensor) -> float:
+        """FD (domain features) of a feature set against the test reference."""
+        mu, sigma = M.gaussian_stats(features)
         return M.frechet_from_stats(mu, sigma, self.mu, self.sigma)
 
     def curve_evaluator(self):
@@ -65,7 +66,7 @@ class Reference:
             samples = model.sample(
                 n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)
             )
-            return {"fd": self.fd(samples.cpu())}
+            return {"fd": self.fd(self.classifier.features(samples.cpu()))}
 
         return evaluate
 
@@ -95,8 +96,7 @@ def evaluate_model(
         n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)
     ).cpu()
     feat = clf.features(samples)
-    mu, sigma = M.gaussian_stats(feat)
-    out["fd"] = M.frechet_from_stats(mu, sigma, ref.mu, ref.sigma)
+    out["fd"] = ref.fd(feat)
     kid_mean, kid_std = M.kernel_inception_distance(
         feat, ref.test_feat, subsets=50, subset_size=min(500, n), generator=torch.Generator().manual_seed(0)
     )
@@ -139,8 +139,12 @@ def evaluate_model(
     # ---- stochasticity: several decodes of one input -----------------------------------------------
     k = min(16, len(x))
     if hasattr(model, "reconstruct_samples"):
-        torch.manual_seed(SAMPLE_SEED)
-        draws = model.reconstruct_samples(x[:k], cfg.n_draws, cond[:k] if cond is not None else None).cpu()
+        draws = model.reconstruct_samples(
+            x[:k],
+            cfg.n_draws,
+            cond[:k] if cond is not None else None,
+            generator=torch.Generator().manual_seed(SAMPLE_SEED),
+        ).cpu()
     else:  # a GAN maps its (inverted) code to one image: decoding it again gives the same image
         draws = torch.stack(
             [

@@ -189,11 +189,15 @@ def build_model(
     return model
 
 
-def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
+def config_keys(name: str) -> set[str]:
+    """The config keys of registered model `name` (what `--set` may change)."""
     from ganvae.registry import MODELS
 
-    entry = MODELS.get(meta["model"])
-    known = {f.name for f in dataclasses.fields(entry.extra["preset"])}
+    return {f.name for f in dataclasses.fields(MODELS.get(name).extra["preset"])}
+
+
+def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
+    known = config_keys(meta["model"])
     cfg = {k: v for k, v in meta.get("config", {}).items() if k in known}
     return build_model(
         meta["model"], tuple(meta["shape"]), meta.get("num_classes", 0), cfg, meta.get("class_names")

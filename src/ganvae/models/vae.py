@@ -89,9 +89,8 @@ class VAE(GenerativeModel):
         if self.config.likelihood == "bernoulli":
             nll = F.binary_cross_entropy_with_logits(raw, x, reduction="none")
         else:
-            if (
-                self.training
-            ):  # optimal σ: the RMS error of this batch (floored, so a perfect fit stays finite)
+            if self.training:
+                # optimal σ: the RMS error of this batch (floored, so a perfect fit stays finite)
                 log_sigma = (x - raw).pow(2).mean().sqrt().log().clamp(min=-6.0)
                 with torch.no_grad():
                     self.log_sigma.lerp_(log_sigma.detach().float(), 0.1)
@@ -142,12 +141,17 @@ class VAE(GenerativeModel):
 
     @torch.no_grad()
     def reconstruct_samples(
-        self, x: torch.Tensor, k: int, labels: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        k: int,
+        labels: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """k decodes of posterior draws for each input: k x N x C x H x W (the VAE's stochasticity)."""
         mu, logvar = self.posterior(x.to(self.device), labels)
         onehot = self.onehot(labels, len(x))
-        draws = [mu + torch.randn_like(mu) * (0.5 * logvar).exp() for _ in range(k)]
+        std = (0.5 * logvar).exp()
+        draws = [mu + torch.randn(mu.shape, generator=generator).to(mu.device) * std for _ in range(k)]
         return torch.stack([self.to_image(self.decode_raw(z, onehot)) for z in draws])
 
     @torch.no_grad()

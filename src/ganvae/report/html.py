@@ -16,7 +16,7 @@ from ganvae.claims import METRICS
 from ganvae.errors import DataError
 from ganvae.report import plots
 
-COST_KEYS = ("train_s", "images_per_s", "steps", "peak_rss_mb", "eval_s", "encode_s_per_image")
+COST_KEYS = ("train_s", "images_per_s", "steps", "process_peak_rss_mb", "eval_s", "encode_s_per_image")
 HIDDEN = {"diverged", "values"}
 
 
@@ -40,17 +40,15 @@ def fmt(value: Any, std: Any = None) -> str:
     return text
 
 
+def cells(summary: dict[str, dict[str, dict]], key: str) -> list[str]:
+    """`mean ± std` of `key` for every model of a summary ("—" where a model lacks it)."""
+    return [fmt(s[key]["mean"], s[key]["std"]) if key in s else "—" for s in summary.values()]
+
+
 def _metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     summary = metrics["summary"]
     keys = [k for k in METRICS if any(k in s for s in summary.values())]
-    rows = []
-    for k in keys:
-        label, better = METRICS[k]
-        cells = [
-            fmt(summary[m][k]["mean"], summary[m][k]["std"]) if k in summary[m] else "—" for m in summary
-        ]
-        rows.append({"label": label, "better": better, "cells": cells})
-    return rows
+    return [{"label": METRICS[k][0], "better": METRICS[k][1], "cells": cells(summary, k)} for k in keys]
 
 
 def _cost_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,10 +63,7 @@ def _cost_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             .replace("mflops_", "forward MFLOPs/sample: ")
             .replace("_", " ")
         )
-        cells = [
-            fmt(summary[m][k]["mean"], summary[m][k]["std"]) if k in summary[m] else "—" for m in summary
-        ]
-        rows.append({"label": label, "cells": cells})
+        rows.append({"label": label, "cells": cells(summary, k)})
     return rows
 
 

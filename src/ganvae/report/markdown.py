@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ganvae.claims import METRICS
-from ganvae.report.html import fmt
+from ganvae.report.html import cells, fmt
 
 MAIN = (
     "fd",
@@ -45,11 +45,7 @@ def summary_markdown(m: dict[str, Any]) -> str:
         if not any(key in s for s in m["summary"].values()):
             continue
         label, better = METRICS.get(key, (key.replace("_", " "), ""))
-        cells = [
-            fmt(m["summary"][x][key]["mean"], m["summary"][x][key]["std"]) if key in m["summary"][x] else "—"
-            for x in models
-        ]
-        lines.append(f"| {label} | {better} | " + " | ".join(cells) + " |")
+        lines.append(f"| {label} | {better} | " + " | ".join(cells(m["summary"], key)) + " |")
     diverged = [
         f"{x}: {int(m['summary'][x].get('diverged', {}).get('mean', 0))}/{m['seeds']}" for x in models
     ]

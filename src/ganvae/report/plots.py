@@ -36,6 +36,11 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def _seed0(metrics: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Seed-0 runs that carry `key` (a run field or one of its artefacts)."""
+    return [r for r in metrics["runs"] if r["seed"] == 0 and (r.get(key) or r.get("artefacts", {}).get(key))]
+
+
 def fd_curves(metrics: dict[str, Any], path: Path) -> Path | None:
     col = colours(metrics["families"])
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
@@ -65,7 +70,7 @@ def fd_curves(metrics: dict[str, Any], path: Path) -> Path | None:
 
 
 def loss_curves(metrics: dict[str, Any], path: Path) -> Path | None:
-    runs = [r for r in metrics["runs"] if r["seed"] == 0 and r.get("losses")]
+    runs = _seed0(metrics, "losses")
     if not runs:
         return None
     fig, axes = plt.subplots(1, len(runs), figsize=(3.4 * len(runs), 3.0), squeeze=False)
@@ -82,7 +87,7 @@ def loss_curves(metrics: dict[str, Any], path: Path) -> Path | None:
 
 
 def latent_maps(metrics: dict[str, Any], path: Path) -> Path | None:
-    runs = [r for r in metrics["runs"] if r["seed"] == 0 and r.get("artefacts", {}).get("codes_2d")]
+    runs = _seed0(metrics, "codes_2d")
     if not runs:
         return None
     fig, axes = plt.subplots(1, len(runs), figsize=(3.2 * len(runs), 3.2), squeeze=False)
@@ -90,16 +95,15 @@ def latent_maps(metrics: dict[str, Any], path: Path) -> Path | None:
         pts = run["artefacts"]["codes_2d"]
         labels = run["artefacts"].get("codes_label")
         xs, ys = [p[0] for p in pts], [p[1] for p in pts if len(p) > 1] or [0.0] * len(pts)
-        sc = ax.scatter(xs, ys, c=labels if labels else "#555", cmap="tab10", s=10, vmin=0, vmax=9)
+        ax.scatter(xs, ys, c=labels if labels else "#555", cmap="tab10", s=10, vmin=0, vmax=9)
         how = "inverted codes" if run.get("family") == "gan" else "posterior means"
         ax.set(title=f"{run['model']} ({how})", xticks=[], yticks=[])
-        del sc
     fig.suptitle("codes of test images, first two principal components, coloured by class", fontsize=10)
     return _save(fig, path)
 
 
 def class_histograms(metrics: dict[str, Any], path: Path) -> Path | None:
-    runs = [r for r in metrics["runs"] if r["seed"] == 0 and r.get("artefacts", {}).get("class_hist")]
+    runs = _seed0(metrics, "class_hist")
     if not runs:
         return None
     names = metrics["data"].get("class_names") or []

@@ -249,11 +249,7 @@ class Trainer:
         record.update({k: float(v) / counts[k] for k, v in sums.items()})
         sums.clear()
         counts.clear()
-        self.history_.append(record)
-        if self.run_dir is not None:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.run_dir / LOG, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(record) + "\n")
+        self._log(record)
         return record
 
     def _evaluate(self, model: GenerativeModel, state: TrainerState, epoch: int) -> None:
@@ -267,6 +263,10 @@ class Trainer:
             "time_s": round(state.elapsed_s, 3),
             **figures,
         }
+        self._log(record)
+
+    def _log(self, record: dict[str, Any]) -> None:
+        """Keep `record` in `history_` and append it to log.jsonl."""
         self.history_.append(record)
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ import torch
 from ganvae.config import apply_overrides
 from ganvae.data.images import ImageData
 from ganvae.errors import CheckpointError, ConfigError, DataError
-from ganvae.models.base import GenerativeModel, build_from_meta, build_model, read_config
+from ganvae.models.base import GenerativeModel, build_from_meta, build_model, config_keys, read_config
 from ganvae.training.checkpoint import read_trainer_meta
 from ganvae.training.config import TrainConfig
 from ganvae.training.loop import CHECKPOINT, Trainer
@@ -39,9 +39,7 @@ def versions() -> dict[str, str]:
 def split_set_overrides(model_name: str, pairs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Route `--set key=value` pairs to the model config or the train config (`model.` / `train.` prefixes
     force one); an unknown key raises a ConfigError listing the valid ones."""
-    from ganvae.registry import MODELS
-
-    model_keys = {f.name for f in dataclasses.fields(MODELS.get(model_name).extra["preset"])}
+    model_keys = config_keys(model_name)
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
     model_over: dict[str, str] = {}
     train_over: dict[str, str] = {}
