@@ -5,13 +5,23 @@ happen inside the commands so that `ganvae --help` answers at once.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+
+from ganvae.cli_common import (
+    DataOpt,
+    ImageSizeOpt,
+    SetOpt,
+    _command,
+    _echo,
+    _image_size,
+    _load_data,
+    _resolve_model_dir,
+)
+from ganvae.cli_tasks import score, task_app
 
 app = typer.Typer(
     name="ganvae",
@@ -24,66 +34,7 @@ data_app = typer.Typer(
     help="Built-in datasets: download them on machines with internet.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
-
-DataOpt = Annotated[
-    str,
-    typer.Option(
-        "--data",
-        "-d",
-        help="built-in name (digits, fashion-mnist, mnist) or a folder of images / .npz / IDX path",
-    ),
-]
-ImageSizeOpt = Annotated[str | None, typer.Option("--image-size", help="resize images to N or HxW")]
-SetOpt = Annotated[
-    list[str] | None, typer.Option("--set", help="override a config value: key=value (repeatable)")
-]
-
-
-def _echo(text: str = "") -> None:
-    typer.echo(text)
-
-
-def _command(fn: Callable[..., None]) -> Callable[..., None]:
-    """Map ganvae's own errors to one line on stderr and exit code 2 (130 for an interrupted run)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        from ganvae.errors import GanvaeError
-        from ganvae.training.loop import Interrupted
-
-        try:
-            fn(*args, **kwargs)
-        except GanvaeError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        except Interrupted as exc:
-            where = f"; checkpoint saved in {exc.folder}, continue with --resume" if exc.folder else ""
-            typer.echo(f"interrupted at step {exc.step}{where}", err=True)
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
-def _image_size(text: str | None):
-    from ganvae.errors import ConfigError
-
-    if text is None:
-        return None
-    parts = text.lower().replace("x", " ").split()
-    try:
-        sizes = [int(p) for p in parts]
-    except ValueError:
-        sizes = []
-    if len(sizes) not in (1, 2) or min(sizes) < 4:
-        raise ConfigError(f"--image-size {text!r} is not a size; write e.g. 28 or 32x48 (at least 4)")
-    return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
-
-
-def _load_data(spec: str, image_size: str | None):
-    from ganvae.data import load_images
-
-    size = _image_size(image_size)
-    return load_images(spec, image_size=size), {"spec": spec, "image_size": size}
+app.add_typer(task_app, name="task")
 
 
 @app.command()
@@ -147,15 +98,6 @@ def train(
         f"trained {model} on {dataset.name} for {s['step']} steps in {s['elapsed_s']:.1f} s "
         f"({s['images_per_s']:.0f} images/s, {s['device']}, {s['precision']}); run folder: {out}"
     )
-
-
-def _resolve_model_dir(run_dir: Path) -> Path:
-    from ganvae.errors import CheckpointError
-
-    for candidate in (run_dir, run_dir / "checkpoints" / "last"):
-        if (candidate / "model.safetensors").is_file() and (candidate / "config.json").is_file():
-            return candidate
-    raise CheckpointError(f"{run_dir} holds no trained model; give a folder written by `ganvae train`")
 
 
 def _parse_labels(text: str | None, model, n: int):
@@ -388,6 +330,9 @@ def data_fetch(
 
     folder = fetch_dataset(name, dest, base_url=base_url)
     _echo(f"{name} is in {folder}")
+
+
+app.command()(score)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,72 +21,25 @@ from typing import Any
 import numpy as np
 
 from ganvae.atomic import write_json
-from ganvae.config import apply_overrides
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate import EvalConfig
-from ganvae.models.base import config_keys
-from ganvae.training.config import TrainConfig
+from ganvae.plan import RunPlan
 
-DEFAULT_DIGITS_STEPS = 300
-DEFAULT_EPOCHS = 5.0
 CURVE_BLOWUP = 3.0  # a final FD this many times the run's best counts as a blow-up (diverged)
 TARGET_FACTOR = 1.5  # claim 9: the FD target is this many times the best final FD of all runs
 
 
 @dataclass
-class CompareConfig:
-    data: str = "digits"
-    models: tuple[str, ...] = ("vae", "dcgan")
-    seeds: int = 3
-    epochs: float | None = None
-    steps: int | None = None
-    budget_s: float | None = None
-    batch_size: int = 64
-    image_size: int | tuple[int, int] | None = None
+class CompareConfig(RunPlan):
     jobs: int = 1
-    precision: str = "auto"
-    overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def validate(self) -> None:
-        from ganvae.registry import MODELS
-
-        if not self.models:
-            raise ConfigError("--models is empty; give e.g. vae,dcgan")
-        if len(set(self.models)) != len(self.models):
-            raise ConfigError("--models lists a model twice")
-        for name in self.models:
-            MODELS.get(name)
-        if self.seeds < 1 or self.jobs < 1 or self.batch_size < 1:
-            raise ConfigError("--seeds, --jobs and --batch-size must be at least 1")
+        super().validate()
+        if self.jobs < 1:
+            raise ConfigError("--jobs must be at least 1")
         if self.eval.n_samples < 20 or self.eval.n_recon < 8:
             raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
-        known = set().union(*(config_keys(m) for m in self.models))
-        unknown = sorted(set(self.overrides) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown --set key {unknown[0]!r} for {', '.join(self.models)}; "
-                f"valid keys: {', '.join(sorted(known))}"
-            )
-        for name in self.models:
-            apply_overrides(
-                MODELS.get(name).extra["preset"], self.overrides_for(name), where=f"{name} config"
-            )
-        # the per-run budget must be valid training config (positive epochs / steps / seconds)
-        TrainConfig(batch_size=self.batch_size, **self.budget()).validate()  # type: ignore[arg-type]
-
-    def overrides_for(self, name: str) -> dict[str, str]:
-        keys = config_keys(name)
-        return {k: v for k, v in self.overrides.items() if k in keys}
-
-    def budget(self) -> dict[str, float | int | None]:
-        """The per-run budget; by default 300 steps on digits and 5 epochs elsewhere."""
-        given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
-        if all(v is None for v in given.values()):
-            given["steps" if self.data == "digits" else "epochs"] = (
-                DEFAULT_DIGITS_STEPS if self.data == "digits" else DEFAULT_EPOCHS
-            )
-        return given
 
 
 def _peak_rss_mb() -> float:
@@ -113,40 +66,28 @@ def _run_one(
     cfg: CompareConfig, out: Path, model_name: str, seed: int, ctx: _Context, progress: bool
 ) -> dict:
     from ganvae.evaluate import evaluate_model
-    from ganvae.models.base import GenerativeModel
-    from ganvae.training import TrainConfig
-    from ganvae.training.loop import CHECKPOINT
-    from ganvae.training.run import train
+    from ganvae.training.run import train_or_reuse
 
     folder = out / "models" / f"{model_name}-seed{seed}"
     done = folder / "eval.json"
     if done.is_file():
         return json.loads(done.read_text())
     record: dict[str, Any] = {"model": model_name, "seed": seed, "diverged": False}
-    if (folder / "model.safetensors").is_file() and (folder / "config.json").is_file():
-        model = GenerativeModel.load(folder)
-    else:
-        budget = cfg.budget()
-        tcfg = TrainConfig(batch_size=cfg.batch_size, seed=seed, precision=cfg.precision, **budget)  # type: ignore[arg-type]
-        resume = (folder / CHECKPOINT / "trainer.json").is_file()
-        try:
-            model, _ = train(
-                model_name,
-                ctx.data,
-                folder,
-                tcfg,
-                cfg.overrides_for(model_name) or None,
-                resume=resume,
-                overwrite=not resume,
-                data_spec={"spec": cfg.data, "image_size": cfg.image_size},
-                budget_given=True,
-                progress=progress,
-                evaluate=ctx.ref.curve_evaluator(),
-            )
-        except TrainingDiverged as exc:
-            record.update(diverged=True, reason=str(exc), family=_family(model_name))
-            write_json(done, record)
-            return record
+    try:
+        model = train_or_reuse(
+            model_name,
+            ctx.data,
+            folder,
+            cfg.train_config(seed),
+            cfg.overrides_for(model_name) or None,
+            data_spec=cfg.data_spec(),
+            progress=progress,
+            evaluate=ctx.ref.curve_evaluator(),
+        )
+    except TrainingDiverged as exc:
+        record.update(diverged=True, reason=str(exc), family=_family(model_name))
+        write_json(done, record)
+        return record
     meta = json.loads((folder / "config.json").read_text())
     metrics, artefacts = evaluate_model(model, ctx.ref, out / "figures" if seed == 0 else None, model_name)
     result = meta.get("result", {})

@@ -78,5 +78,10 @@ def _load_datasets() -> None:
     import ganvae.data.builtin  # noqa: F401
 
 
+def _load_tasks() -> None:
+    import ganvae.tasks  # noqa: F401
+
+
 MODELS: Registry[Any] = Registry("model", _load_models)
+TASKS: Registry[Any] = Registry("task", _load_tasks)
 DATASETS: Registry[Any] = Registry("dataset", _load_datasets)

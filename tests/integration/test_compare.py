@@ -131,9 +131,9 @@ def test_bad_input(args, needle, tmp_path, capsys):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed: apt-get install chromium")
-def test_report_in_headless_browser(compared, tmp_path):
-    """The page loads with no console errors, every image decodes, and a screenshot is taken."""
+def _browser_check(html, tmp_path) -> int:
+    """Load `html` in headless chromium: no console errors, every image decodes, a screenshot is taken.
+    Returns the number of images."""
     flags = [
         CHROMIUM,
         "--headless",
@@ -149,11 +149,9 @@ def test_report_in_headless_browser(compared, tmp_path):
         "--v=0",
         "--virtual-time-budget=5000",
     ]
-    url = (compared / "report.html").resolve().as_uri()
+    url = html.resolve().as_uri()
     dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
     assert 'data-images-ok="yes"' in dom.stdout, dom.stderr[-2000:]
-    n_images = int(dom.stdout.split('data-images="')[1].split('"')[0])
-    assert n_images >= 8
     console_errors = [
         ln for ln in dom.stderr.splitlines() if "CONSOLE" in ln and ("Error" in ln or "error" in ln)
     ]
@@ -163,6 +161,26 @@ def test_report_in_headless_browser(compared, tmp_path):
         [*flags, "--window-size=1200,3000", f"--screenshot={shot}", url], capture_output=True, timeout=120
     )
     assert shot.is_file() and shot.stat().st_size > 10_000
+    return int(dom.stdout.split('data-images="')[1].split('"')[0])
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed: apt-get install chromium")
+def test_report_in_headless_browser(compared, tmp_path):
+    assert _browser_check(compared / "report.html", tmp_path) >= 8
+
+
+def test_task_run_inside_a_comparison_joins_its_report(compared, anomaly_run, tmp_path, capsys):
+    """A task folder at RUN/tasks/NAME adds its section and fills its use-case verdict row."""
+    both = tmp_path / "cmp"
+    shutil.copytree(compared, both)
+    shutil.copytree(anomaly_run, both / "tasks" / "anomaly")
+    code, _, _ = run(["report", both], capsys)
+    assert code == 0
+    html = (both / "report.html").read_text()
+    assert 'id="task-anomaly"' in html and "AUROC by normal class" in html
+    assert "not measured by" not in html  # the anomaly verdict row now names a winner
+    if CHROMIUM:
+        _browser_check(both / "report.html", tmp_path)
 
 
 @pytest.mark.slow

@@ -72,7 +72,7 @@ def list_image_folder(root: str | os.PathLike[str]) -> tuple[list[Path], list[in
     return files, labels, [d.name for d in subdirs]
 
 
-def _decode(path: Path, root: Path) -> tuple[np.ndarray, bool]:
+def decode_image(path: Path, root: Path) -> tuple[np.ndarray, bool]:
     """Decode one image to a float32 H x W x C array in [0, 1]; also say whether it is grayscale."""
     try:
         with Image.open(path) as im:
@@ -110,7 +110,7 @@ def _over_white(a: np.ndarray) -> np.ndarray:
     return colour * alpha + (1.0 - alpha)
 
 
-def _resize(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def resize_array(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     h, w = size
     if a.shape[:2] == (h, w):
         return a
@@ -147,10 +147,10 @@ def read_image_folder(
     gray = True
     first: tuple[Path, tuple[int, int]] | None = None
     for path in files:
-        a, is_gray = _decode(path, root)
+        a, is_gray = decode_image(path, root)
         gray &= is_gray
         if size is not None:
-            a = _resize(a, size)
+            a = resize_array(a, size)
         elif first is None:
             first = (path, a.shape[:2])
         elif a.shape[:2] != first[1]:

@@ -43,6 +43,7 @@ class GenerativeModel(nn.Module):
     capabilities: ClassVar[frozenset[str]] = frozenset()
     config_class: ClassVar[type]
     family: ClassVar[str] = ""  # "vae" or "gan": what the comparison groups by
+    anomaly_scores: ClassVar[tuple[str, ...]] = ()  # methods `score` knows; the first is the default
 
     def __init__(self, config: Any, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__()
@@ -77,8 +78,17 @@ class GenerativeModel(nn.Module):
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x, labels), labels=labels)
 
-    def score(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        raise NotImplementedError(f"{type(self).__name__} has no anomaly score")
+    def score(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, method: str | None = None
+    ) -> torch.Tensor:
+        """Per-image anomaly score (higher = more anomalous) by one of `anomaly_scores`."""
+        method = method or self.anomaly_scores[0]
+        if method not in self.anomaly_scores:
+            raise ConfigError(
+                f"{self.registered_name or type(self).__name__} has no anomaly score {method!r}; "
+                f"choose one of {', '.join(self.anomaly_scores)}"
+            )
+        return getattr(self, "score_" + method.replace("-", "_"))(x, labels)
 
     def parts(self) -> dict[str, tuple[list[nn.Module], Any]]:
         """Named sub-networks: (their modules, a function running them on a batch of b inputs).

@@ -41,10 +41,15 @@ class GANConfig:
     inversion_steps: int = 100
     inversion_restarts: int = 2
     inversion_lr: float = 0.1
+    anogan_weight: float = 0.1  # λ of the AnoGAN score: (1-λ) residual + λ discriminator-feature loss
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:
             raise ConfigError("latent_dim and width must be positive integers")
+        if not 0.0 <= self.anogan_weight <= 1.0:
+            raise ConfigError("anogan_weight must lie in [0, 1]")
+        if self.inversion_steps < 1 or self.inversion_restarts < 1 or self.inversion_lr <= 0:
+            raise ConfigError("inversion_steps and inversion_restarts must be >= 1, inversion_lr positive")
         if self.n_critic < 1:
             raise ConfigError("n_critic must be >= 1")
         if self.lr_g <= 0 or self.lr_d <= 0:
@@ -83,9 +88,10 @@ class GAN(GenerativeModel):
     torch.Size([3, 1, 8, 8])
     """
 
-    capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "condition"})
+    capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "score", "condition"})
     config_class = GANConfig
     family = "gan"
+    anomaly_scores = ("anogan", "critic")
 
     def __init__(self, config: GANConfig, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, shape, num_classes)
@@ -167,15 +173,42 @@ class GAN(GenerativeModel):
 
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Approximate code of `x` by latent inversion (optimise z; best of a few restarts)."""
+        return self._invert(x, labels)
+
+    def _invert(self, x: torch.Tensor, labels: torch.Tensor | None, loss=None) -> torch.Tensor:
         c = self.config
         cfg = InversionConfig(steps=c.inversion_steps, restarts=c.inversion_restarts, lr=c.inversion_lr)
         onehot = self.onehot(labels, len(x)) if self.num_classes else None
         target = x.to(self.device) * 2.0 - 1.0
-        self.generator.requires_grad_(False)  # only z is optimised
+        self.requires_grad_(False)  # only z is optimised
         try:
-            return invert(self.generate, target, self.latent_dim, cfg, cond=onehot)
+            return invert(self.generate, target, self.latent_dim, cfg, cond=onehot, loss=loss)
         finally:
-            self.generator.requires_grad_(True)
+            self.requires_grad_(True)
+
+    def anogan_loss(self, generated: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-image AnoGAN loss (Schlegl et al. 2017) on [-1, 1] images: (1-λ) mean absolute residual +
+        λ mean absolute difference of discriminator features (feature matching, their improved variant)."""
+        lam = self.config.anogan_weight
+        residual = (generated - target).abs().flatten(1).mean(1)
+        if lam == 0:
+            return residual
+        trunk = self.discriminator.trunk
+        with torch.no_grad():
+            target_feat = trunk(target)
+        return (1 - lam) * residual + lam * (trunk(generated) - target_feat).abs().mean(1)
+
+    def score_anogan(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """AnoGAN anomaly score: the AnoGAN loss at the latent code found by minimising it."""
+        z = self._invert(x, labels, loss=self.anogan_loss)
+        with torch.no_grad():
+            onehot = self.onehot(labels, len(x)) if self.num_classes else None
+            return self.anogan_loss(self.generate(z, onehot), x.to(self.device) * 2.0 - 1.0)
+
+    @torch.no_grad()
+    def score_critic(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Minus the discriminator logit: images the critic finds less real score higher."""
+        return -self.critic(x, labels)
 
     @torch.no_grad()
     def critic(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
 
 @dataclass
 class InversionConfig:
@@ -27,22 +29,29 @@ def invert(
     cfg: InversionConfig,
     cond: torch.Tensor | None = None,
     seed: int = 0,
+    loss: Loss | None = None,
 ) -> torch.Tensor:
-    """Return z (N x latent_dim) minimising the per-image MSE between generate(z, cond) and `target`.
+    """Return z (N x latent_dim) minimising a per-image loss between generate(z, cond) and `target`.
 
     `generate` must map z (and `cond`, rows aligned with `target`, e.g. one-hot labels) to the target's
-    range. Restarts run as one batch; the best restart per image wins.
+    range. `loss(generated, target)` returns one value per image (default: the MSE). Restarts run as one
+    batch; the best restart per image wins.
     """
     codes = []
     gen = torch.Generator().manual_seed(seed)
     for start in range(0, len(target), cfg.batch_size):
         x = target[start : start + cfg.batch_size]
         c = cond[start : start + cfg.batch_size] if cond is not None else None
-        codes.append(_invert_batch(generate, x, c, latent_dim, cfg, gen))
+        codes.append(_invert_batch(generate, x, c, latent_dim, cfg, gen, loss or mse))
     return torch.cat(codes) if codes else torch.empty(0, latent_dim)
 
 
-def _invert_batch(generate, x, cond, latent_dim: int, cfg: InversionConfig, gen: torch.Generator):
+def mse(generated: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image mean squared error."""
+    return (generated - target).pow(2).flatten(1).mean(1)
+
+
+def _invert_batch(generate, x, cond, latent_dim: int, cfg: InversionConfig, gen: torch.Generator, loss: Loss):
     n, r = len(x), max(1, cfg.restarts)
     z = torch.randn(r * n, latent_dim, generator=gen).to(x.device).requires_grad_(True)
     xr = x.repeat(r, 1, 1, 1)
@@ -51,10 +60,10 @@ def _invert_batch(generate, x, cond, latent_dim: int, cfg: InversionConfig, gen:
     with torch.enable_grad():
         for _ in range(cfg.steps):
             opt.zero_grad(set_to_none=True)
-            err = (generate(z, cr) - xr).pow(2).flatten(1).mean(1)
+            err = loss(generate(z, cr), xr)
             err.sum().backward()
             opt.step()
     with torch.no_grad():
-        err = (generate(z, cr) - xr).pow(2).flatten(1).mean(1).view(r, n)
+        err = loss(generate(z, cr), xr).view(r, n)
         best = err.argmin(0)
         return z.detach().view(r, n, latent_dim)[best, torch.arange(n)]

@@ -54,6 +54,7 @@ class VAE(GenerativeModel):
     capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "score", "condition"})
     config_class = VAEConfig
     family = "vae"
+    anomaly_scores = ("neg-elbo", "recon-error")
 
     def __init__(self, config: VAEConfig, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, shape, num_classes)
@@ -155,10 +156,17 @@ class VAE(GenerativeModel):
         return torch.stack([self.to_image(self.decode_raw(z, onehot)) for z in draws])
 
     @torch.no_grad()
-    def score(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Negative ELBO per sample (nats), decoding the posterior mean so the score is deterministic."""
+    def score_neg_elbo(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Negative ELBO per image (nats), decoding the posterior mean so the score is deterministic
+        (An & Cho 2015 use the reconstruction probability; the ELBO is its single-sample bound)."""
         nll, kl = self.elbo_terms(x.to(self.device), labels, sample=False)
         return nll + kl
+
+    @torch.no_grad()
+    def score_recon_error(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-image mean squared error of the reconstruction (encoder mean, then decoder)."""
+        x = x.to(self.device)
+        return (self.reconstruct(x, labels) - x).pow(2).flatten(1).mean(1)
 
     def parts(self):
         def encode(b: int):

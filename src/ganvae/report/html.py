@@ -3,41 +3,17 @@ readable offline and sensible when printed. Reads `metrics.json` and `figures/`;
 
 from __future__ import annotations
 
-import base64
-import json
-import math
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from ganvae.atomic import write_text
 from ganvae.claims import METRICS
-from ganvae.errors import DataError
 from ganvae.report import plots
+from ganvae.report.env import data_uri, environment, fmt
+from ganvae.report.section import read_metrics, task_sections, task_verdicts
 
 COST_KEYS = ("train_s", "images_per_s", "steps", "process_peak_rss_mb", "eval_s", "encode_s_per_image")
 HIDDEN = {"diverged", "values"}
-
-
-def _data_uri(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    kind = "gif" if path.suffix == ".gif" else "png"
-    return f"data:image/{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
-def fmt(value: Any, std: Any = None) -> str:
-    """Format a figure with 3 significant digits, with ± std when given."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    if isinstance(value, int) and not isinstance(value, bool):
-        text = f"{value:,}"
-    else:
-        text = f"{value:.3g}" if abs(value) < 1e5 else f"{value:,.0f}"
-    if std:
-        text += f" ± {std:.2g}"
-    return text
 
 
 def cells(summary: dict[str, dict[str, dict]], key: str) -> list[str]:
@@ -70,13 +46,7 @@ def _cost_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 def write_report(run_dir: str | Path) -> Path:
     """(Re-)render `run_dir/report.html` from `run_dir/metrics.json` and `run_dir/figures/`."""
     run_dir = Path(run_dir)
-    path = run_dir / "metrics.json"
-    if not path.is_file():
-        raise DataError(f"{path} not found; give a folder written by `ganvae compare`")
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON ({exc}); re-run the comparison") from None
+    metrics = read_metrics(run_dir, "compare")
     fig = run_dir / "figures"
     plots.fd_curves(metrics, fig / "fd-curves.png")
     plots.loss_curves(metrics, fig / "losses.png")
@@ -85,24 +55,34 @@ def write_report(run_dir: str | Path) -> Path:
     models = list(metrics["summary"])
     per_model = {
         m: {
-            kind: _data_uri(fig / f"{kind}-{m}.png")
+            kind: data_uri(fig / f"{kind}-{m}.png")
             for kind in ("samples", "neighbours", "interp", "recon", "draws")
         }
         for m in models
     }
-    env = Environment(loader=PackageLoader("ganvae.report", "templates"), autoescape=select_autoescape())
-    env.filters["fmt"] = fmt
-    html = env.get_template("report.html").render(
-        m=metrics,
-        models=models,
-        per_model=per_model,
-        figures={k: _data_uri(fig / f"{k}.png") for k in ("fd-curves", "losses", "latent-maps", "classes")},
-        metric_rows=_metric_rows(metrics),
-        cost_rows=_cost_rows(metrics),
-        diverged={m: int(metrics["summary"][m].get("diverged", {}).get("mean", 0)) for m in models},
-        devices=sorted(
-            {f"{r.get('device')} ({r.get('precision')})" for r in metrics["runs"] if r.get("device")}
-        ),
+    measured = task_verdicts(run_dir)  # a task run in RUN/tasks fills its use case's row
+    known = {v["use_case"] for v in metrics["verdicts"]}
+    metrics["verdicts"] = [measured.get(v["use_case"], v) for v in metrics["verdicts"]] + [
+        v for use, v in measured.items() if use not in known
+    ]
+    html = (
+        environment()
+        .get_template("report.html")
+        .render(
+            m=metrics,
+            task_sections=task_sections(run_dir),
+            models=models,
+            per_model=per_model,
+            figures={
+                k: data_uri(fig / f"{k}.png") for k in ("fd-curves", "losses", "latent-maps", "classes")
+            },
+            metric_rows=_metric_rows(metrics),
+            cost_rows=_cost_rows(metrics),
+            diverged={m: int(metrics["summary"][m].get("diverged", {}).get("mean", 0)) for m in models},
+            devices=sorted(
+                {f"{r.get('device')} ({r.get('precision')})" for r in metrics["runs"] if r.get("device")}
+            ),
+        )
     )
     out = run_dir / "report.html"
     write_text(out, html)

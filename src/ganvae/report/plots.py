@@ -126,3 +126,69 @@ def class_histograms(metrics: dict[str, Any], path: Path) -> Path | None:
     ax.set(ylabel="share of samples", title="classes of generated samples (domain classifier)")
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def _family_of(label: str) -> str:
+    # labels start with a model name; VAE-family names contain "vae"
+    return "vae" if "vae" in label.split(" ")[0] else "gan"
+
+
+def roc_curves(path: Path, curves: dict[str, tuple[Any, Any]]) -> Path | None:
+    """ROC curves of anomaly scores: `curves` maps a label to (scores, is_anomalous)."""
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    styles = ["-", "--", ":", "-."]
+    col = colours({label.split(" / ")[0]: _family_of(label) for label in curves})
+    seen: dict[str, int] = {}
+    for label, (scores, truth) in curves.items():
+        model = label.split(" / ")[0]
+        fpr, tpr, _ = roc_curve(truth, scores)
+        ls = styles[seen.get(model, 0) % len(styles)]
+        seen[model] = seen.get(model, 0) + 1
+        ax.plot(
+            fpr,
+            tpr,
+            ls,
+            color=col[model],
+            lw=1.5,
+            label=f"{label} (AUROC {roc_auc_score(truth, scores):.3f})",
+        )
+    ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls=":")
+    ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title="ROC, anomalies = positives")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def series(
+    path: Path,
+    lines: dict[str, tuple[list[float], list[float], list[float] | None]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    xscale: str = "linear",
+) -> Path | None:
+    """Lines with optional ± std bands: `lines` maps a label ("model ..." ) to (x, mean, std or None)."""
+    if not lines:
+        return None
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    col = colours({label.split(" ")[0]: _family_of(label) for label in lines})
+    styles = ["-o", "--s", ":^", "-.d"]
+    seen: dict[str, int] = {}
+    for label, (xs, mean, std) in lines.items():
+        model = label.split(" ")[0]
+        colour = col.get(model, "#444")
+        style = styles[seen.get(model, 0) % len(styles)]
+        seen[model] = seen.get(model, 0) + 1
+        ax.plot(xs, mean, style, color=colour, lw=1.5, ms=4, label=label)
+        if std is not None:
+            lo = [m - s for m, s in zip(mean, std, strict=True)]
+            hi = [m + s for m, s in zip(mean, std, strict=True)]
+            ax.fill_between(xs, lo, hi, color=colour, alpha=0.15)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xscale=xscale)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

@@ -16,7 +16,14 @@ import torch
 from ganvae.config import apply_overrides
 from ganvae.data.images import ImageData
 from ganvae.errors import CheckpointError, ConfigError, DataError
-from ganvae.models.base import GenerativeModel, build_from_meta, build_model, config_keys, read_config
+from ganvae.models.base import (
+    WEIGHTS,
+    GenerativeModel,
+    build_from_meta,
+    build_model,
+    config_keys,
+    read_config,
+)
 from ganvae.training.checkpoint import read_trainer_meta
 from ganvae.training.config import TrainConfig
 from ganvae.training.loop import CHECKPOINT, Trainer
@@ -133,3 +140,42 @@ def _from_checkpoint(
         saved, precision=cfg.precision if cfg.precision != "auto" else saved.precision
     )
     return build_from_meta(model_meta), saved
+
+
+def train_or_reuse(
+    model_name: str,
+    data: ImageData,
+    folder: str | Path,
+    train_config: TrainConfig,
+    overrides: dict[str, Any] | None = None,
+    *,
+    data_spec: dict[str, Any] | None = None,
+    progress: bool = True,
+    evaluate=None,
+) -> GenerativeModel:
+    """The model of run folder `folder`: loaded when finished, resumed from its checkpoint when interrupted,
+    trained from scratch otherwise. What `compare` and the tasks use so that a re-run repeats no work."""
+    folder = Path(folder)
+    if (folder / WEIGHTS).is_file() and (folder / "config.json").is_file():
+        meta = read_config(folder)
+        trained_on = meta.get("data", {}).get("fingerprint")
+        if meta["model"] != model_name or (trained_on and trained_on != data.fingerprint()):
+            raise ConfigError(
+                f"{folder} holds a {meta['model']} run on other data; use another --out or delete it"
+            )
+        return GenerativeModel.load(folder)
+    resume = (folder / CHECKPOINT / "trainer.json").is_file()
+    model, _ = train(
+        model_name,
+        data,
+        folder,
+        train_config,
+        overrides,
+        resume=resume,
+        overwrite=not resume,
+        data_spec=data_spec,
+        budget_given=True,
+        progress=progress,
+        evaluate=evaluate,
+    )
+    return model

@@ -1,0 +1,76 @@
+"""`RunPlan`: what a comparison and every task share — the data, the models, the seeds and one budget.
+
+Each (model, seed) trains on the same data with the same batch size and budget, so differences in the
+results are the models' own. `CompareConfig` and the task configs extend it with their own fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ganvae.config import apply_overrides
+from ganvae.errors import ConfigError
+from ganvae.models.base import config_keys
+from ganvae.training.config import TrainConfig
+
+DEFAULT_DIGITS_STEPS = 300
+DEFAULT_EPOCHS = 5.0
+
+
+@dataclass
+class RunPlan:
+    data: str = "digits"
+    models: tuple[str, ...] = ("vae", "dcgan")
+    seeds: int = 3
+    epochs: float | None = None
+    steps: int | None = None
+    budget_s: float | None = None
+    batch_size: int = 64
+    image_size: int | tuple[int, int] | None = None
+    precision: str = "auto"
+    overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
+
+    def validate(self) -> None:
+        from ganvae.registry import MODELS
+
+        if not self.models:
+            raise ConfigError("--models is empty; give e.g. vae,dcgan")
+        if len(set(self.models)) != len(self.models):
+            raise ConfigError("--models lists a model twice")
+        for name in self.models:
+            MODELS.get(name)
+        if self.seeds < 1 or self.batch_size < 1:
+            raise ConfigError("--seeds and --batch-size must be at least 1")
+        known = set().union(*(config_keys(m) for m in self.models))
+        unknown = sorted(set(self.overrides) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown --set key {unknown[0]!r} for {', '.join(self.models)}; "
+                f"valid keys: {', '.join(sorted(known))}"
+            )
+        for name in self.models:
+            apply_overrides(
+                MODELS.get(name).extra["preset"], self.overrides_for(name), where=f"{name} config"
+            )
+        # the per-run budget must be valid training config (positive epochs / steps / seconds)
+        self.train_config(0).validate()
+
+    def overrides_for(self, name: str) -> dict[str, str]:
+        keys = config_keys(name)
+        return {k: v for k, v in self.overrides.items() if k in keys}
+
+    def budget(self) -> dict[str, float | int | None]:
+        """The per-run budget; by default 300 steps on digits and 5 epochs elsewhere."""
+        given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
+        if all(v is None for v in given.values()):
+            given["steps" if self.data == "digits" else "epochs"] = (
+                DEFAULT_DIGITS_STEPS if self.data == "digits" else DEFAULT_EPOCHS
+            )
+        return given
+
+    def train_config(self, seed: int) -> TrainConfig:
+        return TrainConfig(batch_size=self.batch_size, seed=seed, precision=self.precision, **self.budget())  # type: ignore[arg-type]
+
+    def data_spec(self) -> dict[str, Any]:
+        return {"spec": self.data, "image_size": self.image_size}

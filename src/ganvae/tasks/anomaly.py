@@ -1,0 +1,282 @@
+"""Anomaly detection, one-class protocol: train on one class, score the test split, every other class is
+an anomaly (the protocol of Ruff et al. 2018 and of the GAN/VAE anomaly literature).
+
+Scores (each model's `anomaly_scores`): the VAE's negative ELBO and reconstruction error (An & Cho 2015);
+the GAN's discriminator logit and the AnoGAN inversion residual (Schlegl et al. 2017). AUROC and AUPRC
+(anomaly = positive class) come from scikit-learn. A tenth of the normal class's training images is held
+out and scored too: `ganvae score` sets its threshold at a requested false-positive rate on those scores.
+
+>>> from ganvae.tasks.anomaly import AnomalyConfig, run_anomaly            # doctest: +SKIP
+>>> run_anomaly(AnomalyConfig(normal_class="3", steps=200), "runs/anomaly")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganvae.atomic import write_json
+from ganvae.data.images import ImageData
+from ganvae.errors import ConfigError, DataError
+from ganvae.grid import save_grid
+from ganvae.plan import RunPlan
+from ganvae.report import plots
+from ganvae.report.env import fmt
+from ganvae.tasks.base import Section, TaskFolder, mean_std
+
+CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
+CALIBRATION_SHARE = 0.1
+
+
+@dataclass
+class AnomalyConfig(RunPlan):
+    seeds: int = 1
+    normal_class: str | None = None  # a class name or index; None with all_classes
+    all_classes: bool = False
+    score_images: int = 1000  # test images scored (seeded random subset); 0 = the whole test split
+
+    def validate(self) -> None:
+        super().validate()
+        from ganvae.registry import MODELS
+
+        for name in self.models:
+            if MODELS.get(name).extra["preset"].conditional:
+                raise ConfigError(
+                    f"{name} is class-conditional, but one-class training has a single class; "
+                    "use an unconditional model such as vae or dcgan"
+                )
+        if (self.normal_class is None) == (not self.all_classes):
+            raise ConfigError("give --normal-class NAME (or index), or --all-classes, not both")
+        if self.score_images < 0:
+            raise ConfigError("--score-images must be >= 0 (0 scores the whole test split)")
+
+
+def resolve_class(data: ImageData, text: str) -> int:
+    """A class index from a class name (case-insensitive) or an index; unknown → DataError naming them."""
+    names = data.class_names or []
+    lowered = [n.lower() for n in names]
+    if text.strip().lower() in lowered:
+        return lowered.index(text.strip().lower())
+    if text.strip().isdigit() and int(text) < len(names):
+        return int(text)
+    raise DataError(f"class {text!r} is not in {data.name}; known classes: {', '.join(names)}")
+
+
+def one_class_split(data: ImageData, cls: int, seed: int = 0) -> tuple[ImageData, torch.Tensor]:
+    """The normal class's training images minus a held-out share, and that held-out share."""
+    assert data.y_train is not None and data.y_test is not None
+    normal = data.x_train[data.y_train == cls]
+    if len(normal) < 20:
+        raise DataError(f"class {data.class_names[cls]} has only {len(normal)} training images; need >= 20")
+    order = torch.randperm(len(normal), generator=torch.Generator().manual_seed(seed))
+    held = max(2, int(CALIBRATION_SHARE * len(normal)))
+    test_normal = data.x_test[data.y_test == cls]
+    if len(test_normal) == 0:
+        raise DataError(f"class {data.class_names[cls]} has no test images to score")
+    train = ImageData(f"{data.name}[{data.class_names[cls]}]", normal[order[held:]], test_normal)
+    return train, normal[order[:held]]
+
+
+def scores_of(model, x: torch.Tensor, batch: int = 500) -> dict[str, np.ndarray]:
+    """Every anomaly score of `model` on images `x` (batched, so memory stays bounded)."""
+    out = {}
+    for method in model.anomaly_scores:
+        parts = [model.score(x[i : i + batch], method=method).cpu() for i in range(0, len(x), batch)]
+        out[method] = torch.cat(parts).double().numpy()
+    return out
+
+
+def detection_metrics(scores: np.ndarray, anomalous: np.ndarray) -> dict[str, float]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    return {
+        "auroc": float(roc_auc_score(anomalous, scores)),
+        "auprc": float(average_precision_score(anomalous, scores)),
+    }
+
+
+def run_anomaly(
+    cfg: AnomalyConfig, out: str | Path, *, progress: bool = True, command: str = ""
+) -> dict[str, Any]:
+    """Train each model on each normal class (and seed), score the test split, write the task folder."""
+    from ganvae.data import load_images
+
+    cfg.validate()
+    folder = TaskFolder(out, "anomaly", cfg, command)
+    data = load_images(cfg.data, image_size=cfg.image_size)
+    if not data.labelled:
+        raise DataError(f"{data.name} has no labels; the one-class protocol needs labelled data")
+    classes = list(range(data.num_classes)) if cfg.all_classes else [resolve_class(data, cfg.normal_class)]
+    n_eval = len(data.x_test) if cfg.score_images == 0 else min(cfg.score_images, len(data.x_test))
+    pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n_eval]
+    x_eval, y_eval = data.x_test[pick], data.y_test[pick]
+    folder.start()
+
+    runs: list[dict[str, Any]] = []
+    roc: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # first normal class, seed 0: for the figure
+    for cls in classes:
+        anomalous = (y_eval != cls).numpy().astype(int)
+        if anomalous.all() or not anomalous.any():
+            raise DataError(
+                f"the {n_eval} scored test images hold no normal or no anomalous image for class "
+                f"{data.class_names[cls]}; raise --score-images"
+            )
+        train_data, held_out = one_class_split(data, cls)
+        for name in cfg.models:
+            for seed in range(cfg.seeds):
+                model = folder.model(cfg, name, train_data, seed, tag=f"class{cls}-", progress=progress)
+                model_dir = folder.out / "models" / f"{name}-class{cls}-seed{seed}"
+                t0 = time.perf_counter()
+                scores = scores_of(model, x_eval)
+                score_s = (time.perf_counter() - t0) / len(x_eval)
+                write_json(
+                    model_dir / CALIBRATION,
+                    {m: s.tolist() for m, s in scores_of(model, held_out).items()},
+                )
+                for method, s in scores.items():
+                    runs.append(
+                        {
+                            "class": cls,
+                            "model": name,
+                            "family": model.family,
+                            "seed": seed,
+                            "score": method,
+                            **detection_metrics(s, anomalous),
+                            "score_s_per_image": score_s,
+                        }
+                    )
+                if seed == 0 and cls == classes[0]:
+                    _extremes(folder.figures, name, x_eval, scores)
+                    roc.update({f"{name} / {m}": (s, anomalous) for m, s in scores.items()})
+    plots.roc_curves(folder.figures / "roc.png", roc)
+    results = summarise(runs, data, classes)
+    section = _section(results, data, classes, cfg, n_eval)
+    return folder.finish(data, results, section, verdicts=results["verdicts"])
+
+
+def summarise(runs: list[dict[str, Any]], data: ImageData, classes: list[int]) -> dict[str, Any]:
+    """Per (model, score): AUROC/AUPRC per class (mean ± std over seeds) and the mean over classes."""
+    table: dict[str, dict[str, Any]] = {}
+    for key in dict.fromkeys((r["model"], r["score"]) for r in runs):
+        rs = [r for r in runs if (r["model"], r["score"]) == key]
+        per_class = {}
+        for cls in classes:
+            seeds = [r for r in rs if r["class"] == cls]
+            per_class[data.class_names[cls]] = {
+                "auroc": mean_std([r["auroc"] for r in seeds]),
+                "auprc": mean_std([r["auprc"] for r in seeds]),
+            }
+        # mean over classes of each seed, then mean ± std over seeds
+        seeds = sorted({r["seed"] for r in rs})
+        table[f"{key[0]} / {key[1]}"] = {
+            "model": key[0],
+            "family": rs[0]["family"],
+            "score": key[1],
+            "per_class": per_class,
+            "auroc": mean_std([np.mean([r["auroc"] for r in rs if r["seed"] == s]) for s in seeds]),
+            "auprc": mean_std([np.mean([r["auprc"] for r in rs if r["seed"] == s]) for s in seeds]),
+            "score_s_per_image": float(np.mean([r["score_s_per_image"] for r in rs])),
+        }
+    return {"runs": runs, "scores": table, "verdicts": [_verdict(table)]}
+
+
+def _verdict(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The compare report's anomaly row: the best (model / score) by mean AUROC, against the other family."""
+    best = {}
+    for key, row in table.items():
+        fam = row["family"]
+        if fam not in best or row["auroc"]["mean"] > table[best[fam]]["auroc"]["mean"]:
+            best[fam] = key
+    ranked = sorted(best.values(), key=lambda k: table[k]["auroc"]["mean"], reverse=True)
+    win = table[ranked[0]]
+    row: dict[str, Any] = {
+        "use_case": "anomaly detection",
+        "metric": "AUROC (one-class, mean over normal classes)",
+        "winner": ranked[0],
+        "family": win["family"],
+        "value": win["auroc"]["mean"],
+        "std": win["auroc"]["std"],
+    }
+    if len(ranked) > 1:
+        rival = table[ranked[1]]
+        gap = win["auroc"]["mean"] - rival["auroc"]["mean"]
+        row.update(
+            runner_up=ranked[1],
+            runner_value=rival["auroc"]["mean"],
+            runner_std=rival["auroc"]["std"],
+            margin_pct=100 * gap / max(rival["auroc"]["mean"], 1e-12),
+            clear=len(win["auroc"]["values"]) >= 2 and gap > win["auroc"]["std"] + rival["auroc"]["std"],
+        )
+    return row
+
+
+def _extremes(figures: Path, name: str, x: torch.Tensor, scores: dict[str, np.ndarray]) -> None:
+    """Most anomalous (top row) and most normal (bottom row) test images under the model's default score."""
+    s = next(iter(scores.values()))
+    order = np.argsort(s)
+    k = min(8, len(s) // 2)
+    idx = np.concatenate([order[::-1][:k], order[:k]])
+    save_grid(x[torch.as_tensor(idx.copy())], figures / f"extremes-{name}.png", nrow=k)
+
+
+def _section(results, data: ImageData, classes: list[int], cfg: AnomalyConfig, n_eval: int) -> Section:
+    table = results["scores"]
+    keys = list(table)
+    normal = (
+        ", ".join(data.class_names[c] for c in classes)
+        if len(classes) <= 3
+        else f"each of {len(classes)} classes"
+    )
+    sec = Section(
+        "Anomaly detection (one-class)",
+        intro=(
+            f"Each model trained on one normal class ({normal}) with {cfg.seeds} seed(s); "
+            f"{n_eval} test images scored, every other class anomalous. AUROC 0.5 is chance, 1 perfect. "
+            "GAN scores: minus the discriminator logit, and the AnoGAN inversion loss; "
+            "VAE scores: negative ELBO and reconstruction error."
+        ),
+    )
+    best = results["verdicts"][0]
+    finding = f"Best: {best['winner']} with mean AUROC {fmt(best['value'], best['std'])}"
+    if best.get("runner_up"):
+        rival = fmt(best["runner_value"], best["runner_std"])
+        finding += f"; the other family's best, {best['runner_up']}, reaches {rival}"
+        if not best.get("clear"):
+            finding += " (spreads overlap or one seed: not a clear win)"
+    sec.findings.append(finding + ".")
+    for metric, label in (("auroc", "AUROC"), ("auprc", "AUPRC")):
+        rows = [
+            [
+                name,
+                *[
+                    fmt(
+                        table[k]["per_class"][name][metric]["mean"],
+                        table[k]["per_class"][name][metric]["std"],
+                    )
+                    for k in keys
+                ],
+            ]
+            for name in (data.class_names[c] for c in classes)
+        ]
+        if len(classes) > 1:
+            rows.append(["mean", *[fmt(table[k][metric]["mean"], table[k][metric]["std"]) for k in keys]])
+        sec.table(f"{label} by normal class", ["normal class", *keys], rows)
+    sec.table(
+        "Scoring cost",
+        ["model / score", "seconds per image"],
+        [[k, f"{table[k]['score_s_per_image']:.2g}"] for k in keys],
+        note="Per test image, all of a model's scores together (AnoGAN optimises a latent code per image).",
+    )
+    first = data.class_names[classes[0]]
+    sec.figure("figures/roc.png", f"ROC curves, normal class {first}, seed 0")
+    for name in cfg.models:
+        sec.figure(
+            f"figures/extremes-{name}.png",
+            f"{name}: most anomalous (top) and most normal (bottom) test images, normal class {first}",
+        )
+    return sec

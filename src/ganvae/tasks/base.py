@@ -1,0 +1,130 @@
+"""What every `ganvae task` shares: its run folder, its trained models and the report section it writes.
+
+A task folder holds `config.json` (the resolved task config), `models/<model>-<tag>/` (train runs, reused
+when the task is run again with the same `--out`), `figures/`, `metrics.json` (every figure plus a
+`section`: findings, tables and figures that the report renders without knowing the task) and
+`report.html`. A task run inside a comparison's folder (`RUN/tasks/NAME`) also appears in that
+comparison's report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganvae.atomic import write_json
+from ganvae.data.images import ImageData
+from ganvae.errors import ConfigError
+from ganvae.models.base import GenerativeModel
+from ganvae.plan import RunPlan
+
+
+@dataclass
+class Section:
+    """A task's part of the report: a title, findings in words, tables (pre-formatted cells) and figures."""
+
+    title: str
+    intro: str = ""
+    findings: list[str] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[dict[str, str]] = field(default_factory=list)
+
+    def table(self, title: str, columns: list[str], rows: list[list[Any]], note: str = "") -> None:
+        self.tables.append({"title": title, "columns": columns, "rows": rows, "note": note})
+
+    def figure(self, path: str, caption: str) -> None:
+        """`path` is relative to the task folder (e.g. figures/roc.png)."""
+        self.figures.append({"path": path, "caption": caption})
+
+
+class TaskFolder:
+    """The run folder of one task: refuses to mix settings, reuses finished model runs."""
+
+    def __init__(self, out: str | Path, task: str, cfg: Any, command: str = ""):
+        self.out, self.task, self.command = Path(out), task, command
+        self.config = {"task": task, "config": json.loads(json.dumps(dataclasses.asdict(cfg), default=str))}
+        saved = self.out / "config.json"
+        if saved.is_file():
+            before = json.loads(saved.read_text(encoding="utf-8"))
+            if before.get("task") != task or before.get("config") != self.config["config"]:
+                raise ConfigError(
+                    f"{self.out} holds a {before.get('task', 'different')} run with other settings; "
+                    "use another --out or the same options"
+                )
+        elif self.out.exists() and any(self.out.iterdir()):
+            raise ConfigError(f"{self.out} is not empty and holds no {task} task; give another --out")
+
+    def start(self) -> None:
+        """Write config.json: call after the data loaded and every option checked (nothing half-written)."""
+        from ganvae.training.run import versions
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_json(self.out / "config.json", {**self.config, "command": self.command, "versions": versions()})
+
+    @property
+    def figures(self) -> Path:
+        (self.out / "figures").mkdir(parents=True, exist_ok=True)
+        return self.out / "figures"
+
+    def model(
+        self, plan: RunPlan, name: str, data: ImageData, seed: int, tag: str = "", progress: bool = True
+    ) -> GenerativeModel:
+        """Train `name` with `seed` on `data` into models/<name>-<tag>seed<k>/ (or reuse what is there)."""
+        from ganvae.training.run import train_or_reuse
+
+        folder = self.out / "models" / f"{name}-{tag}seed{seed}"
+        return train_or_reuse(
+            name,
+            data,
+            folder,
+            plan.train_config(seed),
+            plan.overrides_for(name) or None,
+            data_spec=plan.data_spec(),
+            progress=progress,
+        ).eval()
+
+    def finish(
+        self,
+        data: ImageData,
+        results: dict[str, Any],
+        section: Section,
+        verdicts: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Write metrics.json and the standalone report.html; return the metrics. `verdicts` are use-case
+        rows (as in `compare.use_case_verdicts`) that replace the comparison report's row of that use case."""
+        from ganvae.report.section import write_task_report
+        from ganvae.training.run import versions
+
+        metrics = {
+            **self.config,
+            "data": {
+                "name": data.name,
+                "shape": list(data.shape),
+                "n_train": len(data.x_train),
+                "n_test": len(data.x_test),
+                "class_names": data.class_names,
+            },
+            "results": results,
+            "section": dataclasses.asdict(section),
+            "verdicts": verdicts or [],
+            "command": self.command,
+            "versions": versions(),
+        }
+        write_json(self.out / "metrics.json", metrics)
+        write_task_report(self.out)
+        return metrics
+
+
+def mean_std(values: list[float]) -> dict[str, Any]:
+    """Mean and sample std of per-seed values (std 0 for one seed)."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=float)
+    return {
+        "mean": float(arr.mean()),
+        "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+        "values": [float(v) for v in arr],
+    }
