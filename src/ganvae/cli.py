@@ -21,7 +21,7 @@ from ganvae.cli_common import (
     _load_data,
     _resolve_model_dir,
 )
-from ganvae.cli_tasks import score, task_app
+from ganvae.cli_tasks import generate, morph, score, task_app
 
 app = typer.Typer(
     name="ganvae",
@@ -333,6 +333,8 @@ def data_fetch(
 
 
 app.command()(score)
+app.command()(morph)
+app.command()(generate)
 
 
 def main(argv: list[str] | None = None) -> None:

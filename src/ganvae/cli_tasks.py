@@ -110,6 +110,202 @@ def anomaly(
     _echo(f"report: {folder / 'report.html'}")
 
 
+@task_app.command()
+@_command
+def augment(
+    labels_per_class: Annotated[
+        str, typer.Option("--labels-per-class", help="real labelled images per class, K (comma-separated)")
+    ] = "10,50,100",
+    synthetic_per_class: Annotated[
+        int, typer.Option("--synthetic-per-class", help="generated images per class added")
+    ] = 100,
+    classifier_steps: Annotated[
+        int, typer.Option("--classifier-steps", help="updates of the small classifier in every arm")
+    ] = 150,
+    data: DataOpt = "digits",
+    models: ModelsOpt = "cvae,cgan",
+    seeds: SeedsOpt = 3,
+    epochs: EpochsOpt = None,
+    steps: StepsOpt = None,
+    budget: BudgetOpt = None,
+    batch_size: BatchOpt = 64,
+    image_size: ImageSizeOpt = None,
+    set_: SetOpt = None,
+    precision: PrecisionOpt = "auto",
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Augment K real labelled images per class with conditional samples: accuracy of a small classifier
+    trained on real only, real + synthetic and synthetic only, against K."""
+    from ganvae.errors import ConfigError
+    from ganvae.tasks.augment import REAL, AugmentConfig, run_augment
+
+    try:
+        ks = tuple(int(k) for k in labels_per_class.split(",") if k.strip())
+    except ValueError:
+        raise ConfigError(
+            f"--labels-per-class expects comma-separated integers such as 10,50,100, got {labels_per_class!r}"
+        ) from None
+    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, image_size, set_, precision)
+    cfg = AugmentConfig(
+        **plan,
+        labels_per_class=ks,
+        synthetic_per_class=synthetic_per_class,
+        classifier_steps=classifier_steps,
+    )
+    folder = out or _default_out("augment", data)
+    m = run_augment(cfg, folder, progress=not quiet, command=_command_line())
+    for k, row in m["results"]["accuracy"].items():
+        cells = ", ".join(f"{arm} {v['mean']:.3f}" for arm, v in row.items() if arm != REAL)
+        _echo(f"K={k}: {REAL} {row[REAL]['mean']:.3f}, {cells}")
+    _echo(f"report: {folder / 'report.html'}")
+
+
+@task_app.command()
+@_command
+def denoise(
+    noise: Annotated[
+        str | None,
+        typer.Option(
+            "--noise",
+            help="comma-separated corruptions NAME:LEVEL (gaussian:σ, salt-pepper:fraction, mask:area), "
+            "e.g. gaussian:0.1,mask:0.25 [default: three Gaussian levels, salt-pepper:0.1, mask:0.25]",
+        ),
+    ] = None,
+    images: Annotated[int, typer.Option("--images", help="test images corrupted and restored")] = 256,
+    data: DataOpt = "digits",
+    models: ModelsOpt = "vae,dvae,dcgan",
+    seeds: SeedsOpt = 1,
+    epochs: EpochsOpt = None,
+    steps: StepsOpt = None,
+    budget: BudgetOpt = None,
+    batch_size: BatchOpt = 64,
+    image_size: ImageSizeOpt = None,
+    set_: SetOpt = None,
+    precision: PrecisionOpt = "auto",
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Denoising: corrupt test images, restore them with each model (PSNR/SSIM against the clean images)."""
+    from ganvae.tasks.denoise import DenoiseConfig, run_denoise
+
+    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, image_size, set_, precision)
+    extra: dict[str, Any] = {"images": images}
+    if noise is not None:
+        extra["noise"] = tuple(s.strip() for s in noise.split(",") if s.strip())
+    cfg = DenoiseConfig(**plan, **extra)
+    folder = out or _default_out("denoise", data)
+    m = run_denoise(cfg, folder, progress=not quiet, command=_command_line())
+    methods = m["results"]["methods"]
+    for key in m["results"]["noise"]:
+        cells = ", ".join(f"{name} {row['psnr'][key]['mean']:.2f}" for name, row in methods.items())
+        _echo(f"{key} PSNR dB: {cells}")
+    _echo(f"report: {folder / 'report.html'}")
+
+
+@task_app.command()
+@_command
+def interpolate(
+    pairs: Annotated[int, typer.Option(help="pairs of test images morphed per model")] = 8,
+    path_steps: Annotated[int, typer.Option("--path-steps", help="decoded points per morph")] = 12,
+    data: DataOpt = "digits",
+    models: ModelsOpt = "vae,dcgan",
+    seeds: SeedsOpt = 1,
+    epochs: EpochsOpt = None,
+    steps: StepsOpt = None,
+    budget: BudgetOpt = None,
+    batch_size: BatchOpt = 64,
+    image_size: ImageSizeOpt = None,
+    set_: SetOpt = None,
+    precision: PrecisionOpt = "auto",
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Morph between pairs of real test images (linear and spherical paths): smoothness, strips, GIFs."""
+    from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
+
+    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, image_size, set_, precision)
+    cfg = InterpolateConfig(**plan, pairs=pairs, path_steps=path_steps)
+    folder = out or _default_out("interpolate", data)
+    m = run_interpolate(cfg, folder, progress=not quiet, command=_command_line())
+    for key, row in m["results"]["paths"].items():
+        _echo(
+            f"{key}: path length ratio {row['path_length_ratio']['mean']:.3f}, "
+            f"endpoint PSNR {row['endpoint_psnr']['mean']:.1f} dB"
+        )
+    _echo(f"report: {folder / 'report.html'}")
+
+
+@_command
+def morph(
+    run_dir: Annotated[Path, typer.Argument(help="a trained model's run folder")],
+    image_a: Annotated[Path, typer.Argument(help="first image")],
+    image_b: Annotated[Path, typer.Argument(help="second image")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="GIF to write (a PNG strip goes beside it)")
+    ] = Path("morph.gif"),
+    steps: Annotated[int, typer.Option(help="frames from A to B")] = 16,
+    method: Annotated[str, typer.Option(help="linear or slerp")] = "slerp",
+    label: Annotated[
+        str | None, typer.Option(help="class to morph within (class-conditional models)")
+    ] = None,
+) -> None:
+    """Morph image A into image B through a model's latent space; write an animated GIF and a PNG strip."""
+    import torch
+
+    from ganvae.data.named import load_named_images
+    from ganvae.errors import ConfigError
+    from ganvae.grid import save_gif, save_grid
+    from ganvae.metrics import psnr_per_image
+    from ganvae.models.base import GenerativeModel
+    from ganvae.tasks.interpolate import morph as run_morph
+    from ganvae.tasks.prompt import match_class
+
+    model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    cls = None
+    if label is not None:
+        if not model.num_classes:
+            raise ConfigError(f"{model.registered_name} is not class-conditional; drop --label")
+        cls = match_class(label, model.class_names or [str(i) for i in range(model.num_classes)])
+    _, a = load_named_images(image_a, model.shape)
+    _, b = load_named_images(image_b, model.shape)
+    frames = run_morph(model, a[0], b[0], steps, method, cls)
+    if out.suffix.lower() != ".gif":
+        out = out.with_suffix(".gif")
+    save_gif(list(frames), out)
+    strip = out.with_suffix(".png")
+    save_grid(torch.cat([a, frames, b]), strip, nrow=steps + 2)
+    ends = psnr_per_image(torch.cat([a, b]), torch.cat([frames[:1], frames[-1:]]))
+    _echo(
+        f"wrote {out} and {strip} ({steps} frames, {method}); endpoints reconstructed at "
+        f"{ends[0]:.1f} / {ends[1]:.1f} dB PSNR"
+    )
+
+
+@_command
+def generate(
+    run_dir: Annotated[Path, typer.Argument(help="a class-conditional model's run folder (cvae, cgan)")],
+    prompt: Annotated[str, typer.Option(help='a class name, e.g. "ankle boot"')],
+    n: Annotated[int, typer.Option("-n", help="number of images")] = 16,
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG grid to write")] = Path("generated.png"),
+    seed: int = 0,
+) -> None:
+    """Generate images of the class a prompt names (exact or closest class name)."""
+    import torch
+
+    from ganvae.errors import ConfigError
+    from ganvae.grid import save_grid
+    from ganvae.models.base import GenerativeModel
+    from ganvae.tasks.prompt import generate as run_generate
+
+    if n < 1:
+        raise ConfigError("-n must be at least 1")
+    model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    images, name = run_generate(model, prompt, n, torch.Generator().manual_seed(seed))
+    save_grid(images, out)
+    _echo(f"wrote {n} images of class {name!r} from {model.registered_name} to {out}")
+
+
 @_command
 def score(
     run_dir: Annotated[Path, typer.Argument(help="a model folder from `ganvae task anomaly` (models/...)")],

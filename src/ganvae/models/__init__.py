@@ -9,6 +9,12 @@ MODELS.register(
     "vae", VAE, "VAE (Kingma & Welling 2014); beta, likelihood, conditional via --set", preset=VAEConfig()
 )
 MODELS.register("beta-vae", VAE, "β-VAE (Higgins et al. 2017), beta=4", preset=VAEConfig(beta=4.0))
+MODELS.register(
+    "dvae",
+    VAE,
+    "denoising VAE (Im et al. 2017): Gaussian noise σ=0.2 on the encoder's input while training",
+    preset=VAEConfig(train_noise=0.2),
+)
 MODELS.register("cvae", VAE, "class-conditional VAE (Sohn et al. 2015)", preset=VAEConfig(conditional=True))
 MODELS.register("dcgan", GAN, "DCGAN, non-saturating BCE loss (Radford et al. 2016)", preset=GANConfig())
 MODELS.register(

@@ -170,12 +170,17 @@ def series(
     ylabel: str,
     title: str,
     xscale: str = "linear",
+    families: dict[str, str] | None = None,
 ) -> Path | None:
-    """Lines with optional ± std bands: `lines` maps a label ("model ..." ) to (x, mean, std or None)."""
+    """Lines with optional ± std bands: `lines` maps a label ("model ..." ) to (x, mean, std or None).
+
+    `families` maps a label's first word to its family (guessed from the name when absent); a family
+    other than vae / gan (e.g. "baseline") is drawn in grey."""
     if not lines:
         return None
     fig, ax = plt.subplots(figsize=(5.6, 3.6))
-    col = colours({label.split(" ")[0]: _family_of(label) for label in lines})
+    known = families or {}
+    col = colours({(m := label.split(" ")[0]): known.get(m, _family_of(label)) for label in lines})
     styles = ["-o", "--s", ":^", "-.d"]
     seen: dict[str, int] = {}
     for label, (xs, mean, std) in lines.items():

@@ -2,6 +2,9 @@
 
 from ganvae.registry import TASKS
 from ganvae.tasks.anomaly import AnomalyConfig, run_anomaly
+from ganvae.tasks.augment import AugmentConfig, run_augment
+from ganvae.tasks.denoise import DenoiseConfig, run_denoise
+from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
 
 TASKS.register(
     "anomaly",
@@ -10,4 +13,34 @@ TASKS.register(
     config=AnomalyConfig,
 )
 
-__all__ = ["AnomalyConfig", "run_anomaly"]
+TASKS.register(
+    "augment",
+    run_augment,
+    "augment K labelled images per class with conditional samples: classifier accuracy against K",
+    config=AugmentConfig,
+)
+
+TASKS.register(
+    "denoise",
+    run_denoise,
+    "restore corrupted test images (noise, impulses, masks): PSNR/SSIM against the clean images",
+    config=DenoiseConfig,
+)
+
+TASKS.register(
+    "interpolate",
+    run_interpolate,
+    "morphs between real images: path smoothness, endpoint fidelity, strips and GIFs",
+    config=InterpolateConfig,
+)
+
+__all__ = [
+    "AnomalyConfig",
+    "AugmentConfig",
+    "DenoiseConfig",
+    "InterpolateConfig",
+    "run_anomaly",
+    "run_augment",
+    "run_denoise",
+    "run_interpolate",
+]

@@ -27,7 +27,7 @@ from ganvae.grid import save_grid
 from ganvae.plan import RunPlan
 from ganvae.report import plots
 from ganvae.report.env import fmt
-from ganvae.tasks.base import Section, TaskFolder, mean_std
+from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
 
 CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
 CALIBRATION_SHARE = 0.1
@@ -186,33 +186,9 @@ def summarise(runs: list[dict[str, Any]], data: ImageData, classes: list[int]) -
 
 
 def _verdict(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The compare report's anomaly row: the best (model / score) by mean AUROC, against the other family."""
-    best = {}
-    for key, row in table.items():
-        fam = row["family"]
-        if fam not in best or row["auroc"]["mean"] > table[best[fam]]["auroc"]["mean"]:
-            best[fam] = key
-    ranked = sorted(best.values(), key=lambda k: table[k]["auroc"]["mean"], reverse=True)
-    win = table[ranked[0]]
-    row: dict[str, Any] = {
-        "use_case": "anomaly detection",
-        "metric": "AUROC (one-class, mean over normal classes)",
-        "winner": ranked[0],
-        "family": win["family"],
-        "value": win["auroc"]["mean"],
-        "std": win["auroc"]["std"],
-    }
-    if len(ranked) > 1:
-        rival = table[ranked[1]]
-        gap = win["auroc"]["mean"] - rival["auroc"]["mean"]
-        row.update(
-            runner_up=ranked[1],
-            runner_value=rival["auroc"]["mean"],
-            runner_std=rival["auroc"]["std"],
-            margin_pct=100 * gap / max(rival["auroc"]["mean"], 1e-12),
-            clear=len(win["auroc"]["values"]) >= 2 and gap > win["auroc"]["std"] + rival["auroc"]["std"],
-        )
-    return row
+    return family_verdict(
+        table, "auroc", "anomaly detection", "AUROC (one-class, mean over normal classes)", higher=True
+    )
 
 
 def _extremes(figures: Path, name: str, x: torch.Tensor, scores: dict[str, np.ndarray]) -> None:
@@ -241,14 +217,7 @@ def _section(results, data: ImageData, classes: list[int], cfg: AnomalyConfig, n
             "VAE scores: negative ELBO and reconstruction error."
         ),
     )
-    best = results["verdicts"][0]
-    finding = f"Best: {best['winner']} with mean AUROC {fmt(best['value'], best['std'])}"
-    if best.get("runner_up"):
-        rival = fmt(best["runner_value"], best["runner_std"])
-        finding += f"; the other family's best, {best['runner_up']}, reaches {rival}"
-        if not best.get("clear"):
-            finding += " (spreads overlap or one seed: not a clear win)"
-    sec.findings.append(finding + ".")
+    sec.findings.append(verdict_sentence(results["verdicts"][0], "mean AUROC"))
     for metric, label in (("auroc", "AUROC"), ("auprc", "AUPRC")):
         rows = [
             [

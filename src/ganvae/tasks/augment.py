@@ -1,0 +1,358 @@
+"""Augmenting a small labelled set with class-conditional samples (the "few labelled microscope images"
+story): keep K real labelled training images per class, train a class-conditional VAE (Sohn et al. 2015)
+and GAN (Mirza & Osindero 2014; projection discriminator, Miyato & Koyama 2018) on them, generate labelled
+images, and train the same small classifier on real only, real + synthetic, and synthetic only.
+
+Test accuracy is measured on the full, real test split. The synthetic-only arm is the
+train-synthetic-test-real (TSTR) utility figure of Esteban et al. (2017, "Real-valued (medical) time series
+generation with recurrent conditional GANs"); the real + synthetic arm is generative data augmentation
+(e.g. Antoniou et al. 2017, "Data augmentation generative adversarial networks"). Each K is repeated over
+seeds (a different real subset, model seed and classifier seed per seed) and reported as mean ± std.
+
+The classifier is the domain classifier's CNN (`ganvae.features.network.FeatureNet`) trained by
+`DomainClassifier` with the same width, batch size, learning-rate schedule and number of updates in every
+arm, and the run's seed, so two arms of one (K, seed) differ only in the images they are trained on.
+
+>>> from ganvae.tasks.augment import AugmentConfig, run_augment               # doctest: +SKIP
+>>> run_augment(AugmentConfig(labels_per_class=(10, 50)), "runs/augment")      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganvae.data.images import ImageData
+from ganvae.errors import ConfigError, DataError
+from ganvae.grid import save_grid
+from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
+from ganvae.report import plots
+from ganvae.report.env import fmt
+from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
+
+REAL = "real only"
+# Steps, not epochs, set the default generator budget: 5 epochs of 10 images x 10 classes is 10 updates.
+DEFAULT_STEPS = 1000  # on datasets other than digits (digits: the RunPlan's 300)
+GRID_COLUMNS = 10  # samples per class (one row per class) in the sample figures
+SAMPLE_BATCH = 500  # images generated per forward pass, so memory stays bounded on large images
+
+
+def with_real(model: str) -> str:
+    return f"real + {model}"
+
+
+def synthetic_only(model: str) -> str:
+    return f"{model} only"
+
+
+@dataclass
+class AugmentConfig(RunPlan):
+    models: tuple[str, ...] = ("cvae", "cgan")
+    seeds: int = 3
+    labels_per_class: tuple[int, ...] = (10, 50, 100)  # K: real labelled training images per class
+    # A fixed count rather than a multiple of K: the synthetic-only arm then differs across K only in the
+    # generator that made it, and 100 per class is 10x the real set at K=10 and as many at K=100.
+    synthetic_per_class: int = 100
+    # Updates of the classifier in every arm. A fixed number of epochs would give the larger augmented
+    # sets many more updates than the real-only set; equal updates give each arm the same compute.
+    classifier_steps: int = 150
+    classifier_batch_size: int = 128
+
+    def validate(self) -> None:
+        super().validate()
+        from ganvae.config import apply_overrides
+        from ganvae.registry import MODELS
+
+        for name in self.models:
+            preset = apply_overrides(MODELS.get(name).extra["preset"], self.overrides_for(name))
+            if not getattr(preset, "conditional", False):
+                raise ConfigError(
+                    f"{name} is not class-conditional, so it cannot make images of a chosen class; "
+                    "use cvae or cgan (or --set conditional=true)"
+                )
+        ks = self.labels_per_class
+        if not ks or any(not isinstance(k, int) or k < 1 for k in ks):
+            raise ConfigError("--labels-per-class needs positive integers, e.g. 10,50,100")
+        if len(set(ks)) != len(ks):
+            raise ConfigError("--labels-per-class lists a value twice")
+        if self.synthetic_per_class < 1:
+            raise ConfigError("--synthetic-per-class must be at least 1")
+        if self.classifier_steps < 1 or self.classifier_batch_size < 2:
+            raise ConfigError("--classifier-steps must be >= 1 and the classifier batch size >= 2")
+
+    def budget(self) -> dict[str, float | int | None]:
+        """The per-run budget; by default 300 steps on digits and 1,000 steps elsewhere."""
+        given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
+        if all(v is None for v in given.values()):
+            given["steps"] = DEFAULT_DIGITS_STEPS if self.data == "digits" else DEFAULT_STEPS
+        return given
+
+
+def check_labels_per_class(data: ImageData, ks: tuple[int, ...] | list[int]) -> None:
+    """DataError unless every class has at least max(ks) training images (naming the smallest class)."""
+    assert data.y_train is not None
+    counts = torch.bincount(data.y_train, minlength=data.num_classes)
+    smallest = int(counts.argmin())
+    have = int(counts[smallest])
+    if max(ks) > have:
+        raise DataError(
+            f"--labels-per-class {max(ks)} is larger than class {data.class_names[smallest]!r} of "
+            f"{data.name}, which has {have} training images; give values <= {have}"
+        )
+
+
+def stratified_subset(data: ImageData, k: int, seed: int) -> ImageData:
+    """K training images per class, chosen at random with `seed`; the test split is the full test split.
+
+    One permutation per class (drawn in class order from one seeded generator) is cut at K, so for a given
+    seed the subsets of K=10 and K=50 are nested: a larger K adds images, it does not swap them."""
+    assert data.y_train is not None
+    check_labels_per_class(data, [k])
+    g = torch.Generator().manual_seed(seed)
+    picks = []
+    for cls in range(data.num_classes):
+        members = torch.nonzero(data.y_train == cls).flatten()
+        picks.append(members[torch.randperm(len(members), generator=g)[:k]])
+    idx = torch.cat(picks)
+    return ImageData(
+        f"{data.name}[{k} per class, seed {seed}]",
+        data.x_train[idx],
+        data.x_test,
+        data.y_train[idx],
+        data.y_test,
+        list(data.class_names or []),
+        data.source,
+        dict(data.meta),
+    )
+
+
+@torch.no_grad()
+def synthesise(model, num_classes: int, per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`per_class` samples of every class from a conditional model (images class by class), with labels."""
+    labels = torch.arange(num_classes).repeat_interleave(per_class)
+    g = torch.Generator().manual_seed(seed)
+    parts = [
+        model.sample(len(chunk), labels=chunk, generator=g).float().cpu().clamp(0, 1)
+        for chunk in labels.split(SAMPLE_BATCH)
+    ]
+    return torch.cat(parts), labels
+
+
+def classifier_accuracy(train: ImageData, cfg: AugmentConfig, seed: int) -> dict[str, float | int]:
+    """Fit the small CNN on `train` for about `cfg.classifier_steps` updates; its test-split accuracy."""
+    from ganvae.features.domain import DomainClassifier
+
+    per_epoch = math.ceil(len(train.x_train) / cfg.classifier_batch_size)
+    epochs = max(1, math.ceil(cfg.classifier_steps / per_epoch))
+    # no wall-clock cap: a run that hit it would depend on the machine's speed
+    clf = DomainClassifier(batch_size=cfg.classifier_batch_size, max_seconds=None)
+    clf.fit(train, epochs=epochs, seed=seed)
+    return {
+        "accuracy": float(clf.accuracy_),  # type: ignore[arg-type]
+        "train_accuracy": float(clf.train_accuracy_),  # type: ignore[arg-type]
+        "n_train": len(train.x_train),
+        "updates": epochs * per_epoch,
+        "train_s": clf.train_seconds_,
+    }
+
+
+def run_augment(
+    cfg: AugmentConfig, out: str | Path, *, progress: bool = True, command: str = ""
+) -> dict[str, Any]:
+    """For each K and seed: train each model on K images per class, classify with and without its samples."""
+    from ganvae.data import load_images
+    from ganvae.registry import MODELS
+
+    cfg.validate()
+    folder = TaskFolder(out, "augment", cfg, command)
+    data = load_images(cfg.data, image_size=cfg.image_size)
+    if not data.labelled:
+        raise DataError(f"{data.name} has no labels; augmentation needs labelled data (class sub-folders)")
+    if data.num_classes < 2:
+        raise DataError(f"{data.name} has one class; class-conditional augmentation needs at least 2")
+    check_labels_per_class(data, cfg.labels_per_class)
+    folder.start()
+
+    ks = sorted(cfg.labels_per_class)
+    families = {name: MODELS.get(name).factory.family for name in cfg.models}
+    runs: list[dict[str, Any]] = []
+    for k in ks:
+        for seed in range(cfg.seeds):
+            small = stratified_subset(data, k, seed)
+            runs.append({"k": k, "seed": seed, "arm": REAL, **classifier_accuracy(small, cfg, seed)})
+            if k == ks[0] and seed == 0:
+                _class_rows(small.x_train, small.y_train, data.num_classes, folder.figures / "real.png")
+            for name in cfg.models:
+                t0 = time.perf_counter()
+                model = folder.model(cfg, name, small, seed, tag=f"k{k}-", progress=progress)
+                x_syn, y_syn = synthesise(model, data.num_classes, cfg.synthetic_per_class, seed)
+                gen_s = time.perf_counter() - t0
+                if k == ks[0] and seed == 0:
+                    _class_rows(x_syn, y_syn, data.num_classes, folder.figures / f"samples-{name}.png")
+                mixed = _with_train(
+                    small, torch.cat([small.x_train, x_syn]), torch.cat([small.y_train, y_syn])
+                )
+                for arm, train in (
+                    (with_real(name), mixed),
+                    (synthetic_only(name), _with_train(small, x_syn, y_syn)),
+                ):
+                    runs.append(
+                        {
+                            "k": k,
+                            "seed": seed,
+                            "arm": arm,
+                            "model": name,
+                            "family": families[name],
+                            "model_s": gen_s,
+                            **classifier_accuracy(train, cfg, seed),
+                        }
+                    )
+    results = summarise(runs, cfg.models, families)
+    _curve(folder.figures / "accuracy.png", results, cfg.models, families)
+    section = _section(results, data, cfg)
+    return folder.finish(data, results, section, verdicts=results["verdicts"])
+
+
+def _with_train(data: ImageData, x: torch.Tensor, y: torch.Tensor) -> ImageData:
+    return ImageData(
+        data.name, x, data.x_test, y, data.y_test, data.class_names, data.source, dict(data.meta)
+    )
+
+
+def summarise(
+    runs: list[dict[str, Any]], models: tuple[str, ...] | list[str], families: dict[str, str]
+) -> dict[str, Any]:
+    """Accuracy per K and arm (mean ± std over seeds), the paired gain of each model's augmentation over
+    real only, and the use-case verdict (real + synthetic at the smallest K)."""
+    ks = sorted({r["k"] for r in runs})
+    arms = [REAL, *(with_real(m) for m in models), *(synthetic_only(m) for m in models)]
+    accuracy: dict[str, dict[str, Any]] = {}
+    gain: dict[str, dict[str, Any]] = {}
+    for k in ks:
+        by_arm = {
+            arm: {r["seed"]: r["accuracy"] for r in runs if r["k"] == k and r["arm"] == arm} for arm in arms
+        }
+        seeds = sorted(by_arm[REAL])
+        accuracy[str(k)] = {arm: mean_std([by_arm[arm][s] for s in seeds]) for arm in arms}
+        gain[str(k)] = {
+            m: mean_std([by_arm[with_real(m)][s] - by_arm[REAL][s] for s in seeds]) for m in models
+        }
+    smallest = str(ks[0])
+    table = {m: {"family": families[m], "accuracy": accuracy[smallest][with_real(m)]} for m in models}
+    verdict = family_verdict(
+        table,
+        "accuracy",
+        "augmentation of small labelled sets",
+        f"test accuracy, real + synthetic, at the smallest K ({smallest} per class)",
+        higher=True,
+    )
+    return {
+        "labels_per_class": ks,
+        "arms": arms,
+        "families": dict(families),
+        "runs": runs,
+        "accuracy": accuracy,
+        "gain": gain,
+        "verdicts": [verdict],
+    }
+
+
+def compare_to_real(real: dict[str, Any], other: dict[str, Any]) -> str:
+    """'helps', 'hurts' or 'no clear difference' (spreads overlap, or a single seed)."""
+    gap = other["mean"] - real["mean"]
+    if len(real["values"]) < 2 or abs(gap) <= real["std"] + other["std"]:
+        return "no clear difference"
+    return "helps" if gap > 0 else "hurts"
+
+
+def _class_rows(x: torch.Tensor, y: torch.Tensor, num_classes: int, path: Path) -> None:
+    """One row per class, up to GRID_COLUMNS images each (blank cells where a class has fewer)."""
+    cols = min(GRID_COLUMNS, max(int((y == c).sum()) for c in range(num_classes)))
+    cells = torch.ones(num_classes * cols, *x.shape[1:])
+    for c in range(num_classes):
+        mine = x[y == c][:cols]
+        cells[c * cols : c * cols + len(mine)] = mine
+    save_grid(cells, path, nrow=cols)
+
+
+def _curve(path: Path, results: dict[str, Any], models, families: dict[str, str]) -> None:
+    ks = results["labels_per_class"]
+    acc = results["accuracy"]
+
+    def line(arm: str):
+        return ks, [acc[str(k)][arm]["mean"] for k in ks], [acc[str(k)][arm]["std"] for k in ks]
+
+    lines = {REAL: line(REAL)}
+    for m in models:
+        lines[f"{m} real + synthetic"] = line(with_real(m))
+        lines[f"{m} synthetic only"] = line(synthetic_only(m))
+    plots.series(
+        path,
+        lines,
+        "real labelled images per class (K)",
+        "test accuracy",
+        "classifier accuracy against K (mean ± std over seeds)",
+        xscale="log",
+        families={"real": "baseline", **families},
+    )
+
+
+def _section(results: dict[str, Any], data: ImageData, cfg: AugmentConfig) -> Section:
+    ks, acc, models = results["labels_per_class"], results["accuracy"], cfg.models
+    n_test = len(data.x_test)
+    sec = Section(
+        "Augmenting a small labelled set",
+        intro=(
+            f"Each class-conditional model trained on only K real labelled images per class "
+            f"(K = {', '.join(map(str, ks))}; a seeded random subset per seed, {cfg.seeds} seed(s)) and "
+            f"generated {cfg.synthetic_per_class} labelled images per class. The same small CNN "
+            f"(about {cfg.classifier_steps} updates of batch {cfg.classifier_batch_size}, seeded) was then "
+            "trained on the real images only, on real + synthetic, and on synthetic only, and tested on "
+            f"the full real test split ({n_test} images). Synthetic-only accuracy is the "
+            "train-synthetic-test-real (TSTR) utility of the generated data."
+        ),
+    )
+    sec.findings.append(verdict_sentence(results["verdicts"][0], f"real + synthetic accuracy at K = {ks[0]}"))
+    for m in models:
+        parts = []
+        for k in ks:
+            real, aug = acc[str(k)][REAL], acc[str(k)][with_real(m)]
+            points = 100 * (aug["mean"] - real["mean"])
+            parts.append(f"{compare_to_real(real, aug)} at K = {k} ({points:+.1f} points)")
+        sec.findings.append(f"Augmenting with {m}: " + "; ".join(parts) + ".")
+    for m in models:
+        parts = []
+        for k in ks:
+            real, syn = acc[str(k)][REAL], acc[str(k)][synthetic_only(m)]
+            share = syn["mean"] / real["mean"] if real["mean"] > 0 else float("nan")
+            parts.append(f"{fmt(syn['mean'], syn['std'])} at K = {k} ({share:.0%} of real only)")
+        sec.findings.append(f"Train on {m} samples only, test on real: " + "; ".join(parts) + ".")
+    sec.findings.append(
+        "A difference counts as help or harm only when the seeds' spreads (mean ± std) do not overlap."
+    )
+    arms = results["arms"]
+    rows = [[str(k), *[fmt(acc[str(k)][a]["mean"], acc[str(k)][a]["std"]) for a in arms]] for k in ks]
+    sec.table(
+        f"Test accuracy (mean ± std over {cfg.seeds} seed(s))",
+        ["K per class", *arms],
+        rows,
+        note=(
+            f"Full test split, {n_test} images. real + MODEL: the K real images per class plus "
+            f"{cfg.synthetic_per_class} samples per class; MODEL only: the samples alone."
+        ),
+    )
+    sec.figure("figures/accuracy.png", "Test accuracy against K (log scale); bands are ± one std over seeds")
+    sec.figure(
+        "figures/real.png", f"The real labelled training images at K = {ks[0]} (seed 0), one row per class"
+    )
+    for m in models:
+        sec.figure(
+            f"figures/samples-{m}.png",
+            f"{m} samples used for augmentation at K = {ks[0]} (seed 0), one row per class",
+        )
+    return sec
