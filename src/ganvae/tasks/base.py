@@ -76,6 +76,9 @@ class TaskFolder:
         from ganvae.training.run import train_or_reuse
 
         folder = self.out / "models" / f"{name}-{tag}seed{seed}"
+        shared = self.comparison_model(name, seed) if not tag else None
+        if shared is not None:
+            folder = shared
         return train_or_reuse(
             name,
             data,
@@ -85,6 +88,14 @@ class TaskFolder:
             data_spec=plan.data_spec(),
             progress=progress,
         ).eval()
+
+    def comparison_model(self, name: str, seed: int) -> Path | None:
+        """The comparison's own run of (name, seed) when this task folder sits in RUN/tasks/NAME: a task
+        run beside a comparison uses the very models the comparison evaluated (at its budget)."""
+        if self.out.parent.name != "tasks":
+            return None
+        folder = self.out.parent.parent / "models" / f"{name}-seed{seed}"
+        return folder if (folder / "model.safetensors").is_file() else None
 
     def finish(
         self,

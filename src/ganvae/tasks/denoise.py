@@ -38,7 +38,7 @@ from ganvae.grid import save_grid
 from ganvae.plan import RunPlan
 from ganvae.report import plots
 from ganvae.report.env import fmt
-from ganvae.tasks.base import Section, TaskFolder, mean_std
+from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
 
 Corruption = Callable[[torch.Tensor, float, torch.Generator], torch.Tensor]
 
@@ -293,34 +293,10 @@ def summarise(runs: list[dict[str, Any]], noise: list[str], n_images: int) -> di
 
 def _verdict(methods: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The compare report's denoising row: the best model by mean PSNR, against the other family's best."""
-    best: dict[str, str] = {}
-    for name, row in methods.items():
-        fam = row["family"]
-        if fam == "baseline":
-            continue
-        if fam not in best or row["psnr_mean"]["mean"] > methods[best[fam]]["psnr_mean"]["mean"]:
-            best[fam] = name
-    ranked = sorted(best.values(), key=lambda k: methods[k]["psnr_mean"]["mean"], reverse=True)
-    win = methods[ranked[0]]["psnr_mean"]
-    row: dict[str, Any] = {
-        "use_case": "reconstruction / denoising",
-        "metric": "PSNR after denoising, mean over corruptions",
-        "winner": ranked[0],
-        "family": methods[ranked[0]]["family"],
-        "value": win["mean"],
-        "std": win["std"],
-    }
-    if len(ranked) > 1:
-        rival = methods[ranked[1]]["psnr_mean"]
-        gap = win["mean"] - rival["mean"]
-        row.update(
-            runner_up=ranked[1],
-            runner_value=rival["mean"],
-            runner_std=rival["std"],
-            margin_pct=100 * gap / max(abs(rival["mean"]), 1e-12),
-            clear=len(win["values"]) >= 2 and gap > win["std"] + rival["std"],
-        )
-    return row
+    models = {k: v for k, v in methods.items() if v["family"] != "baseline"}
+    return family_verdict(
+        models, "psnr_mean", "reconstruction / denoising", "PSNR after denoising, mean over corruptions"
+    )
 
 
 def _file(key: str) -> str:
@@ -361,15 +337,7 @@ def _findings(results: dict[str, Any], corruptions: list[tuple[str, float]]) -> 
     methods = results["methods"]
     models = [m for m, r in methods.items() if r["family"] != "baseline"]
     baselines = [m for m, r in methods.items() if r["family"] == "baseline"]
-    verdict = results["verdicts"][0]
-    best = fmt(verdict["value"], verdict["std"])
-    text = f"Best mean PSNR over the corruptions: {verdict['winner']} with {best} dB"
-    if verdict.get("runner_up"):
-        rival = fmt(verdict["runner_value"], verdict["runner_std"])
-        text += f"; the other family's best, {verdict['runner_up']}, reaches {rival} dB"
-        if not verdict.get("clear"):
-            text += " (spreads overlap or one seed: not a clear win)"
-    out = [text + "."]
+    out = [verdict_sentence(results["verdicts"][0], "mean PSNR (dB) over the corruptions")]
     for name, level in corruptions:
         key = spec_label(name, level)
         psnr = {m: methods[m]["psnr"][key] for m in methods}
