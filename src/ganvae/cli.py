@@ -299,11 +299,11 @@ def report(
 @app.command("list")
 @_command
 def list_() -> None:
-    """List the models and datasets ganvae knows."""
+    """List the models, datasets and tasks ganvae knows."""
     from rich.console import Console
     from rich.table import Table
 
-    from ganvae.registry import DATASETS, MODELS
+    from ganvae.registry import DATASETS, MODELS, TASKS
 
     console = Console()
     models = Table("model", "family", "what it is", title="models")
@@ -316,6 +316,10 @@ def list_() -> None:
         where = e.extra["where"]() if ok else e.summary
         datasets.add_row(e.name, "yes" if ok else "no", where or "")
     console.print(datasets)
+    tasks = Table("task", "what it does", title="tasks (ganvae task NAME)")
+    for e in TASKS:
+        tasks.add_row(e.name, e.summary)
+    console.print(tasks)
 
 
 @data_app.command("fetch")

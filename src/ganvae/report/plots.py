@@ -194,6 +194,10 @@ def series(
             hi = [m + s for m, s in zip(mean, std, strict=True)]
             ax.fill_between(xs, lo, hi, color=colour, alpha=0.15)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xscale=xscale)
+    if xscale == "log":  # label the measured x values themselves, not powers of ten
+        ticks = sorted({x for xs, _, _ in lines.values() for x in xs})
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.minorticks_off()
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     return _save(fig, path)
