@@ -280,19 +280,19 @@ def compare(
 @app.command()
 @_command
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="a folder written by `ganvae compare`")],
+    run_dir: Annotated[Path, typer.Argument(help="a folder written by `ganvae compare` or `ganvae task`")],
     markdown: Annotated[bool, typer.Option("--markdown", help="also print a Markdown summary")] = False,
 ) -> None:
-    """Re-render report.html from a comparison's metrics.json and figures (no training)."""
+    """Re-render report.html from a run folder's metrics.json and figures (no training)."""
     from ganvae.report.html import write_report
+    from ganvae.report.markdown import section_markdown, summary_markdown
+    from ganvae.report.section import read_metrics, write_task_report
 
-    path = write_report(run_dir)
+    metrics = read_metrics(run_dir, "compare")
+    is_task = "task" in metrics
+    path = write_task_report(run_dir) if is_task else write_report(run_dir)
     if markdown:
-        import json
-
-        from ganvae.report.markdown import summary_markdown
-
-        _echo(summary_markdown(json.loads((run_dir / "metrics.json").read_text())))
+        _echo(section_markdown(metrics) if is_task else summary_markdown(metrics))
     _echo(f"report: {path}")
 
 

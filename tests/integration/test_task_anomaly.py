@@ -110,3 +110,12 @@ def test_score_bad_input(anomaly_run, tmp_path, capsys):
         capsys,
     )
     assert code == 0 and (tmp_path / "s.csv").is_file()
+
+
+def test_report_rerenders_a_task_folder_with_markdown(anomaly_run, tmp_path, capsys):
+    folder = tmp_path / "copy"
+    shutil.copytree(anomaly_run, folder, ignore=shutil.ignore_patterns("models"))
+    (folder / "report.html").unlink()
+    code, out, _ = run(["report", folder, "--markdown"], capsys)
+    assert code == 0 and (folder / "report.html").is_file()
+    assert "| normal class | vae / neg-elbo | vae / recon-error | dcgan / anogan | dcgan / critic |" in out

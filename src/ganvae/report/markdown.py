@@ -83,3 +83,17 @@ def summary_markdown(m: dict[str, Any]) -> str:
         else:
             lines.append(f"| {v['use_case']} | — | {v.get('note', '')} | |")
     return "\n".join(lines) + "\n"
+
+
+def section_markdown(metrics: dict[str, Any]) -> str:
+    """A task's findings and tables (its report section) as Markdown."""
+    sec = metrics["section"]
+    lines = [f"## {sec['title']} — {metrics['data']['name']}", ""]
+    lines += [f"- {f}" for f in sec.get("findings", [])]
+    for t in sec.get("tables", []):
+        lines += ["", f"**{t['title']}**", "", "| " + " | ".join(t["columns"]) + " |"]
+        lines.append("|" + "---|" * len(t["columns"]))
+        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in t["rows"]]
+        if t.get("note"):
+            lines += ["", t["note"]]
+    return "\n".join(lines)
