@@ -34,10 +34,14 @@ def test_task_folder_and_scores(anomaly_run):
 
 
 def test_rerun_reuses_models_and_other_settings_are_refused(anomaly_run, capsys):
-    weights = anomaly_run / "models" / "vae-class0-seed0" / "model.safetensors"
-    before = weights.stat().st_mtime_ns
+    weights = anomaly_run / "models" / "dcgan-class0-seed0" / "model.safetensors"
+    scores = weights.parent / "scores.json"  # AnoGAN scores are costly: cached, not recomputed
+    before = weights.stat().st_mtime_ns, scores.stat().st_mtime_ns
+    metrics = (anomaly_run / "metrics.json").read_text()
     code, out, _ = run(["task", "anomaly", "--normal-class", "0", "--out", anomaly_run, *FAST], capsys)
-    assert code == 0 and weights.stat().st_mtime_ns == before
+    assert code == 0 and (weights.stat().st_mtime_ns, scores.stat().st_mtime_ns) == before
+    after = json.loads((anomaly_run / "metrics.json").read_text())["results"]["scores"]
+    assert after == json.loads(metrics)["results"]["scores"]
     code, _, err = run(["task", "anomaly", "--normal-class", "1", "--out", anomaly_run, *FAST], capsys)
     assert code == 2 and "other settings" in err
 

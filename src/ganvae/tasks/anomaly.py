@@ -12,6 +12,7 @@ out and scored too: `ganvae score` sets its threshold at a requested false-posit
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from ganvae.report.env import fmt
 from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
 
 CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
+SCORES = "scores.json"  # scores of the evaluated test images (a cache for re-runs)
 CALIBRATION_SHARE = 0.1
 
 
@@ -91,6 +93,22 @@ def scores_of(model, x: torch.Tensor, batch: int = 500) -> dict[str, np.ndarray]
     return out
 
 
+def _scored(model, model_dir: Path, x_eval: torch.Tensor, held_out: torch.Tensor):
+    """Scores of the evaluation images (and the held-out normal ones, for `ganvae score`), cached in the
+    model folder: AnoGAN inverts every image, so a re-run must not score again. The task folder's config
+    check guarantees the cache belongs to the same evaluation images."""
+    cache = model_dir / SCORES
+    if cache.is_file() and (model_dir / CALIBRATION).is_file():
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        return {m: np.asarray(v) for m, v in saved["scores"].items()}, saved["score_s_per_image"]
+    t0 = time.perf_counter()
+    scores = scores_of(model, x_eval)
+    score_s = (time.perf_counter() - t0) / len(x_eval)
+    write_json(model_dir / CALIBRATION, {m: s.tolist() for m, s in scores_of(model, held_out).items()})
+    write_json(cache, {"scores": {m: s.tolist() for m, s in scores.items()}, "score_s_per_image": score_s})
+    return scores, score_s
+
+
 def detection_metrics(scores: np.ndarray, anomalous: np.ndarray) -> dict[str, float]:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -131,13 +149,7 @@ def run_anomaly(
             for seed in range(cfg.seeds):
                 model = folder.model(cfg, name, train_data, seed, tag=f"class{cls}-", progress=progress)
                 model_dir = folder.out / "models" / f"{name}-class{cls}-seed{seed}"
-                t0 = time.perf_counter()
-                scores = scores_of(model, x_eval)
-                score_s = (time.perf_counter() - t0) / len(x_eval)
-                write_json(
-                    model_dir / CALIBRATION,
-                    {m: s.tolist() for m, s in scores_of(model, held_out).items()},
-                )
+                scores, score_s = _scored(model, model_dir, x_eval, held_out)
                 for method, s in scores.items():
                     runs.append(
                         {
