@@ -239,7 +239,7 @@ def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str,
             "use_case": "anomaly detection",
             "metric": "AUROC",
             "winner": None,
-            "note": "not measured by `compare`; run the anomaly task",
+            "note": "not measured by `compare`: `ganvae task anomaly --out RUN/tasks/anomaly` fills this row",
         }
     )
     return out
