@@ -286,13 +286,15 @@ def report(
     """Re-render report.html from a run folder's metrics.json and figures (no training)."""
     from ganvae.report.html import write_report
     from ganvae.report.markdown import section_markdown, summary_markdown
-    from ganvae.report.section import read_metrics, write_task_report
+    from ganvae.report.section import merge_task_verdicts, read_metrics, write_task_report
 
     metrics = read_metrics(run_dir, "compare")
     is_task = "task" in metrics
     path = write_task_report(run_dir) if is_task else write_report(run_dir)
     if markdown:
-        _echo(section_markdown(metrics) if is_task else summary_markdown(metrics))
+        _echo(
+            section_markdown(metrics) if is_task else summary_markdown(merge_task_verdicts(metrics, run_dir))
+        )
     _echo(f"report: {path}")
 
 

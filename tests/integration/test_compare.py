@@ -174,8 +174,8 @@ def test_task_run_inside_a_comparison_joins_its_report(compared, anomaly_run, tm
     both = tmp_path / "cmp"
     shutil.copytree(compared, both)
     shutil.copytree(anomaly_run, both / "tasks" / "anomaly")
-    code, _, _ = run(["report", both], capsys)
-    assert code == 0
+    code, out, _ = run(["report", both, "--markdown"], capsys)
+    assert code == 0 and "| anomaly detection |" in out and "not measured" not in out
     html = (both / "report.html").read_text()
     assert 'id="task-anomaly"' in html and "AUROC by normal class" in html
     assert "not measured by" not in html  # the anomaly verdict row now names a winner

@@ -10,7 +10,7 @@ from ganvae.atomic import write_text
 from ganvae.claims import METRICS
 from ganvae.report import plots
 from ganvae.report.env import data_uri, environment, fmt
-from ganvae.report.section import read_metrics, task_sections, task_verdicts
+from ganvae.report.section import merge_task_verdicts, read_metrics, task_sections
 
 COST_KEYS = ("train_s", "images_per_s", "steps", "process_peak_rss_mb", "eval_s", "encode_s_per_image")
 HIDDEN = {"diverged", "values"}
@@ -60,11 +60,7 @@ def write_report(run_dir: str | Path) -> Path:
         }
         for m in models
     }
-    measured = task_verdicts(run_dir)  # a task run in RUN/tasks fills its use case's row
-    known = {v["use_case"] for v in metrics["verdicts"]}
-    metrics["verdicts"] = [measured.get(v["use_case"], v) for v in metrics["verdicts"]] + [
-        v for use, v in measured.items() if use not in known
-    ]
+    metrics = merge_task_verdicts(metrics, run_dir)  # a task run in RUN/tasks fills its use case's row
     html = (
         environment()
         .get_template("report.html")

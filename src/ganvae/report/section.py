@@ -48,6 +48,15 @@ def task_verdicts(run_dir: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def merge_task_verdicts(metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The comparison's verdict rows, each replaced by the row a task in RUN/tasks measured for its use
+    case, plus the use cases only tasks measure."""
+    measured = task_verdicts(run_dir)
+    known = {v["use_case"] for v in metrics["verdicts"]}
+    rows = [measured.get(v["use_case"], v) for v in metrics["verdicts"]]
+    return {**metrics, "verdicts": rows + [v for use, v in measured.items() if use not in known]}
+
+
 def write_task_report(folder: str | Path) -> Path:
     """(Re-)render `folder/report.html` of a task run."""
     folder = Path(folder)
