@@ -24,6 +24,7 @@ from ganvae.atomic import write_json
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate import EvalConfig
 from ganvae.plan import RunPlan
+from ganvae.tasks.base import mean_std
 
 CURVE_BLOWUP = 3.0  # a final FD this many times the run's best counts as a blow-up (diverged)
 TARGET_FACTOR = 1.5  # claim 9: the FD target is this many times the best final FD of all runs
@@ -158,7 +159,7 @@ def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, A
         s: dict[str, dict] = {}
         for k in keys:
             vals = [float(r["metrics"][k]) for r in ok if isinstance(r["metrics"].get(k), int | float)]
-            s[k] = _stats(vals)
+            s[k] = mean_std(vals)
         fd = [r["metrics"]["fd"] for r in ok if not r["diverged"] and r["metrics"].get("fd") is not None]
         if len(fd) >= 2:
             s["fd_cv"] = _single(float(np.std(fd, ddof=1) / np.mean(fd)), len(fd))
@@ -168,7 +169,7 @@ def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, A
             reached = [t for t in times if t is not None]
             s["reach_share"] = _single(len(reached) / len(rs), len(rs))
             if reached:
-                s["time_to_target_s"] = _stats(reached)
+                s["time_to_target_s"] = mean_std(reached)
         summary[model] = s
     return summary, {"fd_target": target}
 
@@ -183,16 +184,6 @@ def _time_to(curve: list, target: float) -> float | None:
 def _single(value: float, n: int) -> dict[str, Any]:
     """A figure computed once from n runs (a spread, a share): no std of its own."""
     return {"mean": value, "std": 0.0, "n": n, "values": []}
-
-
-def _stats(vals: list[float]) -> dict[str, Any]:
-    arr = np.asarray(vals, dtype=float)
-    return {
-        "mean": float(arr.mean()) if len(arr) else None,
-        "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
-        "n": len(arr),
-        "values": vals,
-    }
 
 
 USE_CASES = (

@@ -28,7 +28,14 @@ from ganvae.grid import save_grid
 from ganvae.plan import RunPlan
 from ganvae.report import plots
 from ganvae.report.env import fmt
-from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
+from ganvae.tasks.base import (
+    Section,
+    TaskFolder,
+    family_verdict,
+    load_task_images,
+    mean_std,
+    verdict_sentence,
+)
 
 CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
 SCORES = "scores.json"  # scores of the evaluated test images (a cache for re-runs)
@@ -122,13 +129,9 @@ def run_anomaly(
     cfg: AnomalyConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model on each normal class (and seed), score the test split, write the task folder."""
-    from ganvae.data import load_images
-
     cfg.validate()
     folder = TaskFolder(out, "anomaly", cfg, command)
-    data = load_images(cfg.data, image_size=cfg.image_size)
-    if not data.labelled:
-        raise DataError(f"{data.name} has no labels; the one-class protocol needs labelled data")
+    data = load_task_images(cfg, labels_for="the one-class protocol")
     classes = list(range(data.num_classes)) if cfg.all_classes else [resolve_class(data, cfg.normal_class)]
     n_eval = len(data.x_test) if cfg.score_images == 0 else min(cfg.score_images, len(data.x_test))
     pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n_eval]

@@ -33,7 +33,14 @@ from ganvae.grid import save_grid
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
 from ganvae.report import plots
 from ganvae.report.env import fmt
-from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
+from ganvae.tasks.base import (
+    Section,
+    TaskFolder,
+    family_verdict,
+    load_task_images,
+    mean_std,
+    verdict_sentence,
+)
 
 REAL = "real only"
 # Steps, not epochs, set the default generator budget: 5 epochs of 10 images x 10 classes is 10 updates.
@@ -165,14 +172,11 @@ def run_augment(
     cfg: AugmentConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """For each K and seed: train each model on K images per class, classify with and without its samples."""
-    from ganvae.data import load_images
     from ganvae.registry import MODELS
 
     cfg.validate()
     folder = TaskFolder(out, "augment", cfg, command)
-    data = load_images(cfg.data, image_size=cfg.image_size)
-    if not data.labelled:
-        raise DataError(f"{data.name} has no labels; augmentation needs labelled data (class sub-folders)")
+    data = load_task_images(cfg, labels_for="augmentation")
     if data.num_classes < 2:
         raise DataError(f"{data.name} has one class; class-conditional augmentation needs at least 2")
     check_labels_per_class(data, cfg.labels_per_class)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ganvae.atomic import write_json
 from ganvae.data.images import ImageData
-from ganvae.errors import ConfigError
+from ganvae.errors import ConfigError, DataError
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
 
@@ -130,15 +130,26 @@ class TaskFolder:
 
 
 def mean_std(values: list[float]) -> dict[str, Any]:
-    """Mean and sample std of per-seed values (std 0 for one seed)."""
+    """Mean and sample std of per-seed values (std 0 for one seed; mean None for none)."""
     import numpy as np
 
     arr = np.asarray(values, dtype=float)
     return {
-        "mean": float(arr.mean()),
+        "mean": float(arr.mean()) if len(arr) else None,
         "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
+        "n": len(arr),
         "values": [float(v) for v in arr],
     }
+
+
+def load_task_images(plan: RunPlan, *, labels_for: str = "") -> ImageData:
+    """The plan's images. `labels_for` names what needs class labels; unlabelled data is refused for it."""
+    from ganvae.data import load_images
+
+    data = load_images(plan.data, image_size=plan.image_size)
+    if labels_for and not data.labelled:
+        raise DataError(f"{data.name} has no labels; {labels_for} needs labelled data (class sub-folders)")
+    return data
 
 
 def family_verdict(

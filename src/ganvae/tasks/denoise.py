@@ -38,7 +38,14 @@ from ganvae.grid import save_grid
 from ganvae.plan import RunPlan
 from ganvae.report import plots
 from ganvae.report.env import fmt
-from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
+from ganvae.tasks.base import (
+    Section,
+    TaskFolder,
+    family_verdict,
+    load_task_images,
+    mean_std,
+    verdict_sentence,
+)
 
 Corruption = Callable[[torch.Tensor, float, torch.Generator], torch.Tensor]
 
@@ -210,12 +217,10 @@ def run_denoise(
     cfg: DenoiseConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model (and seed) on the data, restore corrupted test images, write the task folder."""
-    from ganvae.data import load_images
-
     cfg.validate()
     corruptions = parse_noise(cfg.noise)
     folder = TaskFolder(out, "denoise", cfg, command)
-    data = load_images(cfg.data, image_size=cfg.image_size)
+    data = load_task_images(cfg)
     _check_labels(cfg, data)
     n = min(cfg.images, len(data.x_test))
     pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n]

@@ -24,7 +24,14 @@ from ganvae.grid import save_gif, save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
-from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
+from ganvae.tasks.base import (
+    Section,
+    TaskFolder,
+    family_verdict,
+    load_task_images,
+    mean_std,
+    verdict_sentence,
+)
 
 METHODS = ("linear", "slerp")
 
@@ -120,12 +127,11 @@ def run_interpolate(
     cfg: InterpolateConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model (or reuse), morph pairs of test images both ways, measure and draw the paths."""
-    from ganvae.data import load_images
     from ganvae.features import get_domain_classifier
 
     cfg.validate()
     folder = TaskFolder(out, "interpolate", cfg, command)
-    data = load_images(cfg.data, image_size=cfg.image_size)
+    data = load_task_images(cfg)
     clf = get_domain_classifier(data)
     folder.start()
     runs = []
