@@ -21,7 +21,7 @@ from ganvae.cli_common import (
     _load_data,
     _resolve_model_dir,
 )
-from ganvae.cli_tasks import generate, morph, score, task_app
+from ganvae.cli_tasks import generate, morph, recommend_items, score, task_app
 
 app = typer.Typer(
     name="ganvae",
@@ -341,6 +341,7 @@ def data_fetch(
 app.command()(score)
 app.command()(morph)
 app.command()(generate)
+app.command("recommend")(recommend_items)
 
 
 def main(argv: list[str] | None = None) -> None:

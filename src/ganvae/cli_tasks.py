@@ -236,6 +236,74 @@ def interpolate(
     _echo(f"report: {folder / 'report.html'}")
 
 
+@task_app.command()
+@_command
+def recommend(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            "-d",
+            help="ml-100k (the copy in the recbole wheel), or a u.data / ratings.csv / .inter file",
+        ),
+    ] = "ml-100k",
+    models: ModelsOpt = "mult-vae,mult-dae,cfgan",
+    threshold: Annotated[float, typer.Option(help="ratings >= this are positives")] = 4.0,
+    min_items: Annotated[int, typer.Option("--min-items", help="drop users with fewer positives")] = 5,
+    test_users: Annotated[
+        float, typer.Option("--test-users", help="share of users held out (strong generalisation)")
+    ] = 0.2,
+    seeds: SeedsOpt = 3,
+    epochs: EpochsOpt = None,
+    steps: StepsOpt = None,
+    budget: BudgetOpt = None,
+    batch_size: BatchOpt = 100,
+    set_: SetOpt = None,
+    precision: PrecisionOpt = "auto",
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Recommendation from implicit feedback on held-out users: Recall@20/50, NDCG@100, coverage, novelty
+    (the popularity baseline is always included)."""
+    from ganvae.tasks.recommend import RecommendConfig, run_recommend
+
+    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, None, set_, precision)
+    cfg = RecommendConfig(**plan, threshold=threshold, min_items=min_items, test_users=test_users)
+    folder = out or _default_out("recommend", data)
+    m = run_recommend(cfg, folder, progress=not quiet, command=_command_line())
+    for note in m["results"]["data"]["notes"]:
+        _echo(note)
+    for name, row in m["results"]["models"].items():
+        cells = ", ".join(
+            f"{k} {row[k]['mean']:.3f} ± {row[k]['std']:.3f}" for k in ("recall@20", "recall@50", "ndcg@100")
+        )
+        _echo(f"{name}: {cells}")
+    _echo(f"report: {folder / 'report.html'}")
+
+
+@_command
+def recommend_items(
+    run_dir: Annotated[
+        Path, typer.Argument(help="a `ganvae task recommend` folder, or a model folder in it")
+    ],
+    user: Annotated[str | None, typer.Option("--user", help="a user id of the task's ratings file")] = None,
+    items: Annotated[
+        str | None, typer.Option("--items", help="a new user: comma-separated ids of items they liked")
+    ] = None,
+    k: Annotated[int, typer.Option("-k", help="how many items to recommend")] = 10,
+    model: Annotated[str | None, typer.Option(help="model in the task folder (default mult-vae)")] = None,
+) -> None:
+    """Top-k recommendations (titles when the data has them) for a known user or a new one (--items)."""
+    from ganvae.tasks.recommend import recommend_for
+
+    liked = [i.strip() for i in items.split(",") if i.strip()] if items is not None else None
+    result = recommend_for(run_dir, user=user, items=liked, k=k, model=model)
+    who = f"user {user}" if user is not None else "a new user"
+    _echo(f"{result['model']}: top {k} for {who} ({len(result['known'])} known items excluded)")
+    for rank, row in enumerate(result["items"], 1):
+        _echo(f"{rank:3d}. {row['title'] or '(no title)'}  [item {row['item']}]")
+
+
 @_command
 def morph(
     run_dir: Annotated[Path, typer.Argument(help="a trained model's run folder")],

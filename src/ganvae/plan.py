@@ -7,7 +7,7 @@ results are the models' own. `CompareConfig` and the task configs extend it with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ganvae.config import apply_overrides
 from ganvae.errors import ConfigError
@@ -30,6 +30,7 @@ class RunPlan:
     image_size: int | tuple[int, int] | None = None
     precision: str = "auto"
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
+    data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
 
     def validate(self) -> None:
         from ganvae.registry import MODELS
@@ -39,7 +40,12 @@ class RunPlan:
         if len(set(self.models)) != len(self.models):
             raise ConfigError("--models lists a model twice")
         for name in self.models:
-            MODELS.get(name)
+            kind = MODELS.get(name).factory.data_kind
+            if kind != self.data_kind:
+                raise ConfigError(
+                    f"{name} is a model of {kind}, not {self.data_kind}; "
+                    + ("use it with `ganvae task recommend`" if kind == "interactions" else "pick another")
+                )
         if self.seeds < 1 or self.batch_size < 1:
             raise ConfigError("--seeds and --batch-size must be at least 1")
         known = set().union(*(config_keys(m) for m in self.models))

@@ -1,7 +1,10 @@
 """The model registry: each name is a class plus a preset config (variants are configs, not subclasses)."""
 
 from ganvae.models.base import GenerativeModel, build_model
+from ganvae.models.cfgan import CFGAN, CFGANConfig
 from ganvae.models.gan import GAN, GANConfig
+from ganvae.models.mult_vae import MultVAE, MultVAEConfig
+from ganvae.models.popularity import Popularity, PopularityConfig
 from ganvae.models.vae import VAE, VAEConfig
 from ganvae.registry import MODELS
 
@@ -31,6 +34,32 @@ MODELS.register(
 )
 MODELS.register(
     "cgan", GAN, "class-conditional DCGAN with a projection discriminator", preset=GANConfig(conditional=True)
+)
+
+# Recommenders (data_kind "interactions"): one user's binary item vector in, item scores out.
+MODELS.register(
+    "mult-vae",
+    MultVAE,
+    "Mult-VAE (Liang et al. 2018): multinomial likelihood, KL annealed to 0.2; recommendation",
+    preset=MultVAEConfig(),
+)
+MODELS.register(
+    "mult-dae",
+    MultVAE,
+    "Mult-DAE (Liang et al. 2018): denoising autoencoder, multinomial likelihood; recommendation",
+    preset=MultVAEConfig(variational=False, hidden=0, weight_decay=1e-4),
+)
+MODELS.register(
+    "cfgan",
+    CFGAN,
+    "CFGAN (Chae et al. 2018): vector-wise GAN with partial masking + zero reconstruction; recommendation",
+    preset=CFGANConfig(),
+)
+MODELS.register(
+    "popularity",
+    Popularity,
+    "most-popular items for everyone: the recommendation baseline (no training)",
+    preset=PopularityConfig(),
 )
 
 __all__ = ["GAN", "GANConfig", "VAE", "VAEConfig", "GenerativeModel", "build_model"]

@@ -44,6 +44,11 @@ class GenerativeModel(nn.Module):
     config_class: ClassVar[type]
     family: ClassVar[str] = ""  # "vae" or "gan": what the comparison groups by
     anomaly_scores: ClassVar[tuple[str, ...]] = ()  # methods `score` knows; the first is the default
+    # What one data row is. "images": C x H x W in [0, 1] (the default; the loop writes sample grids).
+    # "interactions": one user's binary item vector, shape (n_items,), for the recommenders (Mult-VAE,
+    # CFGAN...): they rank items with `rank` instead of drawing images, so the loop writes no grids and the
+    # image-only tests and tasks skip them. One flag rather than a second base class keeps one interface.
+    data_kind: ClassVar[str] = "images"
 
     def __init__(self, config: Any, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__()
@@ -89,6 +94,11 @@ class GenerativeModel(nn.Module):
                 f"choose one of {', '.join(self.anomaly_scores)}"
             )
         return getattr(self, "score_" + method.replace("-", "_"))(x, labels)
+
+    def rank(self, x: torch.Tensor) -> torch.Tensor:
+        """Item scores (users x items, higher = recommend first) given users' known items `x`
+        (data_kind "interactions" only); the caller excludes the known items from the ranking."""
+        raise NotImplementedError
 
     def parts(self) -> dict[str, tuple[list[nn.Module], Any]]:
         """Named sub-networks: (their modules, a function running them on a batch of b inputs).
@@ -192,6 +202,11 @@ def build_model(
 
     entry = MODELS.get(name)
     cls = entry.factory
+    if (cls.data_kind == "images") != (len(shape) == 3):  # e.g. `ganvae train mult-vae --data digits`
+        raise ConfigError(
+            f"{name} is a model of {cls.data_kind}, which does not fit data of shape {tuple(shape)}; "
+            + ("use `ganvae task recommend`" if cls.data_kind == "interactions" else "give image data")
+        )
     cfg = apply_overrides(entry.extra["preset"], overrides or {}, where=f"{name} config")
     model = cls(cfg, shape, num_classes)
     model.registered_name = name

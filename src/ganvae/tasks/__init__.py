@@ -5,6 +5,7 @@ from ganvae.tasks.anomaly import AnomalyConfig, run_anomaly
 from ganvae.tasks.augment import AugmentConfig, run_augment
 from ganvae.tasks.denoise import DenoiseConfig, run_denoise
 from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
+from ganvae.tasks.recommend import RecommendConfig, run_recommend
 
 TASKS.register(
     "anomaly",
@@ -34,13 +35,22 @@ TASKS.register(
     config=InterpolateConfig,
 )
 
+TASKS.register(
+    "recommend",
+    run_recommend,
+    "recommendation from implicit feedback (held-out users): Recall@20/50, NDCG@100, coverage, novelty",
+    config=RecommendConfig,
+)
+
 __all__ = [
     "AnomalyConfig",
     "AugmentConfig",
     "DenoiseConfig",
     "InterpolateConfig",
+    "RecommendConfig",
     "run_anomaly",
     "run_augment",
     "run_denoise",
     "run_interpolate",
+    "run_recommend",
 ]

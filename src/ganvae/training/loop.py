@@ -18,11 +18,10 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
-from ganvae.data.images import ImageData
 from ganvae.errors import CheckpointError, TrainingDiverged
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
@@ -34,6 +33,14 @@ from ganvae.training.progress import TrainProgress
 LOG = "log.jsonl"
 CHECKPOINT = Path("checkpoints") / "last"
 GRID_SEED = 1234
+
+
+class TrainData(Protocol):
+    """What the loop reads from a dataset: training rows and optional labels. `ImageData` and the
+    recommenders' `InteractionData` both provide it, so every model trains through this one loop."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor | None
 
 
 class Interrupted(Exception):
@@ -126,7 +133,7 @@ class Trainer:
     def fit(
         self,
         model: GenerativeModel,
-        data: ImageData,
+        data: TrainData,
         *,
         resume: bool = False,
         meta: dict[str, Any] | None = None,
@@ -191,7 +198,9 @@ class Trainer:
                     record = self._flush(sums, counts, state, epoch, rate)
                     bar.update(state, record)
                     t_log, seen_log = time.perf_counter(), state.images_seen
-                if self.run_dir is not None and (state.step % sample_every == 0 or done):
+                # sample grids are images: models of other data (data_kind) have nothing to draw
+                grids = self.run_dir is not None and model.data_kind == "images"
+                if grids and (state.step % sample_every == 0 or done):
                     self._grid(model, state.step, data)
                 due = (eval_every and state.step % eval_every == 0) or (
                     not eval_every and next_eval_s and state.elapsed_s >= next_eval_s
@@ -288,7 +297,7 @@ class Trainer:
             "lower the learning rate (--set lr=...) or use --precision 32-true"
         )
 
-    def _grid(self, model: GenerativeModel, step: int, data: ImageData) -> None:
+    def _grid(self, model: GenerativeModel, step: int, data: TrainData) -> None:
         n = self.config.grid_size
         labels = torch.arange(n) % model.num_classes if model.num_classes else None
         model.eval()

@@ -1,0 +1,145 @@
+"""Mult-VAE and Mult-DAE: autoencoders of a user's item vector with a multinomial likelihood
+(Liang, Krishnan, Hoffman & Jebara 2018, "Variational Autoencoders for Collaborative Filtering", WWW).
+
+As in the paper and its reference code: the input row is L2-normalised and dropped out (p = 0.5); the
+encoder is [n_items -> 600 -> 2 x 200] with tanh (mean and log-variance, no activation) and the decoder
+mirrors it; the decoder's logits define a softmax over items and the loss is the multinomial
+log-likelihood -sum_i x_i log softmax(logits)_i. The KL term's weight β grows linearly with the update
+count and stops at `beta_cap` = 0.2 ("partially regularised" Mult-VAE^PR); `total_anneal_steps` sets
+the slope. Mult-DAE (`variational=false`) is the denoising autoencoder of the same paper: [n_items -> 200
+-> n_items], dropout on the input as its noise, no KL term, L2 weight decay instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganvae.errors import ConfigError
+from ganvae.models.base import GenerativeModel, Optimizers
+
+
+@dataclass
+class MultVAEConfig:
+    variational: bool = True
+    hidden: int = 600  # 0 = no hidden layer (Mult-DAE's [n_items -> 200 -> n_items])
+    latent_dim: int = 200
+    dropout: float = 0.5
+    beta_cap: float = 0.2
+    total_anneal_steps: int = 2000
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+
+    def validate(self) -> None:
+        if self.latent_dim < 1 or self.hidden < 0:
+            raise ConfigError("latent_dim must be >= 1 and hidden >= 0 (0 = no hidden layer)")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError("dropout must lie in [0, 1) (Liang et al. use 0.5)")
+        if self.beta_cap < 0 or self.total_anneal_steps < 1:
+            raise ConfigError("beta_cap must be >= 0 and total_anneal_steps >= 1")
+        if self.lr <= 0 or self.weight_decay < 0:
+            raise ConfigError("lr must be positive and weight_decay >= 0")
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers with tanh between them (none after the last), as in Liang et al.'s code."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.Tanh())
+    return nn.Sequential(*layers)
+
+
+class MultVAE(GenerativeModel):
+    """Mult-VAE (or Mult-DAE) of binary user rows of shape (n_items,).
+
+    >>> m = MultVAE(MultVAEConfig(hidden=16, latent_dim=4), (30,))
+    >>> m.eval().rank(torch.zeros(2, 30)).shape
+    torch.Size([2, 30])
+    """
+
+    capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "recommend"})
+    config_class = MultVAEConfig
+    family = "vae"
+    data_kind = "interactions"
+
+    def __init__(self, config: MultVAEConfig, shape: tuple[int, ...], num_classes: int = 0):
+        config.validate()
+        super().__init__(config, shape, 0)
+        n = self.shape[0]
+        hidden = [config.hidden] if config.hidden else []
+        out = 2 * config.latent_dim if config.variational else config.latent_dim
+        self.encoder = _mlp([n, *hidden, out])
+        self.decoder = _mlp([config.latent_dim, *hidden[::-1], n])
+        self.drop = nn.Dropout(config.dropout)
+
+    def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        h = self.encoder(self.drop(F.normalize(x, dim=1)))
+        if not self.config.variational:
+            # Mult-DAE: tanh after every layer but the output, so its code passes through one too
+            return torch.tanh(h), None
+        mu, logvar = h.chunk(2, dim=1)
+        return mu, logvar.clamp(-30.0, 20.0)  # clamp: exp() must not overflow early in training
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits over items and the per-user KL (zero for the DAE)."""
+        mu, logvar = self.posterior(x)
+        if logvar is None:
+            return self.decoder(mu), torch.zeros(len(x), device=x.device)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
+        return self.decoder(z), kl
+
+    def beta(self, step: int) -> float:
+        """The KL weight after `step` updates: linear from 0, capped at beta_cap (Liang et al. 2018)."""
+        if not self.config.variational:
+            return 0.0
+        return min(self.config.beta_cap, step / self.config.total_anneal_steps)
+
+    def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        c = self.config
+        return {"ae": torch.optim.Adam(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)}
+
+    def train_step(
+        self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int
+    ) -> dict[str, float]:
+        logits, kl = self(x)
+        nll = -(F.log_softmax(logits, dim=1) * x).sum(1)  # multinomial log-likelihood (eq. 3)
+        beta = self.beta(step)
+        loss = (nll + beta * kl).mean()
+        opt.step("ae", loss)
+        return {"loss": loss.detach(), "nll": nll.mean().detach(), "kl": kl.mean().detach(), "beta": beta}
+
+    @torch.no_grad()
+    def rank(self, x: torch.Tensor) -> torch.Tensor:
+        """Item logits given fold-in rows (eval mode: no dropout, posterior mean)."""
+        was = self.training
+        self.eval()
+        logits, _ = self(x.to(self.device).float())
+        self.train(was)
+        return logits
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.posterior(x.to(self.device).float())[0]
+
+    @torch.no_grad()
+    def decode(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Item probabilities (a softmax over items) for codes z."""
+        return torch.softmax(self.decoder(z.to(self.device)), dim=1)
+
+    @torch.no_grad()
+    def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None):
+        """Item distributions of n users drawn from the prior (the VAE's generative model)."""
+        return self.decode(self.latent(n, generator))
+
+    def parts(self):
+        n = self.shape[0]
+        return {
+            "encoder": ([self.encoder], lambda b: self.encoder(torch.rand(b, n, device=self.device))),
+            "decoder": ([self.decoder], lambda b: self.decoder(self.latent(b))),
+        }
