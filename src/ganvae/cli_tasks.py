@@ -19,6 +19,7 @@ from ganvae.cli_common import (
     _image_size,
     _resolve_model_dir,
 )
+from ganvae.errors import ConfigError
 
 task_app = typer.Typer(
     help="Use cases run end to end with both families on the same data; each writes a task folder.",
@@ -279,6 +280,93 @@ def recommend(
         )
         _echo(f"{name}: {cells}")
     _echo(f"report: {folder / 'report.html'}")
+
+
+TargetOpt = Annotated[
+    str | None, typer.Option("--target", help="column predicted in the utility test (built-ins: their own)")
+]
+CategoricalOpt = Annotated[
+    str | None, typer.Option("--categorical", help="comma-separated columns forced categorical")
+]
+DropOpt = Annotated[str | None, typer.Option("--drop", help="comma-separated columns left out")]
+RowsOpt = Annotated[int, typer.Option("--rows", help="synthetic rows per run (0 = as many as training rows)")]
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (text or "").split(",") if c.strip())
+
+
+def run_table_comparison(
+    plan: dict[str, Any], target, categorical, drop, rows, out: Path, quiet: bool
+) -> None:
+    """`ganvae task synthesize`, and `ganvae compare` given a table: train, sample, score, print, report."""
+    from ganvae.tasks.synthesize import SynthesizeConfig, run_synthesize
+
+    cfg = SynthesizeConfig(
+        **plan, target=target, categorical=_names(categorical), drop=_names(drop), rows=rows
+    )
+    m = run_synthesize(cfg, out, progress=not quiet, command=_command_line())
+    for name, row in m["results"]["models"].items():
+        keys = [k for k in ("quality", "utility_ratio", "dcr_ratio", "exact_copies") if k in row]
+        _echo(f"{name}: " + ", ".join(f"{k} {row[k]['mean']:.3f} ± {row[k]['std']:.3f}" for k in keys))
+    _echo(f"report: {out / 'report.html'}")
+
+
+@task_app.command()
+@_command
+def synthesize(
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data", "-d", help="a .csv / .parquet file, or credit-data, diamonds, wine, breast-cancer"
+        ),
+    ] = "credit-data",
+    target: TargetOpt = None,
+    categorical: CategoricalOpt = None,
+    drop: DropOpt = None,
+    rows: RowsOpt = 0,
+    models: ModelsOpt = "tabular-vae,tabular-gan",
+    seeds: SeedsOpt = 3,
+    epochs: EpochsOpt = None,
+    steps: StepsOpt = None,
+    budget: BudgetOpt = None,
+    batch_size: BatchOpt = 500,
+    set_: SetOpt = None,
+    precision: PrecisionOpt = "auto",
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Tabular synthetic data: fidelity, diversity, utility (train synthetic, test real) and privacy."""
+    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, None, set_, precision)
+    run_table_comparison(
+        plan, target, categorical, drop, rows, out or _default_out("synthesize", data), quiet
+    )
+
+
+@_command
+def synthesize_rows(
+    run_dir: Annotated[
+        Path, typer.Argument(help="a folder written by `ganvae compare` on a table, or a model in it")
+    ],
+    n: Annotated[int, typer.Option("-n", help="rows to draw")] = 1000,
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file written")] = Path("synthetic.csv"),
+    model: Annotated[str | None, typer.Option(help="model in the folder (default tabular-vae)")] = None,
+    condition: Annotated[
+        list[str] | None, typer.Option("--condition", help="COLUMN=VALUE a row must have (repeatable)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="random seed of the draw")] = 0,
+) -> None:
+    """Draw synthetic rows from a trained tabular model into a CSV (dtypes, categories and NaNs restored)."""
+    from ganvae.tasks.synthesize import draw_rows
+
+    conditions = {}
+    for pair in condition or []:
+        column, sep, value = pair.partition("=")
+        if not sep or not column:
+            raise ConfigError(f"--condition {pair!r} is not COLUMN=VALUE")
+        conditions[column] = value
+    name, written = draw_rows(run_dir, n, out, model=model, conditions=conditions, seed=seed)
+    _echo(f"{name}: {written} rows -> {out}")
 
 
 @_command

@@ -23,6 +23,7 @@ import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -66,6 +67,7 @@ class InteractionData:
     val_heldout: torch.Tensor | None = None
     y_train: None = None
     class_names: None = None
+    unit: ClassVar[str] = "users"
 
     @property
     def n_items(self) -> int:

@@ -31,7 +31,16 @@ from ganvae.data.tabular_kinds import DISCRETE_KINDS, KINDS, infer_kinds, parse_
 from ganvae.data.tabular_transformer import Span, TabularTransformer
 from ganvae.errors import DataError
 
-__all__ = ["KINDS", "Span", "Table", "TabularTransformer", "builtin_tables", "load_table", "split_table"]
+__all__ = [
+    "KINDS",
+    "Span",
+    "Table",
+    "TabularTransformer",
+    "builtin_tables",
+    "is_table",
+    "load_table",
+    "split_table",
+]
 
 MIN_ROWS = 10  # fewer rows cannot give a train and a test split that a model or a metric can use
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
@@ -141,6 +150,13 @@ def load_table(
     origin = "DataFrame" if isinstance(source, pd.DataFrame) else os.fspath(source)
     table = Table(label, frame, kinds, frame, frame, target, origin)
     return split_table(table, test_fraction, seed)
+
+
+def is_table(spec: str | os.PathLike[str]) -> bool:
+    """Whether `--data` names a table (a built-in table, a CSV/TSV or Parquet file) rather than images or
+    interactions: how `ganvae compare` knows which comparison to run."""
+    text = os.fspath(spec).lower()
+    return text in _BUILTINS or text.endswith(_CSV_SUFFIXES + _PARQUET_SUFFIXES)
 
 
 def builtin_tables() -> list[str]:

@@ -192,6 +192,7 @@ class DiscreteColumn:
     has_nan: bool = False
     dtype_categories: list[Any] | None = None  # a pandas category dtype's full category list
     ordered: bool = False
+    counts: list[int] | None = None  # training rows per category, one-hot order (a GAN samples by them)
     _index: pd.Index = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -208,8 +209,10 @@ class DiscreteColumn:
         if isinstance(series.dtype, pd.CategoricalDtype):
             dtype_categories = [_json_value(v) for v in series.dtype.categories.tolist()]
             ordered = bool(series.dtype.ordered)
-        return cls(str(series.name), kind, str(series.dtype), values, bool(series.isna().any()),
-                   dtype_categories, ordered)  # fmt: skip
+        column = cls(str(series.name), kind, str(series.dtype), values, bool(series.isna().any()),
+                     dtype_categories, ordered)  # fmt: skip
+        column.counts = np.bincount(column.codes(series), minlength=column.n_categories).tolist()
+        return column
 
     @property
     def n_categories(self) -> int:
@@ -266,9 +269,10 @@ class DiscreteColumn:
             "has_nan": self.has_nan,
             "dtype_categories": self.dtype_categories,
             "ordered": self.ordered,
+            "counts": self.counts,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DiscreteColumn:
         keys = ("name", "kind", "dtype", "values", "has_nan", "dtype_categories", "ordered")
-        return cls(**{k: d[k] for k in keys})
+        return cls(**{k: d[k] for k in keys}, counts=d.get("counts"))

@@ -153,6 +153,14 @@ class TabularTransformer:
         names = ", ".join(self.columns)
         raise DataError(f"no column {column!r} in the transformer; its columns are: {names}")
 
+    def condition_frequencies(self) -> list[np.ndarray]:
+        """Per condition span, the share of training rows in each category (one-hot order)."""
+        out = []
+        for span in self.condition_spans:
+            counts = np.asarray(self._discrete(span.column).counts, dtype=float)
+            out.append(counts / counts.sum())
+        return out
+
     def categories(self, column: str) -> list[Any]:
         """The values of a categorical/boolean column in one-hot order (NaN last, if it occurred)."""
         return self._discrete(column).categories()

@@ -5,6 +5,8 @@ from ganvae.models.cfgan import CFGAN, CFGANConfig
 from ganvae.models.gan import GAN, GANConfig
 from ganvae.models.mult_vae import MultVAE, MultVAEConfig
 from ganvae.models.popularity import Popularity, PopularityConfig
+from ganvae.models.tabular_gan import TabularGAN, TabularGANConfig
+from ganvae.models.tabular_vae import TabularVAE, TabularVAEConfig
 from ganvae.models.vae import VAE, VAEConfig
 from ganvae.registry import MODELS
 
@@ -60,6 +62,20 @@ MODELS.register(
     Popularity,
     "most-popular items for everyone: the recommendation baseline (no training)",
     preset=PopularityConfig(),
+)
+
+# Tabular models (data_kind "table"): transformed rows in, DataFrames out (`sample(n, conditions=...)`).
+MODELS.register(
+    "tabular-vae",
+    TabularVAE,
+    "TVAE (Xu et al. 2019): VAE of mode-normalised rows, per-column Gaussian / categorical likelihood",
+    preset=TabularVAEConfig(),
+)
+MODELS.register(
+    "tabular-gan",
+    TabularGAN,
+    "CTGAN (Xu et al. 2019): conditional generator, training-by-sampling, PacGAN critic, WGAN-GP",
+    preset=TabularGANConfig(),
 )
 
 __all__ = ["GAN", "GANConfig", "VAE", "VAEConfig", "GenerativeModel", "build_model"]

@@ -48,11 +48,22 @@ class GenerativeModel(nn.Module):
     # "interactions": one user's binary item vector, shape (n_items,), for the recommenders (Mult-VAE,
     # CFGAN...): they rank items with `rank` instead of drawing images, so the loop writes no grids and the
     # image-only tests and tasks skip them. One flag rather than a second base class keeps one interface.
+    # "table": one transformed table row, shape (width,), for the tabular models; they need the fitted
+    # data transformer (its spans, to activate and score each column) as `context`.
     data_kind: ClassVar[str] = "images"
 
-    def __init__(self, config: Any, shape: tuple[int, int, int], num_classes: int = 0):
+    def __init__(
+        self,
+        config: Any,
+        shape: tuple[int, ...],
+        num_classes: int = 0,
+        context: dict[str, Any] | None = None,
+    ):
         super().__init__()
         self.config = config
+        # What a model needs from its data beyond shapes (JSON: the tabular transformer's state); saved in
+        # config.json so that `load` rebuilds the model without the data
+        self.context = context or {}
         self.shape = tuple(int(s) for s in shape)
         self.num_classes = int(num_classes) if getattr(config, "conditional", False) else 0
         if getattr(config, "conditional", False) and num_classes < 2:
@@ -100,6 +111,11 @@ class GenerativeModel(nn.Module):
         (data_kind "interactions" only); the caller excludes the known items from the ranking."""
         raise NotImplementedError
 
+    def prepare_training(self, x_train: torch.Tensor) -> None:
+        """Called by the training loop before the first step with the whole training matrix (on the
+        training device). A model that samples its own training rows indexes them here (CTGAN's
+        training-by-sampling); it must not keep them in its state_dict (no training data in checkpoints)."""
+
     def parts(self) -> dict[str, tuple[list[nn.Module], Any]]:
         """Named sub-networks: (their modules, a function running them on a batch of b inputs).
 
@@ -139,6 +155,7 @@ class GenerativeModel(nn.Module):
             "shape": list(self.shape),
             "num_classes": self.num_classes,
             "class_names": self.class_names,
+            **({"context": self.context} if self.context else {}),
         }
 
     def save(self, folder: str | Path) -> Path:
@@ -185,14 +202,23 @@ def read_config(folder: Path) -> dict[str, Any]:
     return meta
 
 
+# What to do instead when a model meets data of another kind (see `data_kind`)
+USE_INSTEAD = {
+    "interactions": "use `ganvae task recommend`",
+    "table": "give a table (--data file.csv) to `ganvae compare` or `ganvae task synthesize`",
+}
+
+
 def build_model(
     name: str,
     shape: tuple[int, int, int],
     num_classes: int = 0,
     overrides: dict[str, Any] | None = None,
     class_names: list[str] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> GenerativeModel:
-    """Create a registered model for images of `shape`, with config `overrides` (text or typed).
+    """Create a registered model for data of `shape`, with config `overrides` (text or typed) and, for
+    models of non-image data that need it, the data's `context` (e.g. a table's fitted transformer).
 
     >>> m = build_model("vae", (1, 8, 8))
     >>> m.sample(4).shape
@@ -205,10 +231,10 @@ def build_model(
     if (cls.data_kind == "images") != (len(shape) == 3):  # e.g. `ganvae train mult-vae --data digits`
         raise ConfigError(
             f"{name} is a model of {cls.data_kind}, which does not fit data of shape {tuple(shape)}; "
-            + ("use `ganvae task recommend`" if cls.data_kind == "interactions" else "give image data")
+            + USE_INSTEAD.get(cls.data_kind, "give image data")
         )
     cfg = apply_overrides(entry.extra["preset"], overrides or {}, where=f"{name} config")
-    model = cls(cfg, shape, num_classes)
+    model = cls(cfg, shape, num_classes, **({"context": context} if context else {}))
     model.registered_name = name
     model.class_names = list(class_names) if class_names is not None and model.num_classes else None
     return model
@@ -225,5 +251,10 @@ def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
     known = config_keys(meta["model"])
     cfg = {k: v for k, v in meta.get("config", {}).items() if k in known}
     return build_model(
-        meta["model"], tuple(meta["shape"]), meta.get("num_classes", 0), cfg, meta.get("class_names")
+        meta["model"],
+        tuple(meta["shape"]),
+        meta.get("num_classes", 0),
+        cfg,
+        meta.get("class_names"),
+        meta.get("context"),
     )

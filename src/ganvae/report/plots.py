@@ -201,3 +201,87 @@ def series(
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def column_histograms(
+    path: Path,
+    real,
+    synthetic: dict[str, Any],
+    kinds: dict[str, str],
+    families: dict[str, str],
+    max_columns=12,
+) -> Path | None:
+    """Per column, real against each model's synthetic rows (DataFrames): overlaid density histograms for
+    continuous columns (bins from the real data's 1st-99th percentiles), side-by-side bars of category
+    shares for the others. Missing values are left out of the histograms (their share is a table figure)."""
+    import numpy as np
+    import pandas as pd
+
+    columns = list(real.columns)[:max_columns]
+    if not columns or not synthetic:
+        return None
+    cols = min(4, len(columns))
+    rows = -(-len(columns) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.5 * rows), squeeze=False)
+    col = colours(families)
+    for ax, name in zip(axes.flat, columns, strict=False):
+        if kinds.get(name) in ("continuous", "datetime"):
+            values = {"real": real[name]} | {m: f[name] for m, f in synthetic.items()}
+            values = {
+                k: pd.to_numeric(v.astype("int64") if kinds[name] == "datetime" else v, errors="coerce")
+                for k, v in values.items()
+            }
+            lo, hi = np.nanpercentile(values["real"], [1, 99])
+            bins = np.linspace(lo, hi if hi > lo else lo + 1, 31)
+            for label, v in values.items():
+                v = v.dropna().clip(bins[0], bins[-1])
+                style = {"color": "#222", "lw": 1.6} if label == "real" else {"color": col[label], "lw": 1.2}
+                ax.hist(v, bins=bins, density=True, histtype="step", label=label, **style)
+            ax.set_yticks([])
+        else:
+            shares = {"real": real[name].astype(str).value_counts(normalize=True)}
+            shares |= {m: f[name].astype(str).value_counts(normalize=True) for m, f in synthetic.items()}
+            cats = list(shares["real"].index[:10])
+            width = 0.8 / len(shares)
+            for i, (label, s) in enumerate(shares.items()):
+                colour = "#222" if label == "real" else col[label]
+                ax.bar(
+                    np.arange(len(cats)) + i * width,
+                    [s.get(c, 0.0) for c in cats],
+                    width,
+                    color=colour,
+                    label=label,
+                    alpha=0.85,
+                )
+            ax.set_xticks(
+                np.arange(len(cats)) + 0.4 - width / 2,
+                [c[:8] for c in cats],
+                rotation=45,
+                fontsize=6,
+                ha="right",
+            )
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=6)
+    for ax in list(axes.flat)[len(columns) :]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6)
+    fig.suptitle("real (black) against synthetic rows, seed 0", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def correlation_differences(path: Path, names: list[str], real, synthetic: dict[str, Any]) -> Path | None:
+    """The real table's correlation matrix, then synthetic minus real for each model (same colour scale)."""
+    if not names or not synthetic:
+        return None
+    n = 1 + len(synthetic)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False)
+    panels = [("real", real)] + [(f"{m} − real", s - real) for m, s in synthetic.items()]
+    for ax, (title, mat) in zip(axes.flat, panels, strict=True):
+        im = ax.imshow(mat, vmin=-1, vmax=1, cmap="RdBu_r")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks(range(len(names)), [s[:8] for s in names], rotation=90, fontsize=6)
+        ax.set_yticks(range(len(names)), [s[:8] for s in names], fontsize=6)
+    fig.colorbar(im, ax=list(axes.flat), shrink=0.8)
+    fig.suptitle("correlations: real, and each model's error (0 = white = exact)", fontsize=10)
+    return _save(fig, path)

@@ -6,6 +6,7 @@ from ganvae.tasks.augment import AugmentConfig, run_augment
 from ganvae.tasks.denoise import DenoiseConfig, run_denoise
 from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
 from ganvae.tasks.recommend import RecommendConfig, run_recommend
+from ganvae.tasks.synthesize import SynthesizeConfig, run_synthesize
 
 TASKS.register(
     "anomaly",
@@ -42,15 +43,24 @@ TASKS.register(
     config=RecommendConfig,
 )
 
+TASKS.register(
+    "synthesize",
+    run_synthesize,
+    "tabular synthetic data (also `ganvae compare --data table.csv`): fidelity, utility, privacy",
+    config=SynthesizeConfig,
+)
+
 __all__ = [
     "AnomalyConfig",
     "AugmentConfig",
     "DenoiseConfig",
     "InterpolateConfig",
     "RecommendConfig",
+    "SynthesizeConfig",
     "run_anomaly",
     "run_augment",
     "run_denoise",
     "run_interpolate",
     "run_recommend",
+    "run_synthesize",
 ]

@@ -113,9 +113,10 @@ class TaskFolder:
             **self.config,
             "data": {
                 "name": data.name,
+                "unit": getattr(data, "unit", "images"),  # what one row is: images, rows, users
                 "shape": list(data.shape),
                 "n_train": len(data.x_train),
-                "n_test": len(data.x_test),
+                "n_test": data.n_test if hasattr(data, "n_test") else len(data.x_test),
                 "class_names": data.class_names,
             },
             "results": results,
@@ -140,6 +141,29 @@ def mean_std(values: list[float]) -> dict[str, Any]:
         "n": len(arr),
         "values": [float(v) for v in arr],
     }
+
+
+def find_model_dir(run_dir: str | Path, model: str | None, default: str, task: str) -> tuple[Path, Path]:
+    """(task folder, model folder) from a task folder (+ a model name, else `default`; its first seed) or
+    from a model folder inside one. CheckpointError naming the models it holds when there is none."""
+    from ganvae.errors import CheckpointError
+
+    run_dir = Path(run_dir)
+    if (run_dir / "model.safetensors").is_file():
+        if model is not None:
+            raise ConfigError("--model picks a model inside a task folder; give the task folder instead")
+        return run_dir.parent.parent, run_dir
+    name = model or default
+    found = [
+        f for f in sorted((run_dir / "models").glob(f"{name}-seed*")) if (f / "model.safetensors").is_file()
+    ]
+    if not found:
+        have = sorted({p.name.rsplit("-seed", 1)[0] for p in (run_dir / "models").glob("*-seed*")})
+        hint = f"; it holds {', '.join(have)}" if have else ""
+        raise CheckpointError(
+            f"{run_dir} holds no trained {name}{hint}; give a folder written by `ganvae task {task}`"
+        )
+    return run_dir, found[0]
 
 
 def load_task_images(plan: RunPlan, *, labels_for: str = "") -> ImageData:

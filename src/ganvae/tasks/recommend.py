@@ -25,7 +25,14 @@ from ganvae.errors import ConfigError, DataError
 from ganvae.metrics.ranking import ranking_report, top_k
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
-from ganvae.tasks.base import Section, TaskFolder, family_verdict, mean_std, verdict_sentence
+from ganvae.tasks.base import (
+    Section,
+    TaskFolder,
+    family_verdict,
+    find_model_dir,
+    mean_std,
+    verdict_sentence,
+)
 
 BASELINE = "popularity"
 DEFAULT_EPOCHS = 200.0  # Liang et al.'s 200 epochs; ~5 min for 3 models x 3 seeds on 2 CPU cores
@@ -239,28 +246,6 @@ def _section(results: dict[str, Any], cfg: RecommendConfig, data) -> Section:
 
 
 # ---- `ganvae recommend`: top-k lists for one user from a trained model ----------------------------
-def _model_dir(run_dir: Path, model: str | None) -> tuple[Path, Path]:
-    """(task folder, model folder) from a task folder (+ model name) or a model folder inside one."""
-    from ganvae.errors import CheckpointError
-
-    run_dir = Path(run_dir)
-    if (run_dir / "model.safetensors").is_file():
-        task_dir = run_dir.parent.parent
-        if model is not None:
-            raise ConfigError("--model picks a model inside a task folder; give the task folder instead")
-        return task_dir, run_dir
-    name = model or "mult-vae"
-    found = sorted((run_dir / "models").glob(f"{name}-seed*"))
-    found = [f for f in found if (f / "model.safetensors").is_file()]
-    if not found:
-        have = sorted({p.name.rsplit("-seed", 1)[0] for p in (run_dir / "models").glob("*-seed*")})
-        hint = f"; it holds {', '.join(have)}" if have else ""
-        raise CheckpointError(
-            f"{run_dir} holds no trained {name}{hint}; give a folder written by `ganvae task recommend`"
-        )
-    return run_dir, found[0]
-
-
 def recommend_for(
     run_dir: str | Path,
     *,
@@ -276,7 +261,7 @@ def recommend_for(
 
     if (user is None) == (items is None):
         raise ConfigError("give --user ID or --items ID,ID,... (one of them)")
-    task_dir, model_dir = _model_dir(Path(run_dir), model)
+    task_dir, model_dir = find_model_dir(run_dir, model, "mult-vae", "recommend")
     saved = task_dir / "config.json"
     if not saved.is_file():
         raise ConfigError(f"{task_dir} is not a `ganvae task recommend` folder (no config.json)")

@@ -146,6 +146,7 @@ class Trainer:
         opts = _Optimizers(fabric, raw_opts)
         x = data.x_train.to(fabric.device)
         y = data.y_train.to(fabric.device) if data.y_train is not None else None
+        model.prepare_training(x)
         n = len(x)
         bs = min(cfg.batch_size, n)
         per_epoch = n // bs

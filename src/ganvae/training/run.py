@@ -98,7 +98,9 @@ def train(
                 f"{out} already holds a run; pass --resume to continue it, --overwrite, or another --out"
             )
         torch.manual_seed(train_config.seed)  # the seed fixes the initial weights as well as the data order
-        model = build_model(model_name, data.shape, data.num_classes, overrides, data.class_names)
+        # `context`: what a model of non-image data needs from it (a table's fitted transformer)
+        context = getattr(data, "context", None)
+        model = build_model(model_name, data.shape, data.num_classes, overrides, data.class_names, context)
         if overwrite and out.exists():
             import shutil
 
