@@ -31,6 +31,7 @@ class RunPlan:
     precision: str = "auto"
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
     data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
+    default_epochs: ClassVar[float | None] = None  # the budget when none is given (None: see `budget`)
 
     def validate(self) -> None:
         from ganvae.registry import MODELS
@@ -67,12 +68,16 @@ class RunPlan:
         return {k: v for k, v in self.overrides.items() if k in keys}
 
     def budget(self) -> dict[str, float | int | None]:
-        """The per-run budget; by default 300 steps on digits and 5 epochs elsewhere."""
+        """The per-run budget; by default `default_epochs` when a plan sets it (the recommenders' and
+        tabular models' own defaults), else 300 steps on digits and 5 epochs elsewhere."""
         given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
         if all(v is None for v in given.values()):
-            given["steps" if self.data == "digits" else "epochs"] = (
-                DEFAULT_DIGITS_STEPS if self.data == "digits" else DEFAULT_EPOCHS
-            )
+            if self.default_epochs is not None:
+                given["epochs"] = self.default_epochs
+            elif self.data == "digits":
+                given["steps"] = DEFAULT_DIGITS_STEPS
+            else:
+                given["epochs"] = DEFAULT_EPOCHS
         return given
 
     def train_config(self, seed: int) -> TrainConfig:

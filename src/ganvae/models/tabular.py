@@ -17,13 +17,18 @@ import torch
 from ganvae.errors import ConfigError
 
 
-def transformer_of(context: dict[str, Any]):
-    """The fitted `TabularTransformer` a tabular model was built for (restored from its JSON state)."""
+def transformer_of(context: dict[str, Any], width: int):
+    """The fitted `TabularTransformer` a tabular model was built for (restored from its JSON state) and
+    the `SpanLayout` of its rows, checked against the model's row width."""
     from ganvae.data.tabular import TabularTransformer
+    from ganvae.nn.tabular import SpanLayout
 
     if "transformer" not in context:
         raise ConfigError("a tabular model needs its data's fitted transformer; build it from a table")
-    return TabularTransformer.from_dict(context["transformer"])
+    transformer = TabularTransformer.from_dict(context["transformer"])
+    if transformer.output_dim != width:
+        raise ConfigError(f"the transformer gives rows of {transformer.output_dim} values, not {width}")
+    return transformer, SpanLayout(transformer.spans, width)
 
 
 def sample_frame(

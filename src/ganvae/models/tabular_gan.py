@@ -26,7 +26,7 @@ from torch import nn
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.tabular import sample_frame, transformer_of
-from ganvae.nn.tabular import Residual, SpanLayout, mlp
+from ganvae.nn.tabular import Residual, mlp
 
 
 @dataclass
@@ -120,11 +120,8 @@ class TabularGAN(GenerativeModel):
     def __init__(self, config: TabularGANConfig, shape, num_classes: int = 0, context=None):
         config.validate()
         super().__init__(config, shape, 0, context)
-        self.transformer = transformer_of(self.context)
         n = self.shape[0]
-        if self.transformer.output_dim != n:
-            raise ConfigError(f"the transformer gives rows of {self.transformer.output_dim} values, not {n}")
-        self.layout = SpanLayout(self.transformer.spans, n)
+        self.transformer, self.layout = transformer_of(self.context, n)
         self.cond = Conditions(self.transformer.condition_spans, config.log_frequency)
         c = self.cond.width
         self.generator = Generator(config.latent_dim + c, config.width_g, config.depth, n)

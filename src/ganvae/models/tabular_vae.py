@@ -20,7 +20,7 @@ from torch import nn
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.tabular import sample_frame, transformer_of
-from ganvae.nn.tabular import SpanLayout, mlp
+from ganvae.nn.tabular import mlp
 
 
 @dataclass
@@ -50,11 +50,8 @@ class TabularVAE(GenerativeModel):
     def __init__(self, config: TabularVAEConfig, shape, num_classes: int = 0, context=None):
         config.validate()
         super().__init__(config, shape, 0, context)
-        self.transformer = transformer_of(self.context)
         n = self.shape[0]
-        if self.transformer.output_dim != n:
-            raise ConfigError(f"the transformer gives rows of {self.transformer.output_dim} values, not {n}")
-        self.layout = SpanLayout(self.transformer.spans, n)
+        self.transformer, self.layout = transformer_of(self.context, n)
         widths = [config.width] * config.depth
         self.encoder = mlp(n, widths, 2 * config.latent_dim)
         self.decoder = mlp(config.latent_dim, widths, n)

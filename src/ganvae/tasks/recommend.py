@@ -55,6 +55,7 @@ class RecommendConfig(RunPlan):
     min_items: int = 5  # users with fewer positives are dropped
     test_users: float = 0.2  # share of users held out (strong generalisation)
     split_seed: int = 0  # fixed: seeds vary the models, not the data
+    default_epochs: ClassVar[float | None] = DEFAULT_EPOCHS
     data_kind: ClassVar[str] = "interactions"
 
     def validate(self) -> None:
@@ -65,12 +66,6 @@ class RecommendConfig(RunPlan):
             raise ConfigError("--test-users is a share of the users, strictly between 0 and 1 (e.g. 0.2)")
         if self.min_items < 2:
             raise ConfigError("--min-items must be >= 2 (a test user needs fold-in and held-out items)")
-
-    def budget(self) -> dict[str, float | int | None]:
-        given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
-        if all(v is None for v in given.values()):
-            given["epochs"] = DEFAULT_EPOCHS
-        return given
 
     def data_spec(self) -> dict[str, Any]:
         return {"spec": self.data, "threshold": self.threshold, "min_items": self.min_items}

@@ -64,6 +64,7 @@ class SynthesizeConfig(RunPlan):
     categorical: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     rows: int = 0  # synthetic rows per (model, seed); 0 = as many as the training split
+    default_epochs: ClassVar[float | None] = DEFAULT_EPOCHS
     data_kind: ClassVar[str] = "table"
 
     def validate(self) -> None:
@@ -72,12 +73,6 @@ class SynthesizeConfig(RunPlan):
             raise ConfigError("--image-size does not apply to a table; drop it")
         if self.rows < 0:
             raise ConfigError("--rows must be >= 0 (0 = as many as the training split)")
-
-    def budget(self) -> dict[str, float | int | None]:
-        given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
-        if all(v is None for v in given.values()):
-            given["epochs"] = DEFAULT_EPOCHS
-        return given
 
     def data_spec(self) -> dict[str, Any]:
         return {"spec": self.data, "target": self.target, "categorical": list(self.categorical)}
