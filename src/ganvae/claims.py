@@ -21,6 +21,8 @@ HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
 METRICS: dict[str, tuple[str, Better]] = {
     "fd": ("FD (domain features)", "lower"),
     "kid": ("KID (domain features)", "lower"),
+    "fid": ("FID (Inception)", "lower"),
+    "kid_inception": ("KID (Inception)", "lower"),
     "precision": ("precision", "higher"),
     "recall": ("recall", "higher"),
     "density": ("density", "higher"),

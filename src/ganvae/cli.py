@@ -248,6 +248,13 @@ def compare(
             help="test images reconstructed per run (GANs invert each: the costly part of evaluation)",
         ),
     ] = 128,
+    inception_weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--inception-weights",
+            help="TorchScript Inception network (e.g. inception-2015-12-05.pt): adds FID and KID",
+        ),
+    ] = None,
     image_size: ImageSizeOpt = None,
     set_: SetOpt = None,
     precision: Annotated[str, typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed")] = "auto",
@@ -271,8 +278,8 @@ def compare(
     from ganvae.errors import ConfigError
 
     if is_table(data):
-        if image_size is not None or jobs != 1:
-            raise ConfigError("--image-size and --jobs apply to images, not tables; drop them")
+        if image_size is not None or jobs != 1 or inception_weights is not None:
+            raise ConfigError("--image-size, --jobs and --inception-weights apply to images, not tables")
         if models == "vae,dcgan":
             models = "tabular-vae,tabular-gan"
         plan = _plan(data, models, seeds, epochs, steps, budget, batch_size or 500, None, set_, precision)
@@ -300,7 +307,11 @@ def compare(
         jobs=jobs,
         precision=precision,
         overrides=split_overrides(set_ or []),
-        eval=EvalConfig(n_samples=samples, n_recon=recon_images),
+        eval=EvalConfig(
+            n_samples=samples,
+            n_recon=recon_images,
+            inception_weights=str(inception_weights.resolve()) if inception_weights else None,
+        ),
     )
     folder = out or Path("runs") / f"compare-{Path(data).name}"
     command = "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "ganvae compare"

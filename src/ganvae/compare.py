@@ -11,8 +11,6 @@ import dataclasses
 import json
 import math
 import os
-import resource
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate import EvalConfig
 from ganvae.plan import RunPlan
 from ganvae.tasks.base import mean_std
+from ganvae.training.memory import PeakMemory
 
 CURVE_BLOWUP = 3.0  # a final FD this many times the run's best counts as a blow-up (diverged)
 TARGET_FACTOR = 1.5  # claim 9: the FD target is this many times the best final FD of all runs
@@ -41,13 +40,6 @@ class CompareConfig(RunPlan):
             raise ConfigError("--jobs must be at least 1")
         if self.eval.n_samples < 20 or self.eval.n_recon < 8:
             raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
-
-
-def _peak_rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux, bytes on macOS. It is the peak of the whole process so far and cannot be
-    # reset, so with runs in one process it only grows: the key says "process", not per-run memory.
-    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 class _Context:
@@ -90,13 +82,17 @@ def _run_one(
         write_json(done, record)
         return record
     meta = json.loads((folder / "config.json").read_text())
-    metrics, artefacts = evaluate_model(model, ctx.ref, out / "figures" if seed == 0 else None, model_name)
+    with PeakMemory() as eval_peak:  # evaluation runs on the CPU
+        metrics, artefacts = evaluate_model(
+            model, ctx.ref, out / "figures" if seed == 0 else None, model_name
+        )
     result = meta.get("result", {})
     metrics.update(
         train_s=result.get("elapsed_s"),
         images_per_s=result.get("images_per_s"),
         steps=result.get("step"),
-        process_peak_rss_mb=_peak_rss_mb(),
+        train_peak_memory_mb=result.get("peak_memory_mb"),
+        eval_peak_memory_mb=eval_peak.mb,
     )
     log = _read_log(folder)
     curve = [(r["time_s"], r["step"], r["fd"]) for r in log if r.get("kind") == "eval" and "fd" in r]
@@ -105,6 +101,7 @@ def _run_one(
     if fds and fds[-1] > CURVE_BLOWUP * min(fds):
         record.update(diverged=True, reason=f"FD rose from {min(fds):.3g} to {fds[-1]:.3g} during training")
     record.update(
+        memory_kind={"train": result.get("peak_memory_kind"), "eval": eval_peak.kind},
         family=model.family,
         metrics=metrics,
         artefacts=artefacts,
@@ -285,7 +282,11 @@ def compare(
             "n_test": len(ctx.data.x_test),
             "class_names": ctx.data.class_names,
         },
-        "features": {"name": ctx.classifier.feature_name, "test_accuracy": ctx.classifier.accuracy_},
+        "features": {
+            "name": ctx.classifier.feature_name,
+            "test_accuracy": ctx.classifier.accuracy_,
+            "inception": ctx.ref.inception.inception.name if ctx.ref.inception else None,
+        },
         "budget": resolved["budget"],
         "eval": {"n_samples": len(ctx.ref.x_test), "n_recon": len(ctx.ref.recon_idx)},
         "seeds": cfg.seeds,

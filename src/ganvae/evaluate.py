@@ -33,6 +33,7 @@ class EvalConfig:
     path_steps: int = 9
     n_draws: int = 8  # posterior draws per input for the stochasticity figure
     curve_samples: int = 256  # samples per point of the FD-vs-time curve
+    inception_weights: str | None = None  # a TorchScript Inception network: adds FID and KID
 
 
 class Reference:
@@ -52,6 +53,11 @@ class Reference:
         self.train_feat = classifier.features(self.x_train)
         self.recon_idx = self.test_idx[: min(cfg.n_recon, len(self.test_idx))]
         self.mu, self.sigma = M.gaussian_stats(self.test_feat)
+        self.inception = None
+        if cfg.inception_weights:
+            from ganvae.features.inception import InceptionFeatures, InceptionScores
+
+            self.inception = InceptionScores(InceptionFeatures(cfg.inception_weights), self.x_test)
 
     def fd(self, features: torch.Tensor) -> float:
         """FD (domain features) of a feature set against the test reference."""
@@ -102,6 +108,9 @@ def evaluate_model(
     )
     out["kid"] = kid_mean
     out.update(M.prdc(ref.test_feat, feat, k=5))
+    if ref.inception is not None:
+        inception = ref.inception(samples)
+        out["fid"], out["kid_inception"] = inception["fid"], inception["kid"]
     out["sharpness_ratio"] = M.sharpness_ratio(samples, ref.x_test)
     mem = M.memorisation(feat, ref.train_feat, ref.test_feat)
     out["memorisation_ratio"], out["copy_share"] = mem["nn_ratio_median"], mem["copy_share"]

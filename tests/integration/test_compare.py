@@ -213,3 +213,26 @@ def test_parallel_jobs_give_the_same_runs_as_sequential(tmp_path, capsys):
         assert a.keys() == b.keys()
         for key in a:
             torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_inception_weights_add_fid_and_kid(inception_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["compare", "--models", "vae", "--steps", "3", "--seeds", "1", "--samples", "40"]
+    code, _, err = run(
+        [*args, "--recon-images", "8", "-q", "--out", out, "--inception-weights", inception_file], capsys
+    )
+    assert code == 0, err
+    m = json.loads((out / "metrics.json").read_text())
+    assert inception_file.name in m["features"]["inception"]
+    assert m["summary"]["vae"]["fid"]["mean"] > 0 and "kid_inception" in m["summary"]["vae"]
+    html = (out / "report.html").read_text()
+    assert "FID (Inception)" in html and "KID (Inception)" in html and "FD (domain features)" in html
+
+
+def test_bad_inception_file_exits_2_and_writes_nothing(tmp_path, capsys):
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"\x00 not a network")
+    out = tmp_path / "run"
+    code, _, err = run(["compare", "--steps", "2", "--out", out, "--inception-weights", junk], capsys)
+    assert code == 2 and "neither a TorchScript nor a torch.export" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()

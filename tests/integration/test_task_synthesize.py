@@ -52,7 +52,9 @@ def test_compare_on_a_csv_reports_both_families(table_run):
         assert 0 <= models[name]["exact_copies"]["mean"] <= 1
     assert {v["use_case"] for v in m["verdicts"]} >= {"tabular synthetic data: fidelity"}
     synthetic = pd.read_csv(table_run / "synthetic" / "tabular-gan-seed0.csv")
-    assert list(synthetic.columns) == list(pd.read_csv(table_run / "synthetic" / "tabular-vae-seed1.csv").columns)
+    assert list(synthetic.columns) == list(
+        pd.read_csv(table_run / "synthetic" / "tabular-vae-seed1.csv").columns
+    )
     html = (table_run / "report.html").read_text()
     assert "Tabular synthetic data" in html and "figures/" not in html  # figures embedded
     assert (table_run / "figures" / "columns.png").stat().st_size > 5000
@@ -60,12 +62,16 @@ def test_compare_on_a_csv_reports_both_families(table_run):
 
 def test_synthesize_writes_rows_with_the_table_types(table_run, wine_csv, tmp_path, capsys):
     out = tmp_path / "rows.csv"
-    code, text, _ = run(["synthesize", table_run, "-n", "250", "--out", out, "--model", "tabular-gan"], capsys)
+    code, text, _ = run(
+        ["synthesize", table_run, "-n", "250", "--out", out, "--model", "tabular-gan"], capsys
+    )
     assert code == 0 and "250 rows" in text
     rows, real = pd.read_csv(out), pd.read_csv(wine_csv)
     assert list(rows.columns) == list(real.columns) and len(rows) == 250
     assert set(rows["cultivar"]) <= set(real["cultivar"]) and rows["strong"].dtype == bool
-    code, _, _ = run(["synthesize", table_run, "-n", "20", "--out", out, "--condition", "cultivar=class_1"], capsys)
+    code, _, _ = run(
+        ["synthesize", table_run, "-n", "20", "--out", out, "--condition", "cultivar=class_1"], capsys
+    )
     assert code == 0 and (pd.read_csv(out)["cultivar"] == "class_1").all()
     code, _, err = run(["synthesize", table_run, "--out", out, "--condition", "cultivar=class_9"], capsys)
     assert code == 2 and err.count("\n") == 1 and "class_9" in err
@@ -82,7 +88,7 @@ def test_bad_tables_exit_2_and_write_nothing(wine_csv, tmp_path, capsys):
     code, _, err = run(["compare", "--data", wine_csv, "--target", "price", "--out", out, "-q"], capsys)
     assert code == 2 and err.count("\n") == 1 and "price" in err
     corrupt = tmp_path / "corrupt.csv"
-    corrupt.write_bytes(b"a,b\n1,2\n\x00\xff\xfe,\"unterminated\n")
+    corrupt.write_bytes(b'a,b\n1,2\n\x00\xff\xfe,"unterminated\n')
     code, _, err = run(["compare", "--data", corrupt, "--out", out, "-q"], capsys)
     assert code == 2 and err.count("\n") == 1
     code, _, err = run(["compare", "--data", wine_csv, "--models", "vae", "--out", out, "-q"], capsys)

@@ -12,7 +12,15 @@ from ganvae.report import plots
 from ganvae.report.env import data_uri, environment, fmt
 from ganvae.report.section import merge_task_verdicts, read_metrics, task_sections
 
-COST_KEYS = ("train_s", "images_per_s", "steps", "process_peak_rss_mb", "eval_s", "encode_s_per_image")
+COST_KEYS = {
+    "train_s": "train s",
+    "images_per_s": "images per s",
+    "steps": "steps",
+    "train_peak_memory_mb": "peak memory in training (MiB)",
+    "eval_s": "eval s",
+    "eval_peak_memory_mb": "peak memory in evaluation (MiB)",
+    "encode_s_per_image": "encode s per image",
+}
 HIDDEN = {"diverged", "values"}
 
 
@@ -34,13 +42,21 @@ def _cost_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     for k in [*parts, *COST_KEYS]:
         if not any(k in s for s in summary.values()):
             continue
-        label = (
-            k.replace("params_", "parameters: ")
-            .replace("mflops_", "forward MFLOPs/sample: ")
-            .replace("_", " ")
+        label = COST_KEYS.get(k) or k.replace("params_", "parameters: ").replace(
+            "mflops_", "forward MFLOPs/sample: "
         )
         rows.append({"label": label, "cells": cells(summary, k)})
     return rows
+
+
+def _memory_note(metrics: dict[str, Any]) -> str:
+    """What the peak-memory rows measured (the same for every run of one machine)."""
+    kinds = [r.get("memory_kind") or {} for r in metrics.get("runs", [])]
+    train = sorted({k["train"] for k in kinds if k.get("train")})
+    ev = sorted({k["eval"] for k in kinds if k.get("eval")})
+    return "; ".join(
+        [f"training: {', '.join(train)}" if train else "", f"evaluation: {', '.join(ev)}" if ev else ""]
+    ).strip("; ")
 
 
 def write_report(run_dir: str | Path) -> Path:
@@ -74,6 +90,7 @@ def write_report(run_dir: str | Path) -> Path:
             },
             metric_rows=_metric_rows(metrics),
             cost_rows=_cost_rows(metrics),
+            memory_note=_memory_note(metrics),
             diverged={m: int(metrics["summary"][m].get("diverged", {}).get("mean", 0)) for m in models},
             devices=sorted(
                 {f"{r.get('device')} ({r.get('precision')})" for r in metrics["runs"] if r.get("device")}

@@ -11,6 +11,8 @@ from ganvae.report.html import cells, fmt
 MAIN = (
     "fd",
     "kid",
+    "fid",
+    "kid_inception",
     "precision",
     "recall",
     "coverage",

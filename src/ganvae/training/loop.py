@@ -28,6 +28,7 @@ from ganvae.models.base import GenerativeModel
 from ganvae.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
 from ganvae.training.engine import make_fabric
+from ganvae.training.memory import PeakMemory
 from ganvae.training.progress import TrainProgress
 
 LOG = "log.jsonl"
@@ -128,6 +129,7 @@ class Trainer:
         self.state_ = TrainerState()
         self.precision_ = ""
         self.device_ = ""
+        self.peak_memory_: PeakMemory | None = None
 
     # ---- public --------------------------------------------------------------------------------
     def fit(
@@ -141,6 +143,7 @@ class Trainer:
         cfg = self.config
         fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision)
         self.device_ = str(fabric.device)
+        self.peak_memory_ = PeakMemory(fabric.device).start()  # read after the last step
         model = model.to(fabric.device).train()
         raw_opts = model.configure_optimizers()
         opts = _Optimizers(fabric, raw_opts)
@@ -221,6 +224,7 @@ class Trainer:
                 if done:
                     break
         self._check_finite(sums, state)
+        self.peak_memory_.read()
         model.eval()
         if self.run_dir is not None:
             model.save(self.run_dir)
@@ -234,6 +238,11 @@ class Trainer:
             "images_per_s": s.images_seen / max(s.elapsed_s, 1e-9),
             "device": self.device_,
             "precision": self.precision_,
+            **(
+                {"peak_memory_mb": self.peak_memory_.mb, "peak_memory_kind": self.peak_memory_.kind}
+                if self.peak_memory_ is not None and self.peak_memory_.mb is not None
+                else {}
+            ),
         }
 
     # ---- internals -----------------------------------------------------------------------------

@@ -21,7 +21,10 @@ from ganvae.registry import MODELS
 from ganvae.training import TrainConfig, Trainer
 
 NAMES = [e.name for e in MODELS if e.factory.data_kind == "table"]
-SMALL = {"tabular-vae": {"width": 32, "latent_dim": 8}, "tabular-gan": {"width_g": 32, "width_d": 32, "latent_dim": 8}}
+SMALL = {
+    "tabular-vae": {"width": 32, "latent_dim": 8},
+    "tabular-gan": {"width_g": 32, "width_d": 32, "latent_dim": 8},
+}
 
 
 @pytest.fixture(scope="module")
