@@ -110,6 +110,19 @@ def test_global_batch_must_split_evenly():
         TrainConfig(batch_size=33, devices=2).validate()
 
 
+def test_cli_refuses_a_batch_that_does_not_split_before_launching(capsys, tmp_path):
+    from ganvae.cli import main
+
+    argv = ["train", "vae", "--devices", "2", "--batch-size", "33", "--steps", "1"]
+    argv += ["--out", str(tmp_path / "r")]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "does not split evenly over 2 processes" in err[0]
+    assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.slow
 def test_resumed_two_process_run_equals_uninterrupted(tmp_path):
     """Every process's RNG state is checkpointed: 2 processes stopped after 3 steps and resumed end with
@@ -139,3 +152,19 @@ def test_every_image_model_trains_in_two_processes(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for m in names:
         assert (tmp_path / m / "model.safetensors").is_file(), m
+
+
+@pytest.mark.slow
+def test_torchrun_launch(tmp_path):
+    """`torchrun --nproc-per-node 2 -m ganvae train ...`: torchrun's processes join one DDP group."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+        "-m", "ganvae", "train", "vae", "--data", "digits", "--steps", "4", "--batch-size", "32",
+        "--accelerator", "cpu", "--set", "width=8", "-q", "--out", str(tmp_path / "run"),
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("x 2 processes") == 1
+    meta = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert meta["result"]["processes"] == 2 and meta["result"]["step"] == 4
