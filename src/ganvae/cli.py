@@ -70,8 +70,17 @@ def train(
     ] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing run in --out")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    devices: Annotated[
+        int, typer.Option(help="data-parallel processes (DDP) per machine: GPUs, or CPU processes")
+    ] = 1,
+    num_nodes: Annotated[
+        int, typer.Option("--num-nodes", help="machines taking part, each with --devices processes")
+    ] = 1,
 ) -> None:
-    """Train one model on one dataset into a run folder (weights, log.jsonl, sample grids, checkpoints)."""
+    """Train one model on one dataset into a run folder (weights, log.jsonl, sample grids, checkpoints).
+
+    `--devices N` trains data-parallel in N processes (PyTorch DDP through Lightning Fabric); so does
+    `torchrun --nproc-per-node N -m ganvae train ...`. --batch-size stays the global batch."""
     from ganvae.config import parse_duration, split_overrides
     from ganvae.registry import MODELS
     from ganvae.training import TrainConfig
@@ -88,6 +97,8 @@ def train(
         seed=seed,
         precision=precision,
         accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
     )
     from ganvae.config import apply_overrides
 
@@ -107,9 +118,12 @@ def train(
         progress=not quiet,
     )
     s = trainer.summary()
+    if not trainer.is_global_zero_:  # one report, from the process that wrote the run folder
+        return
+    procs = f" x {s['processes']} processes" if s["processes"] > 1 else ""
     _echo(
         f"trained {model} on {dataset.name} for {s['step']} steps in {s['elapsed_s']:.1f} s "
-        f"({s['images_per_s']:.0f} images/s, {s['device']}, {s['precision']}); run folder: {out}"
+        f"({s['images_per_s']:.0f} images/s, {s['device']}{procs}, {s['precision']}); run folder: {out}"
     )
 
 

@@ -40,11 +40,13 @@ def save_checkpoint(
     optimizers: dict[str, torch.optim.Optimizer],
     state: TrainerState,
     extra: dict[str, Any],
+    extra_tensors: dict[str, torch.Tensor] | None = None,
 ) -> Path:
-    """Write model weights, optimizer and RNG states, step counters and `extra` (configs) atomically."""
+    """Write model weights, optimizer and RNG states, step counters and `extra` (configs) atomically;
+    `extra_tensors`: more trainer tensors (every process's RNG states in a data-parallel run)."""
     with atomic_dir(folder) as tmp:
         model.save(tmp)
-        tensors = rng_to_flat()
+        tensors = {**rng_to_flat(), **(extra_tensors or {})}
         opt_meta = {}
         for name, opt in optimizers.items():
             t, m = optimizer_to_flat(name, opt)
@@ -67,8 +69,9 @@ def read_trainer_meta(folder: Path) -> dict[str, Any]:
 
 def load_checkpoint(
     folder: Path, model: GenerativeModel, optimizers: dict[str, torch.optim.Optimizer]
-) -> tuple[TrainerState, dict[str, Any]]:
-    """Restore weights, optimizer and RNG states into `model` / `optimizers`; return the trainer state."""
+) -> tuple[TrainerState, dict[str, Any], dict[str, torch.Tensor]]:
+    """Restore weights, optimizer and RNG states into `model` / `optimizers`; return the trainer state,
+    its JSON metadata and its tensors."""
     meta = read_trainer_meta(folder)
     try:
         weights = load_file(str(folder / "model.safetensors"))
@@ -81,4 +84,4 @@ def load_checkpoint(
     for name, opt in optimizers.items():
         optimizer_from_flat(name, opt, tensors, meta["optimizers"][name])
     rng_from_flat(tensors)
-    return TrainerState(**meta["state"]), meta
+    return TrainerState(**meta["state"]), meta, tensors

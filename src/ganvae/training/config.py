@@ -16,7 +16,7 @@ class TrainConfig:
     >>> TrainConfig(steps=100).validate()
     """
 
-    batch_size: int = 128
+    batch_size: int = 128  # the global batch: with N processes each takes batch_size / N of it
     epochs: float | None = None
     steps: int | None = None
     budget_s: float | None = None
@@ -28,6 +28,8 @@ class TrainConfig:
     checkpoint_every: int = 500
     eval_every: int = 0  # steps between in-training evaluations (when an evaluator is given); 0 = ~ten
     grid_size: int = 64
+    devices: int = 1  # processes per node for data-parallel training (DDP); torchrun's count wins under it
+    num_nodes: int = 1
 
     def validate(self) -> None:
         if self.batch_size < 1:
@@ -40,6 +42,9 @@ class TrainConfig:
             raise ConfigError(f"precision {self.precision!r} unknown; choose one of {', '.join(PRECISIONS)}")
         if self.log_every < 1 or self.checkpoint_every < 1 or self.sample_every < 0 or self.eval_every < 0:
             raise ConfigError("log_every and checkpoint_every must be >= 1, sample_every and eval_every >= 0")
+        if self.devices < 1 or self.num_nodes < 1:
+            raise ConfigError("devices and num_nodes must be >= 1")
+        check_global_batch(self.batch_size, self.devices * self.num_nodes)
 
     def with_default_budget(self) -> TrainConfig:
         """When no budget is given, train for 10 epochs."""
@@ -58,3 +63,13 @@ class TrainConfig:
         if self.budget_s is not None:
             parts.append(f"{self.budget_s:g} s wall-clock")
         return " or ".join(parts) or "10 epochs"
+
+
+def check_global_batch(batch_size: int, world_size: int) -> None:
+    """Each of the `world_size` processes takes an equal share of every global batch."""
+    if batch_size % world_size:
+        raise ConfigError(
+            f"batch size {batch_size} does not split evenly over {world_size} processes; batch_size is the "
+            f"global batch, so give a multiple of {world_size} "
+            f"(e.g. --batch-size {world_size * max(1, batch_size // world_size)})"
+        )

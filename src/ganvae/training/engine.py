@@ -1,8 +1,15 @@
-"""Device and precision through Lightning Fabric (never a home-made device/AMP layer)."""
+"""Device, precision and processes through Lightning Fabric (never a home-made device/AMP layer or
+launcher).
+
+Several processes (data-parallel training, see `distributed.py`) come from one of two launchers: torchrun
+(or any TorchElastic launcher; it sets RANK / WORLD_SIZE / LOCAL_WORLD_SIZE and Fabric joins its process
+group) or Fabric's own, which re-runs the command once per extra device when `devices > 1`.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 
 import torch
@@ -32,17 +39,68 @@ def pick_precision(precision: str, accelerator: str) -> str:
     return "32-true"
 
 
-def make_fabric(accelerator: str = "auto", precision: str = "auto", devices: int = 1):
-    """Return (Fabric, resolved precision) for one process."""
+def launched_by_torchrun() -> bool:
+    """True in a process started by torchrun (TorchElastic sets these variables for every worker)."""
+    return all(k in os.environ for k in ("RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR"))
+
+
+def process_topology(devices: int = 1, num_nodes: int = 1) -> tuple[int, int]:
+    """(devices per node, nodes) for this invocation: torchrun's, when it launched us, else the ones asked."""
+    if not launched_by_torchrun():
+        return devices, num_nodes
+    local, world = int(os.environ["LOCAL_WORLD_SIZE"]), int(os.environ["WORLD_SIZE"])
+    if (devices > 1 and devices != local) or (num_nodes > 1 and num_nodes * local != world):
+        raise ConfigError(
+            f"torchrun started {world} processes ({local} per node) but --devices {devices} --num-nodes "
+            f"{num_nodes} was asked; drop --devices/--num-nodes under torchrun (its own arguments decide)"
+        )
+    return local, max(1, world // local)
+
+
+def is_first_local_process() -> bool:
+    """False in the extra processes of a multi-process launch (before Fabric has set anything up), so that
+    they leave one-off work such as clearing a run folder to the first one."""
+    return int(os.environ.get("LOCAL_RANK", "0")) == 0
+
+
+def make_fabric(accelerator: str = "auto", precision: str = "auto", devices: int = 1, num_nodes: int = 1):
+    """Return (Fabric, resolved precision), launched: with more than one process in all (`devices` per node
+    x `num_nodes`, or what torchrun started) it uses Fabric's DDP strategy (NCCL on CUDA, Gloo on CPU)."""
     from lightning_fabric import Fabric
 
     acc = pick_accelerator(accelerator)
     prec = pick_precision(precision, acc)
+    devices, num_nodes = process_topology(devices, num_nodes)
+    distributed = devices * num_nodes > 1
     logging.getLogger("lightning_fabric").setLevel(logging.WARNING)
+    if distributed and acc not in ("cpu", "cuda"):
+        raise ConfigError(
+            f"several processes (--devices {devices}, {num_nodes} node(s)) need accelerator cpu or cuda, not "
+            f"{acc!r}; pass --accelerator cpu or --devices 1"
+        )
+    kwargs = {}
+    if distributed:
+        from lightning_fabric.strategies import DDPStrategy
+
+        # find_unused_parameters=False: every wrapped sub-network that runs a backward uses all its
+        # weights; a model that does not fails loudly ("Expected to have finished reduction ...") rather
+        # than silently. static_graph stays off: a GAN's generator gets a backward only every n_critic steps.
+        kwargs["strategy"] = DDPStrategy(find_unused_parameters=False)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fabric = Fabric(accelerator=acc, devices=devices, precision=prec)  # type: ignore[arg-type]
+            fabric = Fabric(
+                accelerator=acc,
+                devices=devices,
+                num_nodes=num_nodes,
+                precision=prec,
+                **kwargs,  # type: ignore[arg-type]
+            )
+            if distributed:  # starts the other processes (or joins torchrun's) and their process group
+                fabric.launch()
     except (ValueError, RuntimeError, TypeError) as exc:
-        raise ConfigError(f"cannot use accelerator={acc!r} precision={prec!r}: {exc}") from None
+        raise ConfigError(
+            f"cannot use accelerator={acc!r} precision={prec!r} devices={devices} num_nodes={num_nodes}: "
+            f"{exc}"
+        ) from None
     return fabric, prec

@@ -5,7 +5,9 @@ Lightning Fabric picks the device and precision (CPU / CUDA / MPS; bf16 or fp16 
 scales losses for fp16. The loop adds what a comparison needs: the same budget for every model (epochs,
 steps or wall-clock), exact resume (data order derives from (seed, epoch); RNG and optimizer states are
 checkpointed), a NaN guard that keeps the last good checkpoint, SIGINT/SIGTERM handling, `log.jsonl`,
-periodic sample grids and a progress bar.
+periodic sample grids and a progress bar. With several processes (`devices`, torchrun) it trains data-
+parallel through Fabric's DDP strategy (`distributed.py`): each process takes its share of every global
+batch, and only rank 0 writes logs, grids, checkpoints and weights.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +30,8 @@ from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
-from ganvae.training.engine import make_fabric
+from ganvae.training.distributed import DataParallel, rank_seed
+from ganvae.training.engine import make_fabric, process_topology
 from ganvae.training.memory import PeakMemory
 from ganvae.training.progress import TrainProgress
 
@@ -56,8 +60,9 @@ class Interrupted(Exception):
 class _Optimizers:
     """The `Optimizers` handed to `train_step`: named optimizers, and a Fabric-aware update."""
 
-    def __init__(self, fabric, optimizers: dict[str, torch.optim.Optimizer]):
+    def __init__(self, fabric, optimizers: dict[str, torch.optim.Optimizer], dp: DataParallel):
         self.fabric = fabric
+        self.dp = dp
         self.raw = optimizers
         wrapped = fabric.setup_optimizers(*optimizers.values())
         wrapped = wrapped if isinstance(wrapped, tuple | list) else (wrapped,)
@@ -69,7 +74,8 @@ class _Optimizers:
     def step(self, name: str, loss: torch.Tensor) -> None:
         opt = self.wrapped[name]
         opt.zero_grad(set_to_none=True)
-        self.fabric.backward(loss)
+        self.fabric.backward(loss)  # DDP averages the wrapped sub-networks' gradients during it
+        self.dp.reduce_loose_grads(self.raw[name])
         opt.step()
 
 
@@ -130,6 +136,8 @@ class Trainer:
         self.precision_ = ""
         self.device_ = ""
         self.peak_memory_: PeakMemory | None = None
+        self.world_size_ = 1
+        self.is_global_zero_ = True
 
     # ---- public --------------------------------------------------------------------------------
     def fit(
@@ -141,17 +149,23 @@ class Trainer:
         meta: dict[str, Any] | None = None,
     ) -> Trainer:
         cfg = self.config
-        fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision)
+        fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision, cfg.devices, cfg.num_nodes)
         self.device_ = str(fabric.device)
         self.peak_memory_ = PeakMemory(fabric.device).start()  # read after the last step
+        devices, num_nodes = process_topology(cfg.devices, cfg.num_nodes)
+        cfg = self.config = replace(cfg, devices=devices, num_nodes=num_nodes)  # what really ran
         model = model.to(fabric.device).train()
-        raw_opts = model.configure_optimizers()
-        opts = _Optimizers(fabric, raw_opts)
         x = data.x_train.to(fabric.device)
         y = data.y_train.to(fabric.device) if data.y_train is not None else None
-        model.prepare_training(x)
         n = len(x)
-        bs = min(cfg.batch_size, n)
+        bs = min(cfg.batch_size, n)  # the global batch; each process takes bs / world_size of it
+        dp = DataParallel(fabric, model, bs)
+        self.world_size_, self.is_global_zero_ = dp.world_size, dp.is_global_zero
+        raw_opts = model.configure_optimizers()
+        opts = _Optimizers(fabric, raw_opts, dp)
+        model.prepare_training(x)
+        if dp.active:  # each process its own noise, fixed by (seed, rank); one process keeps its stream
+            torch.manual_seed(rank_seed(cfg.seed, dp.rank))
         per_epoch = n // bs
         limits = [cfg.steps] if cfg.steps else []
         if cfg.epochs:
@@ -164,7 +178,7 @@ class Trainer:
 
         state = TrainerState()
         if resume:
-            state = self._resume(model, raw_opts)
+            state = self._resume(model, raw_opts, dp)
         self.state_ = state
         stop = threading.Event()
         sums: dict[str, torch.Tensor] = {}
@@ -176,14 +190,17 @@ class Trainer:
 
         with (
             _stop_signals(stop),
-            TrainProgress(self.progress, total, cfg.budget_s, model.registered_name) as bar,
+            TrainProgress(
+                self.progress and dp.is_global_zero, total, cfg.budget_s, model.registered_name
+            ) as bar,
         ):
             while True:
                 epoch, i = divmod(state.step, per_epoch)
                 if epoch != epoch_cached:
                     order, epoch_cached = _epoch_order(n, cfg.seed, epoch, fabric.device), epoch
-                idx = order[i * bs : (i + 1) * bs]  # type: ignore[index]
-                with fabric.autocast():
+                # every process takes its disjoint share of the same global batch
+                idx = dp.shard(order[i * bs : (i + 1) * bs])  # type: ignore[index]
+                with fabric.autocast(), dp.running(model):
                     logs = model.train_step(x[idx], y[idx] if y is not None else None, opts, state.step)
                 for k, v in logs.items():
                     sums[k] = sums.get(k, 0.0) + torch.as_tensor(v, dtype=torch.float32).detach()
@@ -192,41 +209,44 @@ class Trainer:
                 state.images_seen += bs
                 state.elapsed_s = time.perf_counter() - t0 - overhead
 
-                done = (total is not None and state.step >= total) or (
-                    cfg.budget_s is not None and state.elapsed_s >= cfg.budget_s
-                )
+                out_of_time = cfg.budget_s is not None and state.elapsed_s >= cfg.budget_s
+                # one decision for every process (read once: a signal arriving later in this step waits)
+                out_of_time, halt = dp.agree_to_stop(out_of_time, stop.is_set())
+                done = (total is not None and state.step >= total) or out_of_time
                 t_over = time.perf_counter()
-                if state.step % cfg.log_every == 0 or done or stop.is_set():
+                if state.step % cfg.log_every == 0 or done or halt:
                     now = time.perf_counter()
                     rate = (state.images_seen - seen_log) / max(now - t_log, 1e-9)
-                    record = self._flush(sums, counts, state, epoch, rate)
+                    record = self._flush(sums, counts, state, epoch, rate, dp)
                     bar.update(state, record)
                     t_log, seen_log = time.perf_counter(), state.images_seen
                 # sample grids are images: models of other data (data_kind) have nothing to draw
-                grids = self.run_dir is not None and model.data_kind == "images"
+                grids = self.run_dir is not None and model.data_kind == "images" and dp.is_global_zero
                 if grids and (state.step % sample_every == 0 or done):
                     self._grid(model, state.step, data)
                 due = (eval_every and state.step % eval_every == 0) or (
                     not eval_every and next_eval_s and state.elapsed_s >= next_eval_s
                 )
-                if self.evaluate is not None and (due or done or state.step == 1):
+                if self.evaluate is not None and dp.is_global_zero and (due or done or state.step == 1):
                     self._evaluate(model, state, epoch)
                     while not eval_every and next_eval_s and state.elapsed_s >= next_eval_s:
                         next_eval_s += (cfg.budget_s or 0) / 10
-                if self.run_dir is not None and (
-                    state.step % cfg.checkpoint_every == 0 or done or stop.is_set()
-                ):
-                    self._check_finite(sums, state)
-                    save_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts, state, meta)
+                if self.run_dir is not None and (state.step % cfg.checkpoint_every == 0 or done or halt):
+                    self._check_finite(dp.mean(sums), state)
+                    dp.check_in_sync(model, state.step)
+                    rng = dp.rng_states()
+                    if dp.is_global_zero:
+                        save_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts, state, meta, rng)
                 overhead += time.perf_counter() - t_over
-                if stop.is_set():
+                if halt:
                     raise Interrupted(state.step, self.run_dir / CHECKPOINT if self.run_dir else None)
                 if done:
                     break
-        self._check_finite(sums, state)
-        self.peak_memory_.read()
+        self._check_finite(dp.mean(sums), state)
+        dp.check_in_sync(model, state.step)
+        self.peak_memory_.read()  # this process's peak (rank 0's, in the saved result)
         model.eval()
-        if self.run_dir is not None:
+        if self.run_dir is not None and dp.is_global_zero:
             model.save(self.run_dir)
             _merge_json(self.run_dir / "config.json", {**meta, "result": self.summary()})
         return self
@@ -243,29 +263,35 @@ class Trainer:
                 if self.peak_memory_ is not None and self.peak_memory_.mb is not None
                 else {}
             ),
+            "processes": self.world_size_,
         }
 
     # ---- internals -----------------------------------------------------------------------------
-    def _resume(self, model: GenerativeModel, raw_opts) -> TrainerState:
+    def _resume(self, model: GenerativeModel, raw_opts, dp: DataParallel) -> TrainerState:
         if self.run_dir is None or not (self.run_dir / CHECKPOINT / "trainer.json").is_file():
             raise CheckpointError(f"no checkpoint to resume in {self.run_dir}; run without --resume")
-        state, _ = load_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts)
+        state, _, tensors = load_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts)
+        dp.restore_rng(tensors, self.config.seed, state.step)
         log = self.run_dir / LOG
-        if log.is_file():  # drop records written after the checkpoint (they will be written again)
+        # drop records written after the checkpoint (they will be written again); rank 0 owns the file
+        if log.is_file() and dp.is_global_zero:
             lines = [ln for ln in log.read_text().splitlines() if ln and json.loads(ln)["step"] <= state.step]
             log.write_text("".join(ln + "\n" for ln in lines))
             self.history_ = [json.loads(ln) for ln in lines]
         return state
 
-    def _flush(self, sums, counts, state: TrainerState, epoch: int, rate: float) -> dict[str, Any]:
-        self._check_finite(sums, state)
+    def _flush(
+        self, sums, counts, state: TrainerState, epoch: int, rate: float, dp: DataParallel
+    ) -> dict[str, Any]:
+        shown = dp.mean(sums)  # every process's running sums, averaged: the global batch's figures
+        self._check_finite(shown, state)
         record: dict[str, Any] = {
             "step": state.step,
             "epoch": epoch,
             "time_s": round(state.elapsed_s, 3),
             "images_per_s": round(rate, 1),
         }
-        record.update({k: float(v) / counts[k] for k, v in sums.items()})
+        record.update({k: float(v) / counts[k] for k, v in shown.items()})
         sums.clear()
         counts.clear()
         self._log(record)
@@ -287,7 +313,7 @@ class Trainer:
     def _log(self, record: dict[str, Any]) -> None:
         """Keep `record` in `history_` and append it to log.jsonl."""
         self.history_.append(record)
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.is_global_zero_:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with open(self.run_dir / LOG, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")

@@ -26,6 +26,7 @@ from ganvae.models.base import (
 )
 from ganvae.training.checkpoint import read_trainer_meta
 from ganvae.training.config import TrainConfig
+from ganvae.training.engine import is_first_local_process
 from ganvae.training.loop import CHECKPOINT, Trainer
 
 BUDGET_KEYS = ("epochs", "steps", "budget_s")
@@ -101,10 +102,11 @@ def train(
         # `context`: what a model of non-image data needs from it (a table's fitted transformer)
         context = getattr(data, "context", None)
         model = build_model(model_name, data.shape, data.num_classes, overrides, data.class_names, context)
-        if overwrite and out.exists():
+        if overwrite and out.exists() and is_first_local_process():
             import shutil
 
-            shutil.rmtree(out)
+            # the other processes of a multi-process launch leave it to the first (no racing deletes)
+            shutil.rmtree(out, ignore_errors=True)
     meta = {"data": spec, "versions": versions()}
     trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate).fit(
         model, data, resume=resume, meta=meta
@@ -138,8 +140,12 @@ def _from_checkpoint(
     )
     if budget_given:  # a resumed run may be given a new budget; everything else stays as it was
         saved = dataclasses.replace(saved, **{k: getattr(cfg, k) for k in BUDGET_KEYS})
+    # how many processes train is about this invocation, not the run (resume 2-GPU runs on 4 GPUs)
     saved = dataclasses.replace(
-        saved, precision=cfg.precision if cfg.precision != "auto" else saved.precision
+        saved,
+        precision=cfg.precision if cfg.precision != "auto" else saved.precision,
+        devices=cfg.devices,
+        num_nodes=cfg.num_nodes,
     )
     return build_from_meta(model_meta), saved
 
