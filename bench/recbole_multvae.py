@@ -150,7 +150,7 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
             row[k] = _stats([r[k] for r in rs])
         table[name] = row
     peer = table["recbole"]
-    for name, row in table.items():
+    for row in table.values():
         row["ratio_to_recbole"] = {
             k: row[k]["mean"] / peer[k]["mean"]
             for k in (*keys, "s_per_epoch", "train_s", "fit_s", "total_s", "process_s")
