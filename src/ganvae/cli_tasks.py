@@ -70,8 +70,8 @@ def _command_line() -> str:
     return "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
-def _default_out(task: str, data: str) -> Path:
-    return Path("runs") / f"{task}-{Path(data).name}"
+def _default_out(task: str, data: str, suffix: str = "") -> Path:
+    return Path("runs") / f"{task}-{Path(data).name}{'-' + suffix if suffix else ''}"
 
 
 @task_app.command()
@@ -254,6 +254,17 @@ def recommend(
     test_users: Annotated[
         float, typer.Option("--test-users", help="share of users held out (strong generalisation)")
     ] = 0.2,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split",
+            help="strong (held-out users, Liang et al. 2018) or recbole (RecBole 1.2.1's per-user "
+            "80/10/10 split, seed 2020, uncapped recall: figures comparable with RecBole's)",
+        ),
+    ] = "strong",
+    split_seed: Annotated[
+        int | None, typer.Option("--split-seed", help="seed of the split (default 0; recbole: 2020)")
+    ] = None,
     seeds: SeedsOpt = 3,
     epochs: EpochsOpt = None,
     steps: StepsOpt = None,
@@ -264,13 +275,20 @@ def recommend(
     out: OutOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Recommendation from implicit feedback on held-out users: Recall@20/50, NDCG@100, coverage, novelty
-    (the popularity baseline is always included)."""
+    """Recommendation from implicit feedback on held-out users (or, --split recbole, on RecBole's split):
+    Recall@20/50, NDCG@100, coverage, novelty (the popularity baseline is always included)."""
     from ganvae.tasks.recommend import RecommendConfig, run_recommend
 
     plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, None, set_, precision)
-    cfg = RecommendConfig(**plan, threshold=threshold, min_items=min_items, test_users=test_users)
-    folder = out or _default_out("recommend", data)
+    cfg = RecommendConfig(
+        **plan,
+        threshold=threshold,
+        min_items=min_items,
+        test_users=test_users,
+        split=split,
+        split_seed=split_seed,
+    )
+    folder = out or _default_out("recommend", data, "" if split == "strong" else split)
     m = run_recommend(cfg, folder, progress=not quiet, command=_command_line())
     for note in m["results"]["data"]["notes"]:
         _echo(note)

@@ -1,5 +1,6 @@
 """`ganvae task recommend` and `ganvae recommend` end to end on MovieLens-100k (from the recbole wheel) at a
-tiny budget, and bad input: a ratings file with a malformed line, an unknown user, an unknown --data."""
+tiny budget, `--split recbole` on a small slice of it, and bad input: a ratings file with a malformed line,
+an unknown user, an unknown --data, an unknown --split."""
 
 from __future__ import annotations
 
@@ -83,3 +84,29 @@ def test_unknown_data_and_malformed_file_leave_nothing(tmp_path, capsys):
     assert not out.exists()  # nothing half-written
     code, _, err = run(["task", "recommend", "--models", "vae", "--out", out, "-q"], capsys)
     assert code == 2 and "vae is a model of images" in err
+
+
+@needs_ml100k
+def test_split_recbole_on_a_real_slice(tmp_path, capsys):
+    src = builtin_path("ml-100k")
+    lines = src.read_text(encoding="utf-8").splitlines()
+    small = tmp_path / "small.inter"
+    small.write_text("\n".join([lines[0]] + [ln for ln in lines[1:] if int(ln.split("\t")[0]) <= 60]) + "\n")
+    out = tmp_path / "run"
+    argv = ["task", "recommend", "--data", small, "--split", "recbole", "--models", "mult-vae"]
+    code, stdout, err = run([*argv, "--seeds", "1", "--steps", "3", "-q", "--out", out], capsys)
+    assert code == 0, err
+    assert "RecBole 1.2.1 split (seed 2020)" in stdout
+    saved = json.loads((out / "config.json").read_text())["config"]
+    assert saved["split"] == "recbole" and saved["split_seed"] is None
+    m = json.loads((out / "metrics.json").read_text())
+    data = m["results"]["data"]
+    assert data["split"] == "recbole" and data["split_seed"] == 2020 and "uncapped" in data["recall"]
+    assert data["train_users"] == data["test_users"] > 50  # every user trains and is tested
+    assert "RecBole split" in m["verdicts"][0]["metric"]
+    # `ganvae recommend` rebuilds the same split (the models' item columns) from the saved config
+    code, stdout, err = run(["recommend", out, "--user", "42", "-k", "5"], capsys)
+    assert code == 0 and stdout.count("[item ") == 5, err
+    code, _, err = run([*argv[:4], "--split", "loo", "--out", tmp_path / "other", "-q"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "unknown split 'loo'" in err
+    assert not (tmp_path / "other").exists()

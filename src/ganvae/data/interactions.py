@@ -2,10 +2,24 @@
 
 Readers for RecBole `.inter` files (TSV with a typed header such as `user_id:token`), MovieLens
 `u.data` (TSV, no header) and `ratings.csv` (header `userId,movieId,rating,timestamp`). Ratings are
-binarised at a threshold (default rating >= 4) and users with fewer than 5 positives are dropped; the
-split is the *strong-generalisation* protocol of Liang et al. 2018 ("Variational Autoencoders for
-Collaborative Filtering", WWW): a seeded set of users is held out entirely, and for each held-out user
-80 % of their items are folded in (given to the model) and the other 20 % are ranked against the rest.
+binarised at a threshold (default rating >= 4) and users with fewer than 5 positives are dropped. Two
+splits (`split=`):
+
+* `"strong"` (default): the *strong-generalisation* protocol of Liang et al. 2018 ("Variational
+  Autoencoders for Collaborative Filtering", WWW): a seeded set of users is held out entirely, and for
+  each held-out user 80 % of their items are folded in (given to the model) and the other 20 % are
+  ranked against the rest. Seed 0 by default.
+* `"recbole"`: RecBole 1.2.1's default split reproduced exactly (`eval_args: {split: {RS: [0.8, 0.1,
+  0.1]}, order: RO, group_by: user, mode: full}`, seed 2020), for side-by-side comparisons with RecBole
+  (bench/recbole_multvae.py). The binarised interactions are kept in file order (RecBole's
+  `val_interval: {rating: "[threshold,inf)"}`, then `user_inter_num_interval: "[min_items,inf)"`, no
+  duplicate removal), shuffled by `torch.randperm` from a generator seeded like RecBole's `init_seed`,
+  and each user's shuffled interactions are cut 80/10/10 with RecBole's rounding (`_calcu_split_ids`:
+  valid and test rounded down, but at least one each while more than one training item is left). Every
+  user is a training and a test user: the training items are the model's input (`foldin`, and the rows of
+  `x_train`), the test items are ranked (`heldout`), the validation items are never ranked (`excluded`),
+  as in RecBole's full-sort evaluation, which masks a user's training and validation items. Every item of
+  the filtered file is a column, as in RecBole, even one seen only in validation or test.
 
 `--data ml-100k` reads the copy of MovieLens-100k that ships inside the `recbole==1.2.1` wheel. The
 package is located through its installed distribution metadata and never imported (recbole's import
@@ -32,6 +46,12 @@ from ganvae.errors import DataError
 
 BUILTIN = {"ml-100k": "recbole/dataset_example/ml-100k/ml-100k.inter"}
 INSTALL_HINT = "pip install recbole==1.2.1 --no-deps"
+SPLITS = {
+    "strong": "held-out users, 80 % of each folded in (Liang et al. 2018)",
+    "recbole": "RecBole 1.2.1's per-user random 80/10/10 split, seed 2020",
+}
+SPLIT_SEEDS = {"strong": 0, "recbole": 2020}  # the seed of each split when none is given
+RECBOLE_RATIOS = (0.8, 0.1, 0.1)  # RecBole's default eval_args split: {RS: [0.8, 0.1, 0.1]}
 
 
 @dataclass
@@ -46,11 +66,15 @@ class Ratings:
 
 @dataclass
 class InteractionData:
-    """Binary user x item matrices of the strong-generalisation split (dense float32 tensors).
+    """Binary user x item matrices of a split (dense float32 tensors).
 
-    `x_train` holds the training users' full rows; `foldin` / `heldout` split each test user's items
-    80 / 20. Column j is item `item_ids[j]`. It offers what the training loop reads (`x_train`,
-    `y_train`) and what a run folder records (`shape`, `num_classes`, `fingerprint()`).
+    `x_train` holds the rows the models train on; `foldin` / `heldout` are each test user's items given
+    to the model and ranked. Strong split: `x_train` holds the training users' full rows and `foldin` /
+    `heldout` split each held-out user's items 80 / 20. RecBole split: every user is both, `x_train` and
+    `foldin` hold their training items, `heldout` their test items and `excluded` their validation items,
+    which are never ranked. `known` is what evaluation masks. Column j is item `item_ids[j]`. It offers
+    what the training loop reads (`x_train`, `y_train`) and what a run folder records (`shape`,
+    `num_classes`, `fingerprint()`).
     """
 
     name: str
@@ -65,6 +89,8 @@ class InteractionData:
     notes: list[str] = field(default_factory=list)
     val_foldin: torch.Tensor | None = None
     val_heldout: torch.Tensor | None = None
+    excluded: torch.Tensor | None = None  # test users' items neither given nor ranked (RecBole: valid)
+    split: str = "strong"
     y_train: None = None
     class_names: None = None
     unit: ClassVar[str] = "users"
@@ -87,9 +113,19 @@ class InteractionData:
         """The test users' fold-in rows (what a task folder reports as the test split)."""
         return self.foldin
 
+    @property
+    def known(self) -> torch.Tensor:
+        """Items never ranked for a test user: folded in or excluded, unless held out (RecBole's full
+        sort masks history = used - positive items, so an item that is also a test item stays ranked)."""
+        known = self.foldin.gt(0)
+        if self.excluded is not None:
+            known = known | self.excluded.gt(0)
+        return (known & self.heldout.eq(0)).float()
+
     def fingerprint(self) -> str:
         h = hashlib.sha256()
-        for t in (self.x_train, self.foldin, self.heldout):
+        parts = (self.x_train, self.foldin, self.heldout)
+        for t in parts if self.excluded is None else (*parts, self.excluded):
             h.update(np.ascontiguousarray(t.numpy()).tobytes())
         h.update("\n".join(self.item_ids).encode())
         return h.hexdigest()[:16]
@@ -269,27 +305,45 @@ def _foldin_split(x: torch.Tensor, share: float, seed: int) -> tuple[torch.Tenso
     return foldin, heldout
 
 
+def check_split(split: str) -> str:
+    """`split` if it names a known split, else a DataError listing them."""
+    if split not in SPLITS:
+        known = "; ".join(f"{k} ({v})" for k, v in SPLITS.items())
+        raise DataError(f"unknown split {split!r}; use one of: {known}")
+    return split
+
+
 def load_interactions(
     spec: str | Path,
     *,
+    split: str = "strong",
     threshold: float = 4.0,
     min_items: int = 5,
     test_users: float = 0.2,
     val_users: float = 0.0,
     foldin_share: float = 0.8,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> InteractionData:
-    """Read, binarise and split a ratings file (strong generalisation, Liang et al. 2018).
+    """Read, binarise and split a ratings file.
 
-    `test_users` / `val_users`: the share of users held out (each in (0, 1)). Items are those of the
-    training users (an item never seen in training cannot be recommended, as in Liang et al.'s code).
+    `split="strong"` (strong generalisation, Liang et al. 2018): `test_users` / `val_users` are the
+    shares of users held out (each in (0, 1)), `foldin_share` of each held-out user's items is folded
+    in. Items are those of the training users (an item never seen in training cannot be recommended, as
+    in Liang et al.'s code). `split="recbole"`: RecBole 1.2.1's default split of the same positives
+    (module docstring); `test_users`, `val_users` and `foldin_share` do not apply. `seed` defaults to 0
+    (strong) or 2020 (recbole, RecBole's own seed).
     """
+    check_split(split)
+    if seed is None:
+        seed = SPLIT_SEEDS[split]
+    if min_items < 2:
+        raise DataError("min_items must be >= 2: a test user needs a fold-in and a held-out item")
+    if split == "recbole":
+        return _load_recbole_split(spec, threshold, min_items, seed)
     if not 0 < test_users < 1 or not 0 <= val_users < 1 or test_users + val_users >= 1:
         raise DataError("test_users and val_users are shares of the users: each in [0, 1), summing below 1")
     if not 0 < foldin_share < 1:
         raise DataError("foldin_share must lie strictly between 0 and 1 (Liang et al. fold in 0.8)")
-    if min_items < 2:
-        raise DataError("min_items must be >= 2: a test user needs a fold-in and a held-out item")
     path = resolve_interactions(spec)
     raw = read_ratings(path)
     pos = positives(raw, threshold)
@@ -344,6 +398,98 @@ def load_interactions(
         notes,
         val_f,
         val_h,
+    )
+
+
+def recbole_split_counts(total: int, ratios: tuple[float, ...] = RECBOLE_RATIOS) -> list[int]:
+    """Cut points of one user's `total` shuffled interactions, as RecBole 1.2.1's
+    `Dataset._calcu_split_ids`: every part but the first rounded down, then each empty part that its ratio
+    would give a fraction of an item gets one (last part first) while the first keeps more than one.
+
+    >>> recbole_split_counts(10), recbole_split_counts(5), recbole_split_counts(2)
+    ([8, 9], [3, 4], [1, 1])
+    """
+    tot_ratio = sum(ratios)
+    ratios = tuple(r / tot_ratio for r in ratios)
+    cnt = [int(r * total) for r in ratios]
+    cnt[0] = total - sum(cnt[1:])
+    for i in range(1, len(ratios)):
+        if cnt[0] <= 1:
+            break
+        if 0 < ratios[-i] * total < 1:
+            cnt[-i] += 1
+            cnt[0] -= 1
+    return [int(c) for c in np.cumsum(cnt)[:-1]]
+
+
+def recbole_split(
+    users: list[str], items: list[str], seed: int = SPLIT_SEEDS["recbole"]
+) -> dict[str, tuple[list[str], list[str], list[str]]]:
+    """Per user (train, valid, test) item lists of interactions given in file order, as RecBole 1.2.1's
+    `build()` with order RO and split RS [0.8, 0.1, 0.1] grouped by user: `torch.randperm` of all
+    interactions (the generator seeded as `init_seed(seed)` seeds torch), then each user's interactions in
+    shuffled order cut by `recbole_split_counts`."""
+    perm = torch.randperm(len(users), generator=torch.Generator().manual_seed(seed)).tolist()
+    grouped: dict[str, list[str]] = {}
+    for k in perm:
+        grouped.setdefault(users[k], []).append(items[k])
+    out = {}
+    for user, seq in grouped.items():
+        a, b = recbole_split_counts(len(seq))
+        out[user] = (seq[:a], seq[a:b], seq[b:])
+    return out
+
+
+def _load_recbole_split(spec: str | Path, threshold: float, min_items: int, seed: int) -> InteractionData:
+    path = resolve_interactions(spec)
+    raw = read_ratings(path)
+    keep = raw.ratings >= threshold  # RecBole: val_interval {rating: "[threshold,inf)"}
+    users, items = raw.users[keep].tolist(), raw.items[keep].tolist()
+    counts: dict[str, int] = {}
+    for u in users:  # RecBole counts interactions (rows), duplicates included
+        counts[u] = counts.get(u, 0) + 1
+    rows = [k for k, u in enumerate(users) if counts[u] >= min_items]  # user_inter_num_interval
+    users, items = [users[k] for k in rows], [items[k] for k in rows]
+    n_all = len(set(raw.users.tolist()))
+    kept = sorted(set(users), key=_id_key)
+    if len(kept) < 2:
+        raise DataError(
+            f"{path}: only {len(kept)} users have >= {min_items} ratings >= {threshold:g}; "
+            "need enough for training and test users (lower --threshold or give more data)"
+        )
+    parts = recbole_split(users, items, seed)
+    item_ids = sorted(set(items), key=_id_key)
+    index = {i: j for j, i in enumerate(item_ids)}
+
+    def matrix(part: int, who: list[str]) -> torch.Tensor:
+        return _rows(who, {u: parts[u][part] for u in who}, index)
+
+    test = [u for u in kept if parts[u][2]]  # RecBole tests the users that have a test item
+    x_train = matrix(0, kept)
+    notes = [
+        f"{len(raw.users)} ratings of {n_all} users: {len(users)} ratings >= {threshold:g} of the "
+        f"{len(kept)} users with at least {min_items} of them kept ({n_all - len(kept)} users dropped)",
+        f"RecBole 1.2.1 split (seed {seed}): each user's interactions shuffled and cut 80/10/10 into "
+        f"training, validation and test; {len(test)} test users, each ranking their test items among all "
+        f"{len(item_ids)} items but their training items (the model's input) and validation items",
+    ]
+    name = str(spec) if str(spec) in BUILTIN else path.name
+    foldin = matrix(0, test)
+    return InteractionData(
+        name,
+        x_train,
+        foldin,
+        matrix(2, test),
+        item_ids,
+        kept,
+        test,
+        read_titles(path),
+        str(path),
+        notes,
+        val_foldin=foldin,
+        val_heldout=matrix(1, test),
+        excluded=matrix(1, test),
+        split="recbole",
     )
 
 

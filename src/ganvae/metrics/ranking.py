@@ -2,18 +2,22 @@
 
 Recall@k and NDCG@k follow Liang et al. 2018 ("Variational Autoencoders for Collaborative Filtering"):
 recall is normalised by min(k, |held-out|), so a user with fewer held-out items than k can still reach 1,
-and NDCG uses binary relevance with the ideal DCG over min(k, |held-out|) items. Item coverage is the
+and NDCG uses binary relevance with the ideal DCG over min(k, |held-out|) items. RecBole's Recall@k is
+uncapped, hits / |held-out| (a user with more held-out items than k cannot reach 1): `capped=False`.
+RecBole's NDCG@k is the same as Liang's. Item coverage is the
 share of the catalogue that appears in anyone's top-k list; novelty is the mean self-information
 -log2 p(i) of the recommended items, p(i) being the share of training users who interacted with item i
 (Zhou et al. 2010, "Solving the apparent diversity-accuracy dilemma of recommender systems").
 
-Every function takes a score matrix (users x items) and the users' fold-in matrix: fold-in items are
-known to the model and are never ranked (their scores are set to -inf).
+Every function takes a score matrix (users x items) and the users' matrix of known items: items known
+to the model are never ranked (their scores are set to -inf). That is the fold-in matrix, or for
+RecBole's split `InteractionData.known` (training and validation items, as RecBole's full-sort
+evaluation masks them).
 
 >>> import torch
 >>> scores = torch.tensor([[0.9, 0.8, 0.1, 0.0]])
 >>> recall_at_k(scores, torch.tensor([[1.0, 0, 0, 0]]), torch.tensor([[0, 0, 1.0, 0]]), 1)
-tensor([0.])
+tensor([0.], dtype=torch.float64)
 """
 
 from __future__ import annotations
@@ -43,12 +47,17 @@ def top_k(scores: torch.Tensor, foldin: torch.Tensor, k: int) -> torch.Tensor:
     return masked.topk(k, dim=1).indices
 
 
-def recall_at_k(scores: torch.Tensor, foldin: torch.Tensor, heldout: torch.Tensor, k: int) -> torch.Tensor:
-    """Per user: held-out items in the top k / min(k, |held-out|) (Liang et al. 2018, eq. 8)."""
+def recall_at_k(
+    scores: torch.Tensor, foldin: torch.Tensor, heldout: torch.Tensor, k: int, *, capped: bool = True
+) -> torch.Tensor:
+    """Per user: held-out items in the top k / min(k, |held-out|) (Liang et al. 2018, eq. 8), or with
+    `capped=False` / |held-out| (RecBole's Recall@k)."""
     _check(scores, foldin, heldout, k)
     hits = heldout.gather(1, top_k(scores, foldin, k)).gt(0).sum(1).double()
-    n = heldout.gt(0).sum(1).clamp(max=k).double()
-    return hits / n.clamp(min=1)
+    n = heldout.gt(0).sum(1)
+    if capped:
+        n = n.clamp(max=k)
+    return hits / n.double().clamp(min=1)
 
 
 def ndcg_at_k(scores: torch.Tensor, foldin: torch.Tensor, heldout: torch.Tensor, k: int) -> torch.Tensor:
@@ -85,9 +94,13 @@ def ranking_report(
     ks: tuple[int, ...] = (20, 50),
     ndcg_k: int = 100,
     list_k: int = 10,
+    capped_recall: bool = True,
 ) -> dict[str, float]:
-    """Recall@ks, NDCG@ndcg_k (means over users), coverage and novelty of the top-`list_k` lists."""
-    out = {f"recall@{k}": float(recall_at_k(scores, foldin, heldout, k).mean()) for k in ks}
+    """Recall@ks, NDCG@ndcg_k (means over users), coverage and novelty of the top-`list_k` lists.
+    `capped_recall=False`: RecBole's recall (hits / |held-out|) instead of Liang et al.'s."""
+    out = {
+        f"recall@{k}": float(recall_at_k(scores, foldin, heldout, k, capped=capped_recall).mean()) for k in ks
+    }
     out[f"ndcg@{ndcg_k}"] = float(ndcg_at_k(scores, foldin, heldout, ndcg_k).mean())
     out[f"coverage@{list_k}"] = item_coverage(scores, foldin, list_k)
     out[f"novelty@{list_k}"] = novelty(scores, foldin, train, list_k)

