@@ -19,11 +19,10 @@ exactly like the one that was fitted, without pickling scikit-learn models (noth
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import betaln, digamma, gammaln, logsumexp
 
 ALPHA_LIMIT = 0.99  # CTGAN's clip: keeps alpha strictly inside the range of a Tanh output
 _SCALE = 4.0  # alpha is in units of 4 sigma, so +-1 spans the bulk of a mode
@@ -58,26 +57,15 @@ class ModeNormalizer:
         # Standardise first: datetimes in nanoseconds (~1e18) or prices in millions would otherwise meet
         # sklearn's fixed reg_covar and priors on a very different scale.
         center, scale = float(x.mean()), float(x.std())
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.mixture import BayesianGaussianMixture
-
-        bgm = BayesianGaussianMixture(
-            n_components=min(self.max_modes, len(np.unique(x))),
-            weight_concentration_prior_type="dirichlet_process",
-            weight_concentration_prior=0.001,  # CTGAN's value: a strong push towards few modes
-            max_iter=100,
-            random_state=self.seed,
+        all_weights, all_means, all_vars = fit_dp_mixture_1d(
+            (x - center) / scale, min(self.max_modes, len(np.unique(x))), seed=self.seed
         )
-        with warnings.catch_warnings():
-            # Not converging in 100 iterations leaves spare low-weight modes, which the threshold drops.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            bgm.fit(((x - center) / scale).reshape(-1, 1))
-        keep = bgm.weights_ > self.weight_threshold
+        keep = all_weights > self.weight_threshold
         if not keep.any():
-            keep = bgm.weights_ == bgm.weights_.max()
-        weights = bgm.weights_[keep]
-        means = center + scale * bgm.means_[keep, 0]
-        stds = scale * np.sqrt(bgm.covariances_[keep].reshape(-1))
+            keep = all_weights == all_weights.max()
+        weights = all_weights[keep]
+        means = center + scale * all_means[keep]
+        stds = scale * np.sqrt(all_vars[keep])
         order = np.argsort(means)  # modes in increasing order: a readable, deterministic layout
         self._set(weights[order] / weights.sum(), means[order], stds[order])
         return self
@@ -126,3 +114,89 @@ class ModeNormalizer:
         m = cls(**config)
         m._set(d["weights"], d["means"], d["stds"])
         return m
+
+
+def fit_dp_mixture_1d(
+    x: np.ndarray,
+    n_components: int,
+    *,
+    seed: int = 0,
+    weight_concentration_prior: float = 0.001,
+    max_iter: int = 100,
+    tol: float = 1e-3,
+    reg_covar: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weights, means, variances) of a variational Gaussian mixture with a Dirichlet-process prior fitted
+    to the 1-D values `x`: the same fit as scikit-learn's ``BayesianGaussianMixture(n_components,
+    weight_concentration_prior_type="dirichlet_process", weight_concentration_prior=...,
+    max_iter=..., random_state=seed)`` with its default priors (mean prior: the data mean, mean precision
+    prior 1, degrees of freedom prior 1, covariance prior: the data variance) and k-means initialisation.
+
+    scikit-learn's general (any dimension, any covariance type) code spends most of its time in per-
+    component Python loops and checks, ~25 ms per iteration on a few thousand values; in one dimension the
+    updates are a few vectorised lines, ~30x faster, and give the same weights, means and variances (to
+    round-off, asserted against scikit-learn by the unit tests).
+    """
+    from sklearn.cluster import KMeans
+
+    x = np.asarray(x, np.float64).reshape(-1)
+    n, k = len(x), int(n_components)
+    if n < k:
+        raise ValueError(f"need at least {k} values for {k} components, got {n}")
+    eps10 = 10 * np.finfo(np.float64).eps
+    mean_prior, var_prior = float(x.mean()), float(np.var(x, ddof=1))
+    mean_precision_prior, dof_prior, alpha = 1.0, 1.0, float(weight_concentration_prior)
+    x2 = x * x
+
+    labels = KMeans(n_clusters=k, n_init=1, random_state=np.random.RandomState(seed)).fit(x[:, None]).labels_
+    resp = np.zeros((n, k))
+    resp[np.arange(n), labels] = 1.0
+
+    def m_step(resp: np.ndarray):
+        nk = resp.sum(0) + eps10
+        xk = (x @ resp) / nk
+        sk = (x2 @ resp) / nk - xk**2 + reg_covar
+        conc_a = 1.0 + nk
+        conc_b = alpha + np.hstack((np.cumsum(nk[::-1])[-2::-1], 0.0))
+        mean_precision = mean_precision_prior + nk
+        means = (mean_precision_prior * mean_prior + nk * xk) / mean_precision
+        dof = dof_prior + nk
+        variances = (var_prior + nk * (sk + mean_precision_prior / mean_precision * (xk - mean_prior) ** 2)) / dof
+        if np.any(variances <= 0.0):
+            raise ValueError("the mixture collapsed onto a single value; scale or dequantise the column")
+        return conc_a, conc_b, mean_precision, means, dof, variances
+
+    params = m_step(resp)
+    lower_bound = -np.inf
+    for _ in range(max_iter):
+        conc_a, conc_b, mean_precision, means, dof, variances = params
+        prec_chol = 1.0 / np.sqrt(variances)
+        # E step: expected log weights (stick breaking) + expected log likelihood under the posteriors
+        dg_sum = digamma(conc_a + conc_b)
+        log_weights = digamma(conc_a) - dg_sum + np.hstack((0.0, np.cumsum(digamma(conc_b) - dg_sum)[:-1]))
+        # per component: a constant and a precision; per value: -0.5 * precision * (x - mean)^2
+        const = (
+            -0.5 * np.log(2 * np.pi) + np.log(prec_chol) - 0.5 * np.log(dof)
+            + 0.5 * (np.log(2.0) + digamma(0.5 * dof) - 1.0 / mean_precision) + log_weights
+        )
+        weighted = const - 0.5 * prec_chol**2 * (x[:, None] - means) ** 2
+        top = weighted.max(axis=1, keepdims=True)
+        log_resp = weighted - (top + np.log(np.exp(weighted - top).sum(axis=1, keepdims=True)))
+        resp = np.exp(log_resp)
+        # M step, then the lower bound to test convergence, as scikit-learn does
+        params = m_step(resp)
+        conc_a, conc_b, mean_precision, means, dof, variances = params
+        log_det_chol = -0.5 * np.log(variances) - 0.5 * np.log(dof)
+        log_wishart = -(dof * log_det_chol + dof * 0.5 * np.log(2.0) + gammaln(0.5 * dof)).sum()
+        previous, lower_bound = lower_bound, (
+            -np.sum(resp * log_resp)
+            - log_wishart
+            + np.sum(betaln(conc_a, conc_b))
+            - 0.5 * np.sum(np.log(mean_precision))
+        )
+        if abs(lower_bound - previous) < tol:
+            break
+    conc_a, conc_b, _, means, _, variances = params
+    total = conc_a + conc_b
+    weights = conc_a / total * np.hstack((1.0, np.cumprod(conc_b / total)[:-1]))
+    return weights / weights.sum(), means, variances

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from ganvae.data.mode_normalizer import ModeNormalizer
+from ganvae.data.mode_normalizer import ModeNormalizer, fit_dp_mixture_1d
 from ganvae.data.tabular import Span, TabularTransformer, load_table, split_table
 from ganvae.data.tabular_kinds import infer_kinds
 from ganvae.errors import CheckpointError, DataError
@@ -193,6 +193,39 @@ def test_two_far_apart_gaussians_give_two_modes(seed):
     q = np.array([-1.0, 4.5, 6.0, 11.0])
     joint = m.weights_ * norm.pdf(q[:, None], m.means_, m.stds_)
     np.testing.assert_allclose(np.exp(m.log_posterior(q)), joint / joint.sum(1, keepdims=True), rtol=1e-10)
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+@pytest.mark.parametrize("shape", ["bimodal", "skewed", "integers", "few-values"])
+def test_one_dimensional_mixture_equals_scikit_learn(shape, seed):
+    """The vectorised 1-D fit gives scikit-learn's BayesianGaussianMixture weights, means and variances."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import BayesianGaussianMixture
+
+    rng = np.random.default_rng(seed)
+    x = {
+        "bimodal": np.r_[rng.normal(0, 1, 700), rng.normal(6, 0.5, 300)],
+        "skewed": rng.lognormal(0, 1, 2000),
+        "integers": rng.poisson(3, 1500).astype(float),
+        "few-values": rng.choice([1.0, 2.0, 5.0, 9.0], 400),
+    }[shape]
+    x = (x - x.mean()) / x.std()
+    k = min(10, len(np.unique(x)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = BayesianGaussianMixture(
+            n_components=k,
+            weight_concentration_prior_type="dirichlet_process",
+            weight_concentration_prior=0.001,
+            max_iter=100,
+            random_state=seed,
+        ).fit(x.reshape(-1, 1))
+    weights, means, variances = fit_dp_mixture_1d(x, k, seed=seed)
+    np.testing.assert_allclose(weights, ref.weights_, atol=1e-8)
+    np.testing.assert_allclose(means, ref.means_[:, 0], atol=1e-8)
+    np.testing.assert_allclose(variances, ref.covariances_.reshape(-1), rtol=1e-7, atol=1e-10)
 
 
 def test_inference_rules():
