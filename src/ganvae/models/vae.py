@@ -32,7 +32,7 @@ from ganvae.nn.conv import ConvDecoder, ConvEncoder
 class VAEConfig:
     latent_dim: int = 32
     width: int = 32
-    likelihood: Literal["bernoulli", "gaussian"] = "gaussian"
+    likelihood: Literal["bernoulli", "gaussian", "mse"] = "gaussian"
     beta: float = 1.0
     conditional: bool = False
     lr: float = 1e-3
@@ -93,9 +93,12 @@ class VAE(GenerativeModel):
 
     # ---- objective -----------------------------------------------------------------------------
     def neg_log_likelihood(self, raw: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """-log p(x|z) per sample, summed over pixels (nats)."""
+        """-log p(x|z) per sample, summed over pixels (nats; "mse" leaves out the constant 0.5 log 2π per
+        pixel of its unit-variance Gaussian, as pythae does)."""
         if self.config.likelihood == "bernoulli":
             nll = F.binary_cross_entropy_with_logits(raw, x, reduction="none")
+        elif self.config.likelihood == "mse":
+            nll = 0.5 * (x - raw) ** 2
         else:
             if self.training:
                 # optimal σ: the RMS error of this batch (floored, so a perfect fit stays finite)

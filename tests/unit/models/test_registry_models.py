@@ -103,6 +103,27 @@ def test_vae_gaussian_nll_matches_torch_normal():
     torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
 
 
+def test_vae_mse_likelihood_is_half_the_sum_of_squared_errors():
+    # pythae's VAE objective (reconstruction_loss="mse"): 0.5 * sum of squared errors per image, no sigma
+    model = build_model("vae", (1, 8, 8), overrides={"likelihood": "mse"})
+    x, mean = torch.rand(3, 1, 8, 8), torch.rand(3, 1, 8, 8)
+    expected = torch.tensor(
+        [0.5 * sum((float(a) - float(b)) ** 2 for a, b in zip(x[i].flatten(), mean[i].flatten(), strict=True))
+         for i in range(3)]
+    )
+    torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
+    model.eval()  # no running sigma: the same in evaluation
+    torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
+    assert float(model.log_sigma) == 0.0
+    # the training loss is its batch mean plus the KL, as pythae's loss_function
+    torch.manual_seed(0)
+    nll, kl = model.elbo_terms(x, sample=False)
+    mu, logvar = model.posterior(x)
+    rec = model.decode_raw(mu, None)
+    torch.testing.assert_close(nll, 0.5 * (rec - x).pow(2).flatten(1).sum(1))
+    torch.testing.assert_close(kl, -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1))
+
+
 def test_vae_score_is_negative_elbo_and_deterministic():
     model = build_model("vae", (1, 8, 8)).eval()
     x = torch.rand(4, 1, 8, 8)
