@@ -161,7 +161,9 @@ def fit_dp_mixture_1d(
         mean_precision = mean_precision_prior + nk
         means = (mean_precision_prior * mean_prior + nk * xk) / mean_precision
         dof = dof_prior + nk
-        variances = (var_prior + nk * (sk + mean_precision_prior / mean_precision * (xk - mean_prior) ** 2)) / dof
+        variances = (
+            var_prior + nk * (sk + mean_precision_prior / mean_precision * (xk - mean_prior) ** 2)
+        ) / dof
         if np.any(variances <= 0.0):
             raise ValueError("the mixture collapsed onto a single value; scale or dequantise the column")
         return conc_a, conc_b, mean_precision, means, dof, variances
@@ -176,8 +178,11 @@ def fit_dp_mixture_1d(
         log_weights = digamma(conc_a) - dg_sum + np.hstack((0.0, np.cumsum(digamma(conc_b) - dg_sum)[:-1]))
         # per component: a constant and a precision; per value: -0.5 * precision * (x - mean)^2
         const = (
-            -0.5 * np.log(2 * np.pi) + np.log(prec_chol) - 0.5 * np.log(dof)
-            + 0.5 * (np.log(2.0) + digamma(0.5 * dof) - 1.0 / mean_precision) + log_weights
+            -0.5 * np.log(2 * np.pi)
+            + np.log(prec_chol)
+            - 0.5 * np.log(dof)
+            + 0.5 * (np.log(2.0) + digamma(0.5 * dof) - 1.0 / mean_precision)
+            + log_weights
         )
         weighted = const - 0.5 * prec_chol**2 * (x[:, None] - means) ** 2
         top = weighted.max(axis=1, keepdims=True)
@@ -188,11 +193,14 @@ def fit_dp_mixture_1d(
         conc_a, conc_b, mean_precision, means, dof, variances = params
         log_det_chol = -0.5 * np.log(variances) - 0.5 * np.log(dof)
         log_wishart = -(dof * log_det_chol + dof * 0.5 * np.log(2.0) + gammaln(0.5 * dof)).sum()
-        previous, lower_bound = lower_bound, (
-            -np.sum(resp * log_resp)
-            - log_wishart
-            + np.sum(betaln(conc_a, conc_b))
-            - 0.5 * np.sum(np.log(mean_precision))
+        previous, lower_bound = (
+            lower_bound,
+            (
+                -np.sum(resp * log_resp)
+                - log_wishart
+                + np.sum(betaln(conc_a, conc_b))
+                - 0.5 * np.sum(np.log(mean_precision))
+            ),
         )
         if abs(lower_bound - previous) < tol:
             break

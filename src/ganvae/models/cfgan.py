@@ -97,8 +97,8 @@ class CFGAN(GenerativeModel):
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
         return {
-            "d": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, weight_decay=c.weight_decay),
-            "g": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, weight_decay=c.weight_decay),
+            "d": self.adam(self.discriminator.parameters(), lr=c.lr_d, weight_decay=c.weight_decay),
+            "g": self.adam(self.generator.parameters(), lr=c.lr_g, weight_decay=c.weight_decay),
         }
 
     def train_step(

@@ -109,8 +109,8 @@ class GAN(GenerativeModel):
         c = self.config
         betas = (c.beta1, c.beta2)
         return {
-            "d": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=betas),
-            "g": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=betas),
+            "d": self.adam(self.discriminator.parameters(), lr=c.lr_d, betas=betas),
+            "g": self.adam(self.generator.parameters(), lr=c.lr_g, betas=betas),
         }
 
     def _d_loss(self, real_logit: torch.Tensor, fake_logit: torch.Tensor) -> torch.Tensor:

@@ -102,10 +102,7 @@ class MultVAE(GenerativeModel):
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        # fused Adam (one kernel over all parameters) on CPU and CUDA: on 2 CPU threads the per-tensor
-        # Adam took ~37 ms of a ~100 ms step at batch 100 users, the fused one ~3 ms (BENCHMARKS.md)
-        fused = self.device.type in ("cpu", "cuda") or None
-        return {"ae": torch.optim.Adam(self.parameters(), lr=c.lr, weight_decay=c.weight_decay, fused=fused)}
+        return {"ae": self.adam(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)}
 
     def train_step(
         self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int

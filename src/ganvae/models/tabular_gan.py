@@ -152,12 +152,10 @@ class TabularGAN(GenerativeModel):
         c = self.config
         betas = (0.5, 0.9)
         return {
-            "d": torch.optim.Adam(
-                self.discriminator.parameters(), c.lr_d, betas=betas, weight_decay=c.weight_decay
+            "d": self.adam(
+                self.discriminator.parameters(), lr=c.lr_d, betas=betas, weight_decay=c.weight_decay
             ),
-            "g": torch.optim.Adam(
-                self.generator.parameters(), c.lr_g, betas=betas, weight_decay=c.weight_decay
-            ),
+            "g": self.adam(self.generator.parameters(), lr=c.lr_g, betas=betas, weight_decay=c.weight_decay),
         }
 
     def _batch(self, b: int):

@@ -66,7 +66,7 @@ class TabularVAE(GenerativeModel):
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        return {"vae": torch.optim.Adam(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)}
+        return {"vae": self.adam(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)}
 
     def train_step(
         self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int

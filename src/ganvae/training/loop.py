@@ -157,6 +157,9 @@ class Trainer:
         model = model.to(fabric.device).train()
         x = data.x_train.to(fabric.device)
         y = data.y_train.to(fabric.device) if data.y_train is not None else None
+        if x.ndim == 4:  # images: NHWC convolutions ran vae/dcgan 1.21-1.26x faster here (bench/speedups.py)
+            model = model.to(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
         n = len(x)
         bs = min(cfg.batch_size, n)  # the global batch; each process takes bs / world_size of it
         dp = DataParallel(fabric, model, bs)

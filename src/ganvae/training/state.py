@@ -46,6 +46,13 @@ def optimizer_from_flat(
                 g[key] = tuple(value)  # JSON turned tuples (betas) into lists
         groups.append(g)
     opt.load_state_dict({"state": state, "param_groups": groups})
+    # Saved states are contiguous, but the loop trains conv weights channels_last. A fused Adam walks a
+    # parameter's and its states' memory in one order, so each state takes its parameter's layout again
+    # (without this a resumed run drifted from an uninterrupted one).
+    for param, entries in opt.state.items():
+        for key, value in entries.items():
+            if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
+                entries[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 def rng_to_flat() -> dict[str, torch.Tensor]:
