@@ -75,7 +75,8 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--models", default=",".join(MODELS.names()))
+    images = [e.name for e in MODELS if e.factory.data_kind == "images"]
+    parser.add_argument("--models", default=",".join(images))
     parser.add_argument("--size", type=int, default=28)
     args = parser.parse_args()
 

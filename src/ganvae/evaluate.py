@@ -19,7 +19,7 @@ import torch
 from ganvae import metrics as M
 from ganvae.data.images import ImageData
 from ganvae.grid import save_grid
-from ganvae.models.base import GenerativeModel
+from ganvae.models.base import GenerativeModel, sample_in_batches
 from ganvae.nn.flops import capacity_table
 
 SAMPLE_SEED = 2024
@@ -98,9 +98,9 @@ def evaluate_model(
 
     # ---- fidelity, diversity, mode coverage, sharpness, memorisation -----------------------------
     n = len(ref.x_test)
-    samples = model.sample(
-        n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)
-    ).cpu()
+    samples = sample_in_batches(
+        model, n, labels=_labels(model, n), generator=torch.Generator().manual_seed(SAMPLE_SEED)
+    )
     feat = clf.features(samples)
     out["fd"] = ref.fd(feat)
     kid_mean, kid_std = M.kernel_inception_distance(

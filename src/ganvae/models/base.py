@@ -266,3 +266,25 @@ def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
         meta.get("class_names"),
         meta.get("context"),
     )
+
+
+SAMPLE_BATCH = 500  # images generated per forward pass: memory grows with this, not with n
+
+
+@torch.no_grad()
+def sample_in_batches(
+    model: GenerativeModel,
+    n: int,
+    *,
+    labels: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+    batch: int = SAMPLE_BATCH,
+) -> torch.Tensor:
+    """`model.sample(n, ...)` on the CPU, drawn `batch` at a time from one generator. Decoding all n at
+    once held every image's activations: evaluating 8,000 Fashion-MNIST samples peaked at 2.7 GiB, in
+    batches at 1.5 GiB (bench/eval_scaling.py)."""
+    sizes = [min(batch, n - start) for start in range(0, n, batch)]
+    chunks = labels.split(batch) if labels is not None else [None] * len(sizes)
+    return torch.cat(
+        [model.sample(k, labels=c, generator=generator).cpu() for k, c in zip(sizes, chunks, strict=True)]
+    )

@@ -30,6 +30,7 @@ import torch
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.grid import save_grid
+from ganvae.models.base import sample_in_batches
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
 from ganvae.report import plots
 from ganvae.report.env import fmt
@@ -46,7 +47,6 @@ REAL = "real only"
 # Steps, not epochs, set the default generator budget: 5 epochs of 10 images x 10 classes is 10 updates.
 DEFAULT_STEPS = 1000  # on datasets other than digits (digits: the RunPlan's 300)
 GRID_COLUMNS = 10  # samples per class (one row per class) in the sample figures
-SAMPLE_BATCH = 500  # images generated per forward pass, so memory stays bounded on large images
 
 
 def with_real(model: str) -> str:
@@ -142,12 +142,10 @@ def stratified_subset(data: ImageData, k: int, seed: int) -> ImageData:
 def synthesise(model, num_classes: int, per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """`per_class` samples of every class from a conditional model (images class by class), with labels."""
     labels = torch.arange(num_classes).repeat_interleave(per_class)
-    g = torch.Generator().manual_seed(seed)
-    parts = [
-        model.sample(len(chunk), labels=chunk, generator=g).float().cpu().clamp(0, 1)
-        for chunk in labels.split(SAMPLE_BATCH)
-    ]
-    return torch.cat(parts), labels
+    images = sample_in_batches(
+        model, len(labels), labels=labels, generator=torch.Generator().manual_seed(seed)
+    )
+    return images.float().clamp(0, 1), labels
 
 
 def classifier_accuracy(train: ImageData, cfg: AugmentConfig, seed: int) -> dict[str, float | int]:

@@ -108,8 +108,11 @@ def test_vae_mse_likelihood_is_half_the_sum_of_squared_errors():
     model = build_model("vae", (1, 8, 8), overrides={"likelihood": "mse"})
     x, mean = torch.rand(3, 1, 8, 8), torch.rand(3, 1, 8, 8)
     expected = torch.tensor(
-        [0.5 * sum((float(a) - float(b)) ** 2 for a, b in zip(x[i].flatten(), mean[i].flatten(), strict=True))
-         for i in range(3)]
+        [
+            0.5
+            * sum((float(a) - float(b)) ** 2 for a, b in zip(x[i].flatten(), mean[i].flatten(), strict=True))
+            for i in range(3)
+        ]
     )
     torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
     model.eval()  # no running sigma: the same in evaluation
@@ -173,3 +176,16 @@ def test_load_rejects_corrupt_weights(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"not a safetensors file")
     with pytest.raises(CheckpointError, match="corrupt"):
         GenerativeModel.load(tmp_path)
+
+
+def test_sample_in_batches_draws_n_images_with_their_labels():
+    from ganvae.models.base import sample_in_batches
+
+    model = build_model("cvae", (1, 8, 8), 3, {"width": 8, "latent_dim": 4}).eval()
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    g = torch.Generator().manual_seed(0)
+    images = sample_in_batches(model, 7, labels=labels, generator=g, batch=3)
+    assert images.shape == (7, 1, 8, 8) and images.device.type == "cpu"
+    # each chunk is conditioned on its own labels: the chunk [0, 1, 2] equals a direct draw of it
+    direct = model.sample(3, labels=labels[:3], generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(images[:3], direct)
