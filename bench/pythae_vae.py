@@ -196,25 +196,14 @@ def run_pythae(data: ImageData, seed: int, batch: int, lr: float) -> dict:
 
 
 # ---- FLOPs --------------------------------------------------------------------------------------------
-class _Opts:
-    def __init__(self, opts):
-        self.opts = opts
-
-    def __getitem__(self, name):
-        return self.opts[name]
-
-    def step(self, name, loss):
-        self.opts[name].zero_grad(set_to_none=True)
-        loss.backward()
-        self.opts[name].step()
-
-
 def flops_per_image(batch: int) -> dict[str, float]:
     """FLOPs of one training step (forward, backward, Adam) per image, counted for each arm."""
+    from throughput import DirectOptimizers  # bench/throughput.py
+
     x = torch.rand(batch, *SHAPE)
     ours = ganvae_model(0, 1e-3).train()
     with FlopCounterMode(display=False) as c_ours:
-        ours.train_step(x, None, _Opts(ours.configure_optimizers()), 0)
+        ours.train_step(x, None, DirectOptimizers(ours.configure_optimizers()), 0)
     peer = pythae_model(0).train()
     opt = torch.optim.Adam(peer.parameters(), lr=1e-3)
     with FlopCounterMode(display=False) as c_peer:

@@ -20,25 +20,11 @@ import time
 from datetime import date
 
 import torch
+from throughput import DirectOptimizers  # bench/throughput.py
 
 from ganvae.models import build_model
 
 VARIANTS = ("plain", "channels_last", "fused_adam", "channels_last+fused_adam", "compile")
-
-
-class _Opts:
-    """The `Optimizers` interface of the training loop, without Fabric (one process, fp32)."""
-
-    def __init__(self, opts):
-        self.opts = opts
-
-    def __getitem__(self, name):
-        return self.opts[name]
-
-    def step(self, name, loss):
-        self.opts[name].zero_grad(set_to_none=True)
-        loss.backward()
-        self.opts[name].step()
 
 
 def _fused(opts: dict[str, torch.optim.Optimizer]) -> dict[str, torch.optim.Optimizer]:
@@ -64,7 +50,7 @@ def build(name: str, variant: str, shape, classes: int):
         for attr, module in list(model.named_children()):
             if any(p.requires_grad for p in module.parameters()):
                 setattr(model, attr, torch.compile(module))
-    return model, _Opts(opts), fmt
+    return model, DirectOptimizers(opts), fmt
 
 
 def images_per_s(model, opts, fmt, batches, steps: int, first_step: int) -> float:

@@ -37,8 +37,9 @@ def matmul_ceiling(n: int = 2048, repeats: int = 10) -> float:
     return 2 * n**3 / best / 1e9
 
 
-class _CountingOptimizers:
-    """A stand-in for the loop's optimizers that runs backward + step so FlopCounterMode sees them."""
+class DirectOptimizers:
+    """The loop's `Optimizers` interface without Fabric: backward + step in plain PyTorch (so that
+    FlopCounterMode sees them, and so that benchmarks can time `train_step` alone)."""
 
     def __init__(self, opts):
         self.opts = opts
@@ -60,7 +61,7 @@ def flops_per_image(name: str, shape, batch: int, classes: int) -> float:
         # FlopCounterMode cannot trace the gradient penalty's autograd.grad, so count the same networks and
         # critic schedule without it: the figure (and the GFLOP/s derived from it) is a lower bound.
         model = build_model(name, shape, classes, {"loss": "hinge"}).train()
-    opt = _CountingOptimizers(model.configure_optimizers())
+    opt = DirectOptimizers(model.configure_optimizers())
     cycle = getattr(model.config, "n_critic", 1)
     x, y = torch.rand(batch, *shape), torch.randint(classes, (batch,))
     with FlopCounterMode(display=False) as counter:

@@ -12,9 +12,9 @@ import hashlib
 
 import pytest
 import torch
+from test_interactions import needs_ml100k  # noqa: I001 - the sibling test module (pytest puts its folder on sys.path)
 
 from ganvae.data.interactions import (
-    builtin_path,
     load_interactions,
     recbole_split,
     recbole_split_counts,
@@ -38,19 +38,6 @@ RECBOLE_USERS = {
     },
     "646": {"valid": ["272"], "test": ["1022"], "n_train": 3},
 }
-
-
-def _have_ml100k() -> bool:
-    try:
-        builtin_path("ml-100k")
-    except DataError:
-        return False
-    return True
-
-
-needs_ml100k = pytest.mark.skipif(
-    not _have_ml100k(), reason="MovieLens-100k comes from `pip install recbole==1.2.1 --no-deps`"
-)
 
 
 def _items(data, matrix, user: str) -> list[str]:
