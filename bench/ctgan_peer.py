@@ -82,18 +82,11 @@ def split_hash(table) -> str:
     return h.hexdigest()[:16]
 
 
-def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
-    """fp32 n x n matmul GFLOP/s on this process's threads: how much CPU the run had at its start."""
-    import torch
+def matmul_gflops() -> float:
+    """fp32 1024x1024 matmul GFLOP/s on this process's threads: how much CPU the run had at its start."""
+    from throughput import matmul_ceiling  # bench/throughput.py (the bench folder is on sys.path)
 
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
+    return matmul_ceiling(1024, repeats=5)
 
 
 # ---- workers (one training per process) -----------------------------------------------------------

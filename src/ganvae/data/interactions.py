@@ -305,6 +305,12 @@ def _foldin_split(x: torch.Tensor, share: float, seed: int) -> tuple[torch.Tenso
     return foldin, heldout
 
 
+def split_seed(split: str, seed: int | None = None) -> int:
+    """The seed of `split`: `seed`, or the split's own default (0 strong, 2020 RecBole's)."""
+    check_split(split)
+    return SPLIT_SEEDS[split] if seed is None else seed
+
+
 def check_split(split: str) -> str:
     """`split` if it names a known split, else a DataError listing them."""
     if split not in SPLITS:
@@ -333,9 +339,7 @@ def load_interactions(
     (module docstring); `test_users`, `val_users` and `foldin_share` do not apply. `seed` defaults to 0
     (strong) or 2020 (recbole, RecBole's own seed).
     """
-    check_split(split)
-    if seed is None:
-        seed = SPLIT_SEEDS[split]
+    seed = split_seed(split, seed)
     if min_items < 2:
         raise DataError("min_items must be >= 2: a test user needs a fold-in and a held-out item")
     if split == "recbole":
@@ -474,7 +478,7 @@ def _load_recbole_split(spec: str | Path, threshold: float, min_items: int, seed
         f"{len(item_ids)} items but their training items (the model's input) and validation items",
     ]
     name = str(spec) if str(spec) in BUILTIN else path.name
-    foldin = matrix(0, test)
+    foldin, valid = matrix(0, test), matrix(1, test)
     return InteractionData(
         name,
         x_train,
@@ -487,8 +491,8 @@ def _load_recbole_split(spec: str | Path, threshold: float, min_items: int, seed
         str(path),
         notes,
         val_foldin=foldin,
-        val_heldout=matrix(1, test),
-        excluded=matrix(1, test),
+        val_heldout=valid,
+        excluded=valid,
         split="recbole",
     )
 

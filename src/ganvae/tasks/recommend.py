@@ -80,9 +80,9 @@ class RecommendConfig(RunPlan):
 
     @property
     def resolved_split_seed(self) -> int:
-        from ganvae.data.interactions import SPLIT_SEEDS
+        from ganvae.data.interactions import split_seed
 
-        return SPLIT_SEEDS[self.split] if self.split_seed is None else self.split_seed
+        return split_seed(self.split, self.split_seed)
 
     def data_spec(self) -> dict[str, Any]:
         return {
