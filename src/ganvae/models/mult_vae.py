@@ -44,11 +44,40 @@ class MultVAEConfig:
             raise ConfigError("lr must be positive and weight_decay >= 0")
 
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
-    """Linear layers with tanh between them (none after the last), as in Liang et al.'s code."""
+class SparseRowsLinear(nn.Linear):
+    """The encoder's input layer: L2-normalise each user row, drop its entries with probability `dropout`
+    (inverted dropout, training only), then the linear map — computed on the non-zero entries alone.
+
+    The same function as `nn.Linear(F.dropout(F.normalize(x)))`, but rows of interactions are mostly
+    zeros (ml-100k: 3.3 % non-zero): dropout over the dense row and the dense product were 22 and 33 ms
+    of a ~90 ms full-batch step there, the sparse route ~12 ms in all (bench/recbole_multvae.py). A zero
+    stays zero whatever dropout draws, so dropping only the non-zeros has the same distribution.
+    `embedding_bag` with per-entry weights is PyTorch's stable sparse-input product (CPU and CUDA); its
+    weight is this layer's weight transposed, so checkpoints keep nn.Linear's keys and shapes.
+    """
+
+    def __init__(self, n_in: int, n_out: int, dropout: float):
+        super().__init__(n_in, n_out)
+        self.dropout = dropout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows, cols = x.nonzero(as_tuple=True)  # row-major: each row's entries are contiguous
+        vals = x[rows, cols]
+        norms = torch.zeros(len(x), dtype=vals.dtype, device=x.device).index_add_(0, rows, vals * vals)
+        vals = vals / norms.sqrt().clamp_min(1e-12)[rows]  # F.normalize's eps
+        vals = F.dropout(vals, self.dropout, self.training)
+        offsets = torch.searchsorted(rows, torch.arange(len(x), device=x.device))
+        out = F.embedding_bag(cols, self.weight.t().contiguous(), offsets, mode="sum", per_sample_weights=vals)
+        return out + self.bias
+
+
+def _mlp(sizes: list[int], input_dropout: float | None = None) -> nn.Sequential:
+    """Linear layers with tanh between them (none after the last), as in Liang et al.'s code. With
+    `input_dropout` (the encoder) the first layer reads user rows: normalised and dropped out."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
-        layers.append(nn.Linear(a, b))
+        sparse = i == 0 and input_dropout is not None
+        layers.append(SparseRowsLinear(a, b, input_dropout) if sparse else nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.Tanh())
     return nn.Sequential(*layers)
@@ -73,12 +102,11 @@ class MultVAE(GenerativeModel):
         n = self.shape[0]
         hidden = [config.hidden] if config.hidden else []
         out = 2 * config.latent_dim if config.variational else config.latent_dim
-        self.encoder = _mlp([n, *hidden, out])
+        self.encoder = _mlp([n, *hidden, out], config.dropout)
         self.decoder = _mlp([config.latent_dim, *hidden[::-1], n])
-        self.drop = nn.Dropout(config.dropout)
 
     def posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        h = self.encoder(self.drop(F.normalize(x, dim=1)))
+        h = self.encoder(x)  # normalised and dropped out in its first layer
         if not self.config.variational:
             # Mult-DAE: tanh after every layer but the output, so its code passes through one too
             return torch.tanh(h), None

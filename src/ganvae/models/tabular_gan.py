@@ -73,6 +73,14 @@ class Conditions:
         self.offsets = torch.tensor([0, *torch.tensor([s.width for s in self.spans]).cumsum(0).tolist()])
         self.width = int(self.offsets[-1])
         self.log_frequency = log_frequency
+        # the row column of each global category id, and each span's columns padded to the widest (pads
+        # masked out), so that the condition loss is a few kernels whatever the number of spans
+        self.column = torch.cat([s.start + torch.arange(s.width) for s in self.spans]) if self.spans else None
+        widest = max((s.width for s in self.spans), default=0)
+        self.padded = torch.tensor(
+            [[s.start + min(j, s.width - 1) for j in range(widest)] for s in self.spans], dtype=torch.long
+        )
+        self.is_pad = torch.tensor([[j >= s.width for j in range(widest)] for s in self.spans])
         self.rows: torch.Tensor | None = None  # (n_spans * N,) row indices sorted by category per span
         self.starts = self.counts = self.probs = None
 
@@ -102,6 +110,14 @@ class Conditions:
         cat = torch.multinomial(self.probs[span], 1).squeeze(1)
         gid = self.offsets.to(device)[span] + cat
         return span, gid, F.one_hot(gid, self.width).float()
+
+    def loss(self, raw: torch.Tensor, span: torch.Tensor, gid: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of each row's conditioned span (raw logits) against its condition gid."""
+        device = raw.device
+        logits = raw.gather(1, self.padded.to(device)[span])
+        logits = logits.masked_fill(self.is_pad.to(device)[span], float("-inf"))
+        target = raw.gather(1, self.column.to(device)[gid][:, None]).squeeze(1)
+        return (torch.logsumexp(logits, dim=1) - target).mean()
 
     def real_rows(self, gid: torch.Tensor) -> torch.Tensor:
         """A random training row index for each global category id."""
@@ -170,15 +186,6 @@ class TabularGAN(GenerativeModel):
         real = self._x_train[self.cond.real_rows(gid[perm])]
         return z, span, gid, cond, cond[perm], real
 
-    def _condition_loss(self, raw: torch.Tensor, span: torch.Tensor, gid: torch.Tensor) -> torch.Tensor:
-        """Cross-entropy of the generated one-hot of each row's conditioned column against its condition."""
-        losses = []
-        for i, s in enumerate(self.cond.spans):
-            target = (gid - self.cond.offsets[i].to(gid.device)).clamp(0, s.width - 1)
-            ce = F.cross_entropy(raw[:, s.start : s.start + s.width], target, reduction="none")
-            losses.append(ce * (span == i))
-        return torch.stack(losses, 1).sum(1).mean()
-
     def train_step(
         self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int
     ) -> dict[str, float]:
@@ -200,7 +207,7 @@ class TabularGAN(GenerativeModel):
         self.discriminator.requires_grad_(False)
         raw = self.generate(z, cond)
         adv = -self.critic(self.layout.activate(raw, c.gumbel_tau), cond).mean()
-        cond_loss = self._condition_loss(raw, span, gid) if cond is not None else torch.zeros(())
+        cond_loss = self.cond.loss(raw, span, gid) if cond is not None else torch.zeros(())
         opt.step("g", adv + cond_loss)
         self.discriminator.requires_grad_(True)
         return {

@@ -17,9 +17,21 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def _embedding_bag_flops(weight_shape, indices_shape, *args, out_shape=None, **kwargs) -> int:
+    # A weighted sum of rows (mult-vae's sparse input layer): one multiply-add per index and output
+    # unit. FlopCounterMode has no formula for it and would count that layer as free.
+    return 2 * indices_shape[0] * weight_shape[1]
+
+
+EXTRA_FORMULAS = {  # the second is what embedding_bag runs under no_grad
+    torch.ops.aten._embedding_bag: _embedding_bag_flops,
+    torch.ops.aten._embedding_bag_forward_only: _embedding_bag_flops,
+}
+
+
 def flops_per_sample(fn: Callable[[int], object], batch: int = 8) -> float:
     """FLOPs of `fn(batch)` divided by `batch` (fn builds its own inputs of that batch size)."""
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=EXTRA_FORMULAS) as counter:
         fn(batch)
     return counter.get_total_flops() / batch
 

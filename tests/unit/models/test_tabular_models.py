@@ -33,6 +33,31 @@ def wine():
     return prepare_table(load_table("wine"), seed=0)
 
 
+@pytest.fixture(scope="module")
+def mixed():
+    """A table with categorical columns of several widths (2, 3, 3, 5) and continuous ones."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "a": rng.choice(["x", "y"], n),
+            "b": rng.choice(["p", "q", "r"], n),
+            "c": rng.choice(["u", "v", "w"], n),
+            "d": rng.choice(list("klmno"), n),
+            "e": rng.normal(size=n),
+            "f": np.concatenate([rng.normal(-3, 0.3, n // 2), rng.normal(4, 1.0, n - n // 2)]),
+        }
+    )
+    return prepare_table(load_table(frame, target="a", name="mixed"), seed=0)
+
+
+@pytest.fixture(params=["wine", "mixed"])
+def table(request):
+    return request.getfixturevalue(request.param)
+
+
 def _model(name, data):
     torch.manual_seed(0)
     return build_model(name, data.shape, 0, SMALL[name], context=data.context)
@@ -78,10 +103,10 @@ def test_image_data_is_refused_by_a_tabular_model(wine):
         build_model("tabular-vae", (1, 8, 8))
 
 
-def test_span_activations_are_tanh_and_per_span_softmax(wine):
-    spans = wine.transformer.spans
-    layout = SpanLayout(spans, wine.shape[0])
-    raw = torch.randn(5, wine.shape[0])
+def test_span_activations_are_tanh_and_per_span_softmax(table):
+    spans = table.transformer.spans
+    layout = SpanLayout(spans, table.shape[0])
+    raw = torch.randn(5, table.shape[0])
     out = layout.activate(raw)
     for s in spans:
         seg = slice(s.start, s.start + s.width)
@@ -89,10 +114,10 @@ def test_span_activations_are_tanh_and_per_span_softmax(wine):
         torch.testing.assert_close(out[:, seg], expect)
 
 
-def test_tvae_loss_equals_a_per_span_loop(wine):
-    spans = wine.transformer.spans
-    layout = SpanLayout(spans, wine.shape[0])
-    x = wine.x_train[:16]
+def test_tvae_loss_equals_a_per_span_loop(table):
+    spans = table.transformer.spans
+    layout = SpanLayout(spans, table.shape[0])
+    x = table.x_train[:16]
     raw = torch.randn_like(x)
     sigma = torch.rand(len(layout.tanh)) + 0.1
     expect, k = 0.0, 0
@@ -125,3 +150,35 @@ def test_training_by_sampling_draws_matching_rows_at_log_frequencies(wine):
         seen = np.bincount(cat.numpy(), minlength=s.width) / int(pick.sum())
         np.testing.assert_allclose(seen, expect, atol=0.02)
     assert torch.equal(onehot.argmax(1), gid)
+
+
+def test_condition_loss_equals_a_per_span_cross_entropy(mixed):
+    spans = mixed.transformer.condition_spans
+    assert sorted({s.width for s in spans}) == [2, 3, 5]
+    cond = Conditions(spans, log_frequency=True)
+    cond.index(mixed.x_train)
+    torch.manual_seed(0)
+    span, gid, _ = cond.draw(64, "cpu")
+    raw = torch.randn(64, mixed.shape[0])
+    expect = torch.stack(
+        [
+            F.cross_entropy(
+                raw[r, spans[i].start : spans[i].start + spans[i].width][None],
+                (gid[r] - cond.offsets[i])[None],
+            )
+            for r, i in enumerate(span.tolist())
+        ]
+    ).mean()
+    torch.testing.assert_close(cond.loss(raw, span, gid), expect)
+
+
+def test_gumbel_activation_is_seeded_and_one_hot_like_at_low_temperature(mixed):
+    layout = SpanLayout(mixed.transformer.spans, mixed.shape[0])
+    raw = torch.randn(8, mixed.shape[0])
+    a = layout.activate(raw, 0.2, torch.Generator().manual_seed(3))
+    b = layout.activate(raw, 0.2, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(a, b)
+    for s in mixed.transformer.spans:
+        seg = a[:, s.start : s.start + s.width]
+        if s.activation != "tanh":
+            torch.testing.assert_close(seg.sum(1), torch.ones(8))

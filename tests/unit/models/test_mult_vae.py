@@ -1,0 +1,61 @@
+"""Mult-VAE's sparse input layer against the dense computation it replaces (Liang et al.'s
+`Linear(dropout(normalize(x)))`)."""
+
+import torch
+import torch.nn.functional as F
+
+from ganvae.models.mult_vae import SparseRowsLinear
+
+
+def _rows(n=40, m=60, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand(n, m, generator=g) < 0.1).float()
+    x[3] = 0.0  # a user with no interactions
+    x[5, :4] = torch.tensor([2.0, 0.0, 5.0, 1.0])  # counts, not only 0/1
+    return x
+
+
+def test_eval_output_and_gradients_equal_the_dense_layer():
+    torch.manual_seed(0)
+    x = _rows()
+    layer = SparseRowsLinear(60, 16, dropout=0.5).eval()
+    dense_w = layer.weight.detach().clone().requires_grad_(True)
+    dense_b = layer.bias.detach().clone().requires_grad_(True)
+    ref = F.linear(F.normalize(x, dim=1), dense_w, dense_b)
+    out = layer(x)
+    torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(out[3], layer.bias.detach())  # an empty row gives the bias alone
+    out.tanh().pow(2).sum().backward()
+    ref.tanh().pow(2).sum().backward()
+    torch.testing.assert_close(layer.weight.grad, dense_w.grad, atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(layer.bias.grad, dense_b.grad, atol=1e-6, rtol=1e-5)
+
+
+def test_training_dropout_is_inverted_dropout_of_the_normalised_row():
+    torch.manual_seed(0)
+    x = _rows(n=6, m=30)
+    layer = SparseRowsLinear(30, 8, dropout=0.5).train()
+    with torch.no_grad():
+        layer.weight.copy_(torch.eye(8, 30))  # output j = the input's entry j: dropout is visible
+        layer.bias.zero_()
+        draws = torch.stack([layer(x) for _ in range(4000)])
+    normalised = F.normalize(x, dim=1)[:, :8]
+    nonzero = normalised != 0
+    # each kept entry is scaled by 1 / (1 - p), each dropped one is 0, zeros stay 0
+    kept = draws[:, nonzero]
+    assert torch.all((kept == 0) | torch.isclose(kept, 2 * normalised[nonzero].expand_as(kept)))
+    assert torch.all(draws[:, ~nonzero] == 0)
+    assert abs(float((kept != 0).float().mean()) - 0.5) < 0.03
+    torch.testing.assert_close(draws.mean(0), normalised, atol=0.06, rtol=0.0)  # unbiased
+
+
+def test_encoder_flops_count_the_sparse_input_layer():
+    from ganvae.models import build_model
+    from ganvae.nn.flops import capacity_table
+
+    n, hidden, latent = 50, 16, 4
+    model = build_model("mult-vae", (n,), overrides={"hidden": hidden, "latent_dim": latent})
+    rows = {r["part"]: r["flops"] for r in capacity_table(model)}
+    # `parts` feeds dense random rows, so the input layer does every multiply-add of a dense one
+    assert rows["encoder"] == 2 * (n * hidden + hidden * 2 * latent)
+    assert rows["decoder"] == 2 * (latent * hidden + hidden * n)
