@@ -1,11 +1,16 @@
-"""Training throughput of every image model against the machine's fp32 matmul ceiling, in one run.
+"""Training throughput of every trainable model against the machine's fp32 matmul ceiling, in one run.
 
-For each registered image model on 28x28 one-channel data (Fashion-MNIST's shape): images/s through the
-real training loop (`Trainer`), FLOPs per training step counted by PyTorch's FlopCounterMode (forward and
-backward of one `train_step`), hence achieved GFLOP/s, and that as a fraction of a 2048x2048 fp32 matmul
-measured in the same process on the same threads. Prints JSON.
+For each registered model, on data of its kind: samples/s through the real training loop (`Trainer`),
+FLOPs per training sample counted by PyTorch's FlopCounterMode (forward and backward of a full
+`train_step` cycle), hence achieved GFLOP/s, and that as a fraction of a 2048x2048 fp32 matmul measured
+in the same process on the same threads just before and just after that model's run (the mean of the
+two; the ceiling of a shared virtual machine drifts by 10-20 % within minutes, so each model is set
+against its own window). Image models train on 28x28 one-channel noise (Fashion-MNIST's
+shape; speed does not depend on the pixels) at `--batch-size`; table models on credit-data at batch 500
+(ctgan's default, as in bench/ctgan_peer.py); recommenders on ml-100k's RecBole split at batch 100 users
+(`ganvae task recommend`'s default). Prints JSON.
 
-    python bench/throughput.py --steps 60 --batch-size 128 > bench/throughput.json
+    python bench/throughput.py --steps 40 --batch-size 128 > bench/throughput.json
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ganvae.data.images import ImageData
 from ganvae.models import build_model
+from ganvae.nn.flops import EXTRA_FORMULAS
 from ganvae.registry import MODELS
 from ganvae.training import TrainConfig, Trainer
 
@@ -53,21 +59,55 @@ class DirectOptimizers:
         self.opts[name].step()
 
 
-def flops_per_image(name: str, shape, batch: int, classes: int) -> float:
-    """Average FLOPs per training image over a full n_critic cycle of train_step calls."""
+# FlopCounterMode cannot trace a gradient penalty's autograd.grad, so the FLOPs of models that use one are
+# counted on the same networks and critic schedule without it: those figures are lower bounds.
+WITHOUT_PENALTY = {"wgan-gp": {"loss": "hinge"}, "tabular-gan": {"gp_weight": 0.0}}
+
+
+def flops_per_sample(name: str, data, batch: int) -> float:
+    """Average FLOPs per training sample over a full n_critic cycle of train_step calls."""
     torch.manual_seed(0)
-    model = build_model(name, shape, classes).train()
-    if getattr(model.config, "loss", None) == "wgan-gp":
-        # FlopCounterMode cannot trace the gradient penalty's autograd.grad, so count the same networks and
-        # critic schedule without it: the figure (and the GFLOP/s derived from it) is a lower bound.
-        model = build_model(name, shape, classes, {"loss": "hinge"}).train()
+    context = getattr(data, "context", None)  # tables: the fitted transformer
+    model = build_model(name, data.shape, data.num_classes, WITHOUT_PENALTY.get(name), context=context)
+    model.train().prepare_training(data.x_train)
     opt = DirectOptimizers(model.configure_optimizers())
     cycle = getattr(model.config, "n_critic", 1)
-    x, y = torch.rand(batch, *shape), torch.randint(classes, (batch,))
-    with FlopCounterMode(display=False) as counter:
+    x = data.x_train[:batch]
+    y = data.y_train[:batch] if data.y_train is not None else None
+    with FlopCounterMode(display=False, custom_mapping=EXTRA_FORMULAS) as counter:
         for step in range(cycle):
             model.train_step(x, y, opt, step)
-    return counter.get_total_flops() / (batch * cycle)
+    return counter.get_total_flops() / (len(x) * cycle)
+
+
+def image_data(size: int, batch: int):
+    shape, classes = (1, size, size), 10
+    g = torch.Generator().manual_seed(0)
+    n = batch * 8
+    x = torch.rand(n, *shape, generator=g)
+    y = torch.randint(classes, (n,), generator=g)
+    return ImageData("noise", x, x[:64], y, y[:64])
+
+
+def table_data(size: int, batch: int):
+    from ganvae.data.table_data import prepare_table
+    from ganvae.data.tabular import load_table
+
+    return prepare_table(load_table("credit-data"), seed=0)
+
+
+def interaction_data(size: int, batch: int):
+    from ganvae.data.interactions import load_interactions
+
+    return load_interactions("ml-100k", split="recbole")
+
+
+# data kind -> (data builder, batch size or None for --batch-size, unit)
+DATA = {
+    "images": (image_data, None, "images"),
+    "table": (table_data, 500, "rows"),
+    "interactions": (interaction_data, 100, "users"),
+}
 
 
 def main() -> None:
@@ -75,37 +115,46 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--batch-size", type=int, default=128)
-    images = [e.name for e in MODELS if e.factory.data_kind == "images"]
-    parser.add_argument("--models", default=",".join(images))
+    parser.add_argument("--batch-size", type=int, default=128, help="for the image models")
+    trainable = [e.name for e in MODELS if e.factory.data_kind in DATA and e.factory.family != "baseline"]
+    parser.add_argument("--models", default=",".join(trainable))
     parser.add_argument("--size", type=int, default=28)
     args = parser.parse_args()
 
-    shape, classes = (1, args.size, args.size), 10
-    g = torch.Generator().manual_seed(0)
-    n = args.batch_size * 8
-    x = torch.rand(n, *shape, generator=g)
-    y = torch.randint(classes, (n,), generator=g)
-    data = ImageData("bench", x, x[:64], y, y[:64])
-
-    ceiling = matmul_ceiling()
+    kinds = {e.name: e.factory.data_kind for e in MODELS}
+    datasets = {}
+    ceiling_start = matmul_ceiling()
     rows = []
     for name in args.models.split(","):
+        build, batch, unit = DATA[kinds[name]]
+        batch = batch or args.batch_size
+        if kinds[name] not in datasets:
+            datasets[kinds[name]] = build(args.size, batch)
+        data = datasets[kinds[name]]
         torch.manual_seed(0)
-        model = build_model(name, shape, classes)
-        cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, log_every=args.steps)
-        Trainer(TrainConfig(steps=3, batch_size=args.batch_size), progress=False).fit(model, data)  # warm-up
+        model = build_model(name, data.shape, data.num_classes, context=getattr(data, "context", None))
+        cfg = TrainConfig(steps=args.steps, batch_size=batch, log_every=args.steps)
+        Trainer(TrainConfig(steps=3, batch_size=batch), progress=False).fit(model, data)  # warm-up
+        before = matmul_ceiling()
         trainer = Trainer(cfg, progress=False).fit(model, data)
-        ips = trainer.state_.images_seen / trainer.state_.elapsed_s
-        fpi = flops_per_image(name, shape, args.batch_size, classes)
-        gflops = ips * fpi / 1e9
+        after = matmul_ceiling()
+        ceiling = (before + after) / 2
+        sps = trainer.state_.images_seen / trainer.state_.elapsed_s
+        fps = flops_per_sample(name, data, batch)
+        gflops = sps * fps / 1e9
         rows.append(
             {
                 "model": name,
-                "images_per_s": round(ips, 1),
-                "gflop_per_image": round(fpi / 1e9, 4),
-                "flops_note": "lower bound: gradient penalty not counted" if "wgan" in name else "",
+                "data": data.name,
+                "shape": list(data.shape),
+                "batch_size": batch,
+                "unit": unit,
+                "samples_per_s": round(sps, 1),
+                "gflop_per_sample": round(fps / 1e9, 5),
+                "flops_note": "lower bound: gradient penalty not counted" if name in WITHOUT_PENALTY else "",
                 "achieved_gflops": round(gflops, 1),
+                "matmul_fp32_gflops": round(ceiling, 1),
+                "matmul_fp32_gflops_range": [round(min(before, after), 1), round(max(before, after), 1)],
                 "fraction_of_matmul": round(gflops / ceiling, 3),
             }
         )
@@ -117,10 +166,8 @@ def main() -> None:
                 "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
                 "threads": torch.get_num_threads(),
                 "torch": torch.__version__,
-                "matmul_fp32_gflops_before": round(ceiling, 1),
+                "matmul_fp32_gflops_before": round(ceiling_start, 1),
                 "matmul_fp32_gflops_after": round(ceiling_after, 1),
-                "shape": list(shape),
-                "batch_size": args.batch_size,
                 "steps": args.steps,
                 "results": rows,
             },

@@ -157,18 +157,17 @@ class DataParallel:
             warnings.simplefilter("ignore", UserWarning)
             return self.fabric.all_gather(tensor.to(self.fabric.device))
 
-    def restore_rng(self, tensors: dict[str, torch.Tensor], seed: int, step: int) -> bool:
+    def restore_rng(self, tensors: dict[str, torch.Tensor], seed: int, step: int) -> None:
         """Restore this process's RNG states; with none saved for this number of processes (a run resumed
-        on another count), reseed from (seed, rank, step) instead and return False."""
+        on another count), reseed from (seed, rank, step) instead."""
         if not self.active:
-            return True
+            return
         cpu = tensors.get(RNG_CPU)
         if cpu is None or len(cpu) != self.world_size:
             torch.manual_seed(rank_seed(seed, self.rank, step))
-            return False
+            return
         # clone: set_rng_state reads a row of the stacked states from the start of its storage otherwise
         torch.set_rng_state(cpu[self.rank].to(torch.uint8).clone())
         cuda = tensors.get(RNG_CUDA)
         if cuda is not None and self.fabric.device.type == "cuda":
             torch.cuda.set_rng_state(cuda[self.rank].to(torch.uint8).clone(), self.fabric.device)
-        return True

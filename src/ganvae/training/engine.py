@@ -65,12 +65,12 @@ def is_first_local_process() -> bool:
 
 def make_fabric(accelerator: str = "auto", precision: str = "auto", devices: int = 1, num_nodes: int = 1):
     """Return (Fabric, resolved precision), launched: with more than one process in all (`devices` per node
-    x `num_nodes`, or what torchrun started) it uses Fabric's DDP strategy (NCCL on CUDA, Gloo on CPU)."""
+    x `num_nodes`, as resolved by `process_topology`) it uses Fabric's DDP strategy (NCCL on CUDA, Gloo on
+    CPU)."""
     from lightning_fabric import Fabric
 
     acc = pick_accelerator(accelerator)
     prec = pick_precision(precision, acc)
-    devices, num_nodes = process_topology(devices, num_nodes)
     distributed = devices * num_nodes > 1
     logging.getLogger("lightning_fabric").setLevel(logging.WARNING)
     if distributed and acc not in ("cpu", "cuda"):

@@ -149,11 +149,11 @@ class Trainer:
         meta: dict[str, Any] | None = None,
     ) -> Trainer:
         cfg = self.config
-        fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision, cfg.devices, cfg.num_nodes)
+        devices, num_nodes = process_topology(cfg.devices, cfg.num_nodes)  # torchrun's, when it launched us
+        cfg = self.config = replace(cfg, devices=devices, num_nodes=num_nodes)  # what really ran
+        fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision, devices, num_nodes)
         self.device_ = str(fabric.device)
         self.peak_memory_ = PeakMemory(fabric.device).start()  # read after the last step
-        devices, num_nodes = process_topology(cfg.devices, cfg.num_nodes)
-        cfg = self.config = replace(cfg, devices=devices, num_nodes=num_nodes)  # what really ran
         model = model.to(fabric.device).train()
         x = data.x_train.to(fabric.device)
         y = data.y_train.to(fabric.device) if data.y_train is not None else None
