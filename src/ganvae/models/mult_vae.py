@@ -67,7 +67,8 @@ class SparseRowsLinear(nn.Linear):
         vals = vals / norms.sqrt().clamp_min(1e-12)[rows]  # F.normalize's eps
         vals = F.dropout(vals, self.dropout, self.training)
         offsets = torch.searchsorted(rows, torch.arange(len(x), device=x.device))
-        out = F.embedding_bag(cols, self.weight.t().contiguous(), offsets, mode="sum", per_sample_weights=vals)
+        weight = self.weight.t().contiguous()  # (items, hidden): a strided view made it 2.5x slower
+        out = F.embedding_bag(cols, weight, offsets, mode="sum", per_sample_weights=vals)
         return out + self.bias
 
 
