@@ -46,14 +46,16 @@ class MultVAEConfig:
 
 class SparseRowsLinear(nn.Linear):
     """The encoder's input layer: L2-normalise each user row, drop its entries with probability `dropout`
-    (inverted dropout, training only), then the linear map — computed on the non-zero entries alone.
+    (inverted dropout, training only), then the linear map: `Linear(dropout(normalize(x)))`.
 
-    The same function as `nn.Linear(F.dropout(F.normalize(x)))`, but rows of interactions are mostly
-    zeros (ml-100k: 3.3 % non-zero): dropout over the dense row and the dense product were 22 and 33 ms
-    of a ~90 ms full-batch step there, the sparse route ~12 ms in all (bench/recbole_multvae.py). A zero
-    stays zero whatever dropout draws, so dropping only the non-zeros has the same distribution.
-    `embedding_bag` with per-entry weights is PyTorch's stable sparse-input product (CPU and CUDA); its
-    weight is this layer's weight transposed, so checkpoints keep nn.Linear's keys and shapes.
+    On the CPU it is computed on the non-zero entries alone. Rows of interactions are mostly zeros
+    (ml-100k: 3.3 % non-zero), and on a full 938-user batch there, dropout over the dense rows took 22 ms
+    and the dense product with its weight gradient 33 ms; this route takes 24-26 ms for the whole layer
+    against 66 ms (forward + backward; BENCHMARKS.md, recommendation section). A zero stays zero whatever
+    dropout draws, so dropping only the non-zeros has the same distribution. `embedding_bag` with
+    per-entry weights is PyTorch's stable sparse-input product; it wants the weight as (items, hidden),
+    so the layer keeps nn.Linear's weight (and checkpoint keys) and transposes it per call. On a GPU the
+    dense product is cheap and `nonzero` would force a host sync every step, so it stays dense there.
     """
 
     def __init__(self, n_in: int, n_out: int, dropout: float):
@@ -61,6 +63,12 @@ class SparseRowsLinear(nn.Linear):
         self.dropout = dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.sparse(x) if x.device.type == "cpu" else self.dense(x)
+
+    def dense(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(F.dropout(F.normalize(x, dim=1), self.dropout, self.training), self.weight, self.bias)
+
+    def sparse(self, x: torch.Tensor) -> torch.Tensor:
         rows, cols = x.nonzero(as_tuple=True)  # row-major: each row's entries are contiguous
         vals = x[rows, cols]
         norms = torch.zeros(len(x), dtype=vals.dtype, device=x.device).index_add_(0, rows, vals * vals)

@@ -1,6 +1,7 @@
 """Mult-VAE's sparse input layer against the dense computation it replaces (Liang et al.'s
 `Linear(dropout(normalize(x)))`)."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -15,14 +16,15 @@ def _rows(n=40, m=60, seed=0):
     return x
 
 
-def test_eval_output_and_gradients_equal_the_dense_layer():
+@pytest.mark.parametrize("route", ["sparse", "dense"])  # CPU / GPU route, both run here on the CPU
+def test_eval_output_and_gradients_equal_the_dense_layer(route):
     torch.manual_seed(0)
     x = _rows()
     layer = SparseRowsLinear(60, 16, dropout=0.5).eval()
     dense_w = layer.weight.detach().clone().requires_grad_(True)
     dense_b = layer.bias.detach().clone().requires_grad_(True)
     ref = F.linear(F.normalize(x, dim=1), dense_w, dense_b)
-    out = layer(x)
+    out = getattr(layer, route)(x)
     torch.testing.assert_close(out, ref, atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(out[3], layer.bias.detach())  # an empty row gives the bias alone
     out.tanh().pow(2).sum().backward()
@@ -38,7 +40,7 @@ def test_training_dropout_is_inverted_dropout_of_the_normalised_row():
     with torch.no_grad():
         layer.weight.copy_(torch.eye(8, 30))  # output j = the input's entry j: dropout is visible
         layer.bias.zero_()
-        draws = torch.stack([layer(x) for _ in range(4000)])
+        draws = torch.stack([layer.sparse(x) for _ in range(4000)])
     normalised = F.normalize(x, dim=1)[:, :8]
     nonzero = normalised != 0
     # each kept entry is scaled by 1 / (1 - p), each dropped one is 0, zeros stay 0
