@@ -26,7 +26,7 @@ from torch import nn
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.tabular import sample_frame, transformer_of
-from ganvae.nn.tabular import Residual, mlp
+from ganvae.nn.tabular import Residual, mlp, padded_spans
 
 
 @dataclass
@@ -76,11 +76,7 @@ class Conditions:
         # the row column of each global category id, and each span's columns padded to the widest (pads
         # masked out), so that the condition loss is a few kernels whatever the number of spans
         self.column = torch.cat([s.start + torch.arange(s.width) for s in self.spans]) if self.spans else None
-        widest = max((s.width for s in self.spans), default=0)
-        self.padded = torch.tensor(
-            [[s.start + min(j, s.width - 1) for j in range(widest)] for s in self.spans], dtype=torch.long
-        )
-        self.is_pad = torch.tensor([[j >= s.width for j in range(widest)] for s in self.spans])
+        self.padded, self.is_pad = padded_spans(self.spans)
         self.rows: torch.Tensor | None = None  # (n_spans * N,) row indices sorted by category per span
         self.starts = self.counts = self.probs = None
 
