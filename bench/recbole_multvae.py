@@ -165,16 +165,10 @@ def summarise(runs: dict[str, list[dict]]) -> dict:
 
 def matmul_ceiling(threads: int) -> float:
     import torch
+    from throughput import matmul_ceiling as ceiling  # bench/throughput.py (the bench folder is on sys.path)
 
     torch.set_num_threads(threads)
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    a @ b
-    best = float("inf")
-    for _ in range(5):
-        t = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t)
-    return 2 * 2048**3 / best / 1e9
+    return ceiling(repeats=5)
 
 
 def main() -> None:

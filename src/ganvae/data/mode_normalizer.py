@@ -132,10 +132,11 @@ def fit_dp_mixture_1d(
     max_iter=..., random_state=seed)`` with its default priors (mean prior: the data mean, mean precision
     prior 1, degrees of freedom prior 1, covariance prior: the data variance) and k-means initialisation.
 
-    scikit-learn's general (any dimension, any covariance type) code spends most of its time in per-
-    component Python loops and checks, ~25 ms per iteration on a few thousand values; in one dimension the
-    updates are a few vectorised lines, ~30x faster, and give the same weights, means and variances (to
-    round-off, asserted against scikit-learn by the unit tests).
+    scikit-learn's general (any dimension, any covariance type) code spends much of its time in per-
+    component Python loops and checks; in one dimension the updates are a few vectorised lines. Measured
+    on 5,000 values, 10 components, 100 iterations, 2 threads: 2.3-2.8x faster (270-300 ms against
+    690-770 ms), with the same weights, means and variances (to 1e-8, asserted against scikit-learn by
+    the unit tests).
     """
     from sklearn.cluster import KMeans
 

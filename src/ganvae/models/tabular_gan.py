@@ -73,9 +73,8 @@ class Conditions:
         self.offsets = torch.tensor([0, *torch.tensor([s.width for s in self.spans]).cumsum(0).tolist()])
         self.width = int(self.offsets[-1])
         self.log_frequency = log_frequency
-        # the row column of each global category id, and each span's columns padded to the widest (pads
-        # masked out), so that the condition loss is a few kernels whatever the number of spans
-        self.column = torch.cat([s.start + torch.arange(s.width) for s in self.spans]) if self.spans else None
+        # each span's columns padded to the widest (pads masked out): the condition loss is one
+        # cross-entropy whatever the number of spans
         self.padded, self.is_pad = padded_spans(self.spans)
         self.rows: torch.Tensor | None = None  # (n_spans * N,) row indices sorted by category per span
         self.starts = self.counts = self.probs = None
@@ -95,6 +94,10 @@ class Conditions:
             probs.append(weight / weight.sum())
         self.rows, self.starts = torch.cat(rows), torch.cat(starts)
         self.counts = torch.cat(counts)
+        # the per-step index tensors live where the training rows do (no copy per step on a GPU)
+        self.offsets, self.padded, self.is_pad = (
+            t.to(device) for t in (self.offsets, self.padded, self.is_pad)
+        )
         # (n_spans, max_width) category probabilities, zero-padded
         self.probs = torch.zeros(len(self.spans), max(s.width for s in self.spans), device=device)
         for i, p in enumerate(probs):
@@ -104,16 +107,13 @@ class Conditions:
         """(span index per row, global category id per row, one-hot condition (b, width))."""
         span = torch.randint(len(self.spans), (b,), device=device)
         cat = torch.multinomial(self.probs[span], 1).squeeze(1)
-        gid = self.offsets.to(device)[span] + cat
+        gid = self.offsets[span] + cat
         return span, gid, F.one_hot(gid, self.width).float()
 
     def loss(self, raw: torch.Tensor, span: torch.Tensor, gid: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy of each row's conditioned span (raw logits) against its condition gid."""
-        device = raw.device
-        logits = raw.gather(1, self.padded.to(device)[span])
-        logits = logits.masked_fill(self.is_pad.to(device)[span], float("-inf"))
-        target = raw.gather(1, self.column.to(device)[gid][:, None]).squeeze(1)
-        return (torch.logsumexp(logits, dim=1) - target).mean()
+        logits = raw.gather(1, self.padded[span]).masked_fill(self.is_pad[span], float("-inf"))
+        return F.cross_entropy(logits, gid - self.offsets[span])
 
     def real_rows(self, gid: torch.Tensor) -> torch.Tensor:
         """A random training row index for each global category id."""

@@ -10,6 +10,7 @@ so a table with many categorical columns costs a few kernels per step, not dozen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -47,11 +48,19 @@ class SpanLayout:
         if len(columns) != width or len(set(columns.tolist())) != width:
             raise ValueError(f"the spans do not tile a row of {width} columns exactly once")
         self.inverse = torch.argsort(columns)  # [tanh | softmax entries] order -> row order
+        self._copies: dict[torch.device, SimpleNamespace] = {}
 
-    def _logits(self, raw: torch.Tensor) -> torch.Tensor:
+    def _on(self, device: torch.device) -> SimpleNamespace:
+        """The index tensors on `device`, copied there once: a layout is not an nn.Module, so `.to()` never
+        reaches it, and copying them at every call would be a host-to-device transfer per kernel on a GPU."""
+        if device not in self._copies:
+            names = ("tanh", "padded", "pad", "valid", "soft_columns", "inverse")
+            self._copies[device] = SimpleNamespace(**{k: getattr(self, k).to(device) for k in names})
+        return self._copies[device]
+
+    def _logits(self, raw: torch.Tensor, idx: SimpleNamespace) -> torch.Tensor:
         """Every softmax span's logits, (b, n_spans, widest), pads at −inf."""
-        logits = raw[:, self.padded.to(raw.device)]
-        return logits.masked_fill(self.pad.to(raw.device), float("-inf"))
+        return raw[:, idx.padded].masked_fill(idx.pad, float("-inf"))
 
     def activate(
         self, raw: torch.Tensor, gumbel_tau: float | None = None, generator: torch.Generator | None = None
@@ -60,16 +69,16 @@ class SpanLayout:
 
         The Gumbel noise is drawn here rather than by `F.gumbel_softmax`, which takes no generator: a
         seeded `sample` must give the same rows every time."""
-        device = raw.device
-        parts = [torch.tanh(raw[:, self.tanh.to(device)])]
+        device, idx = raw.device, self._on(raw.device)
+        parts = [torch.tanh(raw[:, idx.tanh])]
         if len(self.valid):
-            logits = self._logits(raw)
+            logits = self._logits(raw, idx)
             if gumbel_tau is not None:
                 where = generator.device if generator is not None else device
                 u = torch.rand(logits.shape, generator=generator, device=where).to(device)
                 logits = (logits - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))) / gumbel_tau
-            parts.append(torch.softmax(logits, dim=-1).flatten(1)[:, self.valid.to(device)])
-        return torch.cat(parts, 1)[:, self.inverse.to(device)]
+            parts.append(torch.softmax(logits, dim=-1).flatten(1)[:, idx.valid])
+        return torch.cat(parts, 1)[:, idx.inverse]
 
     def reconstruction_loss(self, raw: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
         """TVAE's loss per row, summed over spans and averaged over rows: a Gaussian of learned scale σ on
@@ -77,15 +86,18 @@ class SpanLayout:
 
         For a one-hot target, cross-entropy is logsumexp(logits) − the target's logit, so all spans' target
         logits come from one product with x (no argmax)."""
-        b, device = len(x), raw.device
+        b, idx = len(x), self._on(raw.device)
         loss = raw.new_zeros(())
         if len(self.tanh):
-            tanh = self.tanh.to(device)
-            diff = x[:, tanh] - torch.tanh(raw[:, tanh])
+            diff = x[:, idx.tanh] - torch.tanh(raw[:, idx.tanh])
             loss = loss + (diff.pow(2) / (2 * sigma.pow(2))).sum() + b * sigma.log().sum()
         if len(self.valid):
-            soft = self.soft_columns.to(device)
-            loss = loss + torch.logsumexp(self._logits(raw), dim=-1).sum() - (raw[:, soft] * x[:, soft]).sum()
+            soft = idx.soft_columns
+            loss = (
+                loss
+                + torch.logsumexp(self._logits(raw, idx), dim=-1).sum()
+                - (raw[:, soft] * x[:, soft]).sum()
+            )
         return loss / b
 
 
