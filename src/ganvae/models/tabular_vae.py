@@ -6,8 +6,9 @@ Encoder and decoder are two-layer ReLU MLPs (128, 128) with a 128-dimensional co
 each span: a Gaussian on every continuous column's scalar α with mean tanh(output) and a learned scale
 σ (one per column, clamped to [0.01, 1] after each step as in the reference design), and a categorical
 (cross-entropy) on every one-hot span. The loss is `loss_factor` × reconstruction + KL, per row; Adam at
-1e-3 with weight decay 1e-5. Sampling decodes codes drawn from the prior and draws each α from its
-Gaussian (as TVAE does when it inverts the transform with its learned σ).
+1e-3 with weight decay 1e-5. Sampling decodes codes drawn from the prior and draws every span from that
+likelihood: each α from its Gaussian (as TVAE does) and each one-hot from its categorical (where TVAE
+takes the argmax; see `sample_encoded`).
 """
 
 from __future__ import annotations
@@ -92,13 +93,13 @@ class TabularVAE(GenerativeModel):
 
     @torch.no_grad()
     def sample_encoded(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Rows drawn from the model: z from the prior, then each α from its Gaussian likelihood (mean
-        tanh(output), scale σ) — not the decoder's mean, which would shrink every column's spread."""
-        rows = self.decode(self.latent(n, generator))
-        cols = self.layout.tanh.to(rows.device)
-        noise = torch.randn(n, len(cols), generator=generator).to(rows.device)
-        rows[:, cols] = rows[:, cols] + noise * self.sigma
-        return rows
+        """Rows drawn from the model: z from the prior, then every span from the decoder's likelihood
+        (each α from its Gaussian, each one-hot from its categorical), not the decoder's mean or mode.
+
+        TVAE takes the argmax of every categorical. That mode-seeking shortcut over-produces the common
+        categories: on diamonds (3 seeds, BENCHMARKS.md, tabular section) it gave clarity's shape
+        0.76 against 0.96 drawn, and quality 0.864 against 0.944."""
+        return self.layout.draw(self.decoder(self.latent(n, generator)), self.sigma, generator)
 
     @torch.no_grad()
     def sample(self, n: int, *, conditions=None, generator: torch.Generator | None = None, labels=None):

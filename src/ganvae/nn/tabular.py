@@ -27,6 +27,15 @@ def padded_spans(spans: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(columns, dtype=torch.long).reshape(shape), torch.tensor(is_pad).reshape(shape)
 
 
+def _gumbel(shape: torch.Size, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """Standard Gumbel noise, drawn from `generator` (on its device) then moved to `device`: a seeded
+    `sample` must give the same rows every time, and neither `F.gumbel_softmax` nor
+    `torch.distributions.Categorical.sample` takes a generator."""
+    where = generator.device if generator is not None else device
+    u = torch.rand(shape, generator=generator, device=where).to(device)
+    return -torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
+
+
 class SpanLayout:
     """Where each span's columns are, arranged for a few kernels per step whatever the table.
 
@@ -65,19 +74,32 @@ class SpanLayout:
     def activate(
         self, raw: torch.Tensor, gumbel_tau: float | None = None, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """tanh on alpha columns, softmax (or Gumbel-softmax at temperature `gumbel_tau`) on each span.
-
-        The Gumbel noise is drawn here rather than by `F.gumbel_softmax`, which takes no generator: a
-        seeded `sample` must give the same rows every time."""
+        """tanh on alpha columns, softmax (or Gumbel-softmax at temperature `gumbel_tau`) on each span."""
         device, idx = raw.device, self._on(raw.device)
         parts = [torch.tanh(raw[:, idx.tanh])]
         if len(self.valid):
             logits = self._logits(raw, idx)
             if gumbel_tau is not None:
-                where = generator.device if generator is not None else device
-                u = torch.rand(logits.shape, generator=generator, device=where).to(device)
-                logits = (logits - torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))) / gumbel_tau
+                logits = (logits + _gumbel(logits.shape, generator, device)) / gumbel_tau
             parts.append(torch.softmax(logits, dim=-1).flatten(1)[:, idx.valid])
+        return torch.cat(parts, 1)[:, idx.inverse]
+
+    def draw(
+        self, raw: torch.Tensor, sigma: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """One row per output drawn from the likelihood that `reconstruction_loss` fits: each alpha from
+        N(tanh(raw), σ²) and each softmax span one-hot from its categorical.
+
+        The categorical draw is Gumbel-max: exact, unlike a low-temperature Gumbel-softmax."""
+        device, idx = raw.device, self._on(raw.device)
+        alpha = torch.tanh(raw[:, idx.tanh])
+        where = generator.device if generator is not None else device
+        parts = [alpha + torch.randn(alpha.shape, generator=generator, device=where).to(device) * sigma]
+        if len(self.valid):
+            logits = self._logits(raw, idx)
+            pick = (logits + _gumbel(logits.shape, generator, device)).argmax(-1, keepdim=True)
+            onehot = torch.zeros_like(logits).scatter_(-1, pick, 1.0)
+            parts.append(onehot.flatten(1)[:, idx.valid])
         return torch.cat(parts, 1)[:, idx.inverse]
 
     def reconstruction_loss(self, raw: torch.Tensor, x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from scipy import stats
 
 from ganvae.data.table_data import prepare_table
 from ganvae.data.tabular import load_table
@@ -184,3 +185,27 @@ def test_gumbel_activation_is_seeded_and_a_distribution_per_span(mixed):
         seg = a[:, s.start : s.start + s.width]
         if s.activation != "tanh":
             torch.testing.assert_close(seg.sum(1), torch.ones(8))
+
+
+def test_likelihood_draws_follow_the_decoder_distributions(mixed):
+    """`draw` samples the likelihood the VAE is trained on: each one-hot from softmax(logits) (chi-square
+    against those probabilities) and each alpha from N(tanh(raw), σ²) (Kolmogorov-Smirnov)."""
+    layout = SpanLayout(mixed.transformer.spans, mixed.shape[0])
+    n = 20000
+    raw = torch.randn(1, mixed.shape[0]).expand(n, -1)
+    sigma = torch.rand(len(layout.tanh)) * 0.3 + 0.05
+    rows = layout.draw(raw, sigma, torch.Generator().manual_seed(0))
+    k = 0
+    for s in mixed.transformer.spans:
+        seg = rows[:, s.start : s.start + s.width]
+        if s.activation == "tanh":
+            mean = torch.tanh(raw[0, s.start]).item()
+            assert stats.kstest(seg[:, 0].numpy(), "norm", args=(mean, sigma[k].item())).pvalue > 1e-3
+            k += 1
+        else:
+            assert torch.equal(seg.sum(1), torch.ones(n))  # one-hot rows
+            expect = torch.softmax(raw[0, s.start : s.start + s.width].double(), 0).numpy()
+            seen = seg.sum(0).double().numpy()
+            assert stats.chisquare(seen, expect * n).pvalue > 1e-3
+    again = layout.draw(raw[:5], sigma, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(again, layout.draw(raw[:5], sigma, torch.Generator().manual_seed(0)))
