@@ -135,6 +135,20 @@ class Residual(nn.Module):
         return torch.cat([torch.relu(self.bn(self.fc(x))), x], dim=1)
 
 
+class Dropout(nn.Dropout):
+    """`nn.Dropout` whose CPU mask is a uniform draw compared with p.
+
+    On CPU, `F.dropout` draws its mask with `bernoulli_`, ~3x slower than `torch.rand` (208 against 65 µs
+    for a 50 x 256 mask, 2 threads): that was 4-5 % of a tabular-gan step, whose critic drops out 8 times
+    per step. The function is the same (keep with probability 1 - p, scale by 1 / (1 - p)); on other
+    devices the fused kernel is used as is."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0 or x.device.type != "cpu":
+            return super().forward(x)
+        return x * (torch.rand_like(x) >= self.p) * (1.0 / (1.0 - self.p))
+
+
 def mlp(
     n_in: int, widths: Sequence[int], n_out: int, *, leaky: float = 0.0, dropout: float = 0.0
 ) -> nn.Sequential:
@@ -143,7 +157,7 @@ def mlp(
     for w in widths:
         layers += [nn.Linear(n_in, w), nn.LeakyReLU(leaky) if leaky else nn.ReLU()]
         if dropout:
-            layers.append(nn.Dropout(dropout))
+            layers.append(Dropout(dropout))
         n_in = w
     layers.append(nn.Linear(n_in, n_out))
     return nn.Sequential(*layers)

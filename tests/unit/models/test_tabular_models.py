@@ -17,7 +17,7 @@ from ganvae.data.tabular import load_table
 from ganvae.errors import ConfigError, DataError
 from ganvae.models import GenerativeModel, build_model
 from ganvae.models.tabular_gan import Conditions
-from ganvae.nn.tabular import SpanLayout
+from ganvae.nn.tabular import Dropout, SpanLayout
 from ganvae.registry import MODELS
 from ganvae.training import TrainConfig, Trainer
 
@@ -209,3 +209,16 @@ def test_likelihood_draws_follow_the_decoder_distributions(mixed):
             assert stats.chisquare(seen, expect * n).pvalue > 1e-3
     again = layout.draw(raw[:5], sigma, torch.Generator().manual_seed(0))
     torch.testing.assert_close(again, layout.draw(raw[:5], sigma, torch.Generator().manual_seed(0)))
+
+
+def test_cpu_dropout_keeps_each_value_with_probability_1_minus_p_and_rescales():
+    """The critic's dropout (a uniform draw on CPU, for speed) is inverted dropout: each value kept with
+    probability 1 - p (binomial test) and scaled by 1 / (1 - p); the identity in eval mode."""
+    torch.manual_seed(0)
+    drop = Dropout(0.3)
+    x = torch.rand(200, 500) + 0.5
+    y = drop(x)
+    kept = y != 0
+    assert stats.binomtest(int(kept.sum()), x.numel(), 0.7).pvalue > 1e-3
+    torch.testing.assert_close(y[kept], x[kept] / 0.7)
+    assert torch.equal(drop.eval()(x), x)
