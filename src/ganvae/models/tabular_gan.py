@@ -170,14 +170,19 @@ class TabularGAN(GenerativeModel):
             "g": self.adam(self.generator.parameters(), lr=c.lr_g, betas=betas, weight_decay=c.weight_decay),
         }
 
-    def _batch(self, b: int):
-        """Noise, conditions and a matching real batch (training-by-sampling) for b rows."""
+    def _batch(self, b: int, with_real: bool = True):
+        """Noise, conditions and (unless `with_real` is False, as for the generator's step) a matching
+        real batch (training-by-sampling) for b rows."""
         device = self._x_train.device
         z = torch.randn(b, self.config.latent_dim, device=device)
         if not self.cond.spans:  # no discrete column: plain WGAN-GP on uniformly drawn rows
-            real = self._x_train[torch.randint(len(self._x_train), (b,), device=device)]
+            real = (
+                self._x_train[torch.randint(len(self._x_train), (b,), device=device)] if with_real else None
+            )
             return z, None, None, None, None, real
         span, gid, cond = self.cond.draw(b, device)
+        if not with_real:
+            return z, span, gid, cond, None, None
         perm = torch.randperm(b, device=device)
         real = self._x_train[self.cond.real_rows(gid[perm])]
         return z, span, gid, cond, cond[perm], real
@@ -204,7 +209,7 @@ class TabularGAN(GenerativeModel):
             gp = self._gradient_penalty(real, fake, cond_real) if c.gp_weight else torch.zeros(())
             opt.step("d", loss_d + c.gp_weight * gp)
 
-        z, span, gid, cond, _, _ = self._batch(b)
+        z, span, gid, cond, _, _ = self._batch(b, with_real=False)
         self.discriminator.requires_grad_(False)
         raw = self.generate(z, cond)
         adv = -self.critic(self.layout.activate(raw, c.gumbel_tau), cond).mean()
