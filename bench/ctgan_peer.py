@@ -21,7 +21,7 @@ tables with missing values are cleaned once, `dropna()` on the whole table befor
 sides get that same cleaned table (ganvae itself would model the missing values).
 
     PYTHONPATH=src OMP_WAIT_POLICY=PASSIVE python bench/ctgan_peer.py \
-        --runs credit-data:300:2,diamonds:100:1:10000 --peer-python /work/venvs/ctgan/bin/python \
+        --runs credit-data:300:3,diamonds:100:3:10000 --peer-python /work/venvs/ctgan/bin/python \
         > bench/ctgan_peer.json
     python bench/ctgan_peer.py --markdown bench/ctgan_peer.json      # the BENCHMARKS.md tables
 """
@@ -442,7 +442,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument(
         "--runs",
-        default="credit-data:300:2,diamonds:100:1:10000",
+        default="credit-data:300:3,diamonds:100:3:10000",
         help="comma-separated data:epochs:seeds[:subsample rows]",
     )
     p.add_argument(

@@ -123,7 +123,7 @@ def train(
     procs = f" x {s['processes']} processes" if s["processes"] > 1 else ""
     _echo(
         f"trained {model} on {dataset.name} for {s['step']} steps in {s['elapsed_s']:.1f} s "
-        f"({s['images_per_s']:.0f} images/s, {s['device']}{procs}, {s['precision']}); run folder: {out}"
+        f"({s['images_per_s']:.0f} {m.unit}/s, {s['device']}{procs}, {s['precision']}); run folder: {out}"
     )
 
 
@@ -225,8 +225,9 @@ def _print_info(model, meta) -> None:
     console = Console()
     shape = "x".join(map(str, model.shape))
     console.print(
-        f"[bold]{model.registered_name}[/] ({model.family}) on {shape} images, "
-        f"{model.num_classes or 'no'} classes"
+        f"[bold]{model.registered_name}[/] ({model.family}) on "
+        + (f"{shape} images, " if model.data_kind == "images" else f"{model.unit} of {shape} values, ")
+        + f"{model.num_classes or 'no'} classes"
     )
     console.print("config: " + ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items()))
     table = Table("part", "parameters", "forward MFLOPs / sample")
@@ -237,7 +238,7 @@ def _print_info(model, meta) -> None:
     if result:
         console.print(
             f"trained {result['step']} steps, {result['elapsed_s']:.1f} s, "
-            f"{result['images_per_s']:.0f} images/s on {result['device']} ({result['precision']})"
+            f"{result['images_per_s']:.0f} {model.unit}/s on {result['device']} ({result['precision']})"
         )
 
 

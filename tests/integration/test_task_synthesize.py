@@ -94,3 +94,8 @@ def test_bad_tables_exit_2_and_write_nothing(wine_csv, tmp_path, capsys):
     code, _, err = run(["compare", "--data", wine_csv, "--models", "vae", "--out", out, "-q"], capsys)
     assert code == 2 and "vae is a model of images" in err
     assert not out.exists()
+
+
+def test_info_on_a_table_model_speaks_of_rows(table_run, capsys):
+    code, out, _ = run(["info", table_run / "models" / "tabular-vae-seed0"], capsys)
+    assert code == 0 and "on rows of" in out and "rows/s" in out and "categorical=sample" in out

@@ -124,6 +124,11 @@ class GenerativeModel(nn.Module):
 
     # ---- helpers shared by both families -------------------------------------------------------
     @property
+    def unit(self) -> str:
+        """What one training sample is called in progress bars and summaries."""
+        return {"table": "rows", "interactions": "users"}.get(self.data_kind, "images")
+
+    @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
 

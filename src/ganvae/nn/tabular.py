@@ -85,10 +85,16 @@ class SpanLayout:
         return torch.cat(parts, 1)[:, idx.inverse]
 
     def draw(
-        self, raw: torch.Tensor, sigma: torch.Tensor, generator: torch.Generator | None = None
+        self,
+        raw: torch.Tensor,
+        sigma: torch.Tensor,
+        generator: torch.Generator | None = None,
+        *,
+        argmax: bool = False,
     ) -> torch.Tensor:
         """One row per output drawn from the likelihood that `reconstruction_loss` fits: each alpha from
-        N(tanh(raw), σ²) and each softmax span one-hot from its categorical.
+        N(tanh(raw), σ²) and each softmax span one-hot from its categorical, or (`argmax`) its most likely
+        entry, as TVAE decodes.
 
         The categorical draw is Gumbel-max: exact, unlike a low-temperature Gumbel-softmax."""
         device, idx = raw.device, self._on(raw.device)
@@ -97,7 +103,9 @@ class SpanLayout:
         parts = [alpha + torch.randn(alpha.shape, generator=generator, device=where).to(device) * sigma]
         if len(self.valid):
             logits = self._logits(raw, idx)
-            pick = (logits + _gumbel(logits.shape, generator, device)).argmax(-1, keepdim=True)
+            if not argmax:
+                logits = logits + _gumbel(logits.shape, generator, device)
+            pick = logits.argmax(-1, keepdim=True)
             onehot = torch.zeros_like(logits).scatter_(-1, pick, 1.0)
             parts.append(onehot.flatten(1)[:, idx.valid])
         return torch.cat(parts, 1)[:, idx.inverse]

@@ -194,7 +194,7 @@ class Trainer:
         with (
             _stop_signals(stop),
             TrainProgress(
-                self.progress and dp.is_global_zero, total, cfg.budget_s, model.registered_name
+                self.progress and dp.is_global_zero, total, cfg.budget_s, model.registered_name, model.unit
             ) as bar,
         ):
             while True:

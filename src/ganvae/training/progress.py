@@ -1,4 +1,5 @@
-"""The training progress bar (Rich): steps or seconds, the latest losses and images/s."""
+"""The training progress bar (Rich): steps or seconds, the latest losses and samples/s (images, rows or
+users, as the model calls them)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from rich.progress import (
 
 
 class TrainProgress:
-    def __init__(self, enabled: bool, total_steps: int | None, budget_s: float | None, name: str):
+    def __init__(
+        self, enabled: bool, total_steps: int | None, budget_s: float | None, name: str, unit: str = "images"
+    ):
         self.enabled = enabled
+        self.unit = unit
         self.by_time = total_steps is None and budget_s is not None
         self.total = budget_s if self.by_time else total_steps
         self.name = name or "train"
@@ -49,7 +53,7 @@ class TrainProgress:
             return
         skip = {"step", "epoch", "time_s", "images_per_s"}
         losses = " ".join(f"{k}={v:.3g}" for k, v in record.items() if k not in skip)
-        info = f"{losses} {record['images_per_s']:.0f} img/s"
+        info = f"{losses} {record['images_per_s']:.0f} {self.unit}/s"
         done = state.elapsed_s if self.by_time else state.step
         self._progress.update(self._task, completed=done, info=info)
 

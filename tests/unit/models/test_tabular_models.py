@@ -209,6 +209,18 @@ def test_likelihood_draws_follow_the_decoder_distributions(mixed):
             assert stats.chisquare(seen, expect * n).pvalue > 1e-3
     again = layout.draw(raw[:5], sigma, torch.Generator().manual_seed(0))
     torch.testing.assert_close(again, layout.draw(raw[:5], sigma, torch.Generator().manual_seed(0)))
+    # argmax (TVAE's decoding): every one-hot at its span's largest logit
+    top = layout.draw(raw[:5], sigma, torch.Generator().manual_seed(0), argmax=True)
+    for s in mixed.transformer.spans:
+        if s.activation != "tanh":
+            seg = slice(s.start, s.start + s.width)
+            assert torch.equal(top[:, seg].argmax(1), raw[:5, seg].argmax(1))
+            assert torch.equal(top[:, seg].sum(1), torch.ones(5))
+
+
+def test_tabular_vae_categorical_setting_is_checked(wine):
+    with pytest.raises(ConfigError, match="categorical"):
+        build_model("tabular-vae", wine.shape, overrides={"categorical": "mode"}, context=wine.context)
 
 
 def test_cpu_dropout_keeps_each_value_with_probability_1_minus_p_and_rescales():
