@@ -26,7 +26,6 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.grid import save_grid
 from ganvae.plan import RunPlan
-from ganvae.report import plots
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
@@ -129,6 +128,8 @@ def run_anomaly(
     cfg: AnomalyConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model on each normal class (and seed), score the test split, write the task folder."""
+    from ganvae.report import plots  # matplotlib loads only when a figure is drawn
+
     cfg.validate()
     folder = TaskFolder(out, "anomaly", cfg, command)
     data = load_task_images(cfg, labels_for="the one-class protocol")

@@ -32,7 +32,6 @@ from ganvae.errors import ConfigError, DataError
 from ganvae.grid import save_grid
 from ganvae.models.base import sample_in_batches
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
-from ganvae.report import plots
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
@@ -283,6 +282,8 @@ def _class_rows(x: torch.Tensor, y: torch.Tensor, num_classes: int, path: Path) 
 
 
 def _curve(path: Path, results: dict[str, Any], models, families: dict[str, str]) -> None:
+    from ganvae.report import plots  # matplotlib loads only when a figure is drawn
+
     ks = results["labels_per_class"]
     acc = results["accuracy"]
 

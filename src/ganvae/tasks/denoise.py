@@ -36,7 +36,6 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.grid import save_grid
 from ganvae.plan import RunPlan
-from ganvae.report import plots
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
@@ -316,6 +315,8 @@ def _grids(figures: Path, clean: torch.Tensor, noisy: dict[str, torch.Tensor], s
 
 
 def _level_plot(path: Path, results: dict[str, Any], corruptions: list[tuple[str, float]]) -> None:
+    from ganvae.report import plots  # matplotlib loads only when a figure is drawn
+
     levels = sorted(lv for c, lv in corruptions if c == "gaussian")
     if len(levels) < 2:
         return
