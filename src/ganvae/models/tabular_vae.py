@@ -105,7 +105,7 @@ class TabularVAE(GenerativeModel):
 
         TVAE takes the argmax of every categorical (`categorical="argmax"` here). That mode-seeking
         shortcut over-produces the common categories: on diamonds (3 seeds, BENCHMARKS.md, tabular
-        section) it gave clarity's shape 0.76 against 0.96 drawn, and quality 0.864 against 0.944."""
+        section) it gave clarity's shape 0.76 against 0.97 drawn, and quality 0.864 against 0.944."""
         raw = self.decoder(self.latent(n, generator))
         return self.layout.draw(raw, self.sigma, generator, argmax=self.config.categorical == "argmax")
 

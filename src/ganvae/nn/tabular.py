@@ -27,12 +27,17 @@ def padded_spans(spans: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(columns, dtype=torch.long).reshape(shape), torch.tensor(is_pad).reshape(shape)
 
 
-def _gumbel(shape: torch.Size, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
-    """Standard Gumbel noise, drawn from `generator` (on its device) then moved to `device`: a seeded
-    `sample` must give the same rows every time, and neither `F.gumbel_softmax` nor
-    `torch.distributions.Categorical.sample` takes a generator."""
+def _noise(draw, shape: torch.Size, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """`draw` (torch.rand / torch.randn) from `generator`, on its device, then moved to `device`: a seeded
+    `sample` must give the same rows every time, whatever device the model is on."""
     where = generator.device if generator is not None else device
-    u = torch.rand(shape, generator=generator, device=where).to(device)
+    return draw(shape, generator=generator, device=where).to(device)
+
+
+def _gumbel(shape: torch.Size, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """Standard Gumbel noise from `generator` (neither `F.gumbel_softmax` nor
+    `torch.distributions.Categorical.sample` takes one)."""
+    u = _noise(torch.rand, shape, generator, device)
     return -torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
 
 
@@ -99,8 +104,7 @@ class SpanLayout:
         The categorical draw is Gumbel-max: exact, unlike a low-temperature Gumbel-softmax."""
         device, idx = raw.device, self._on(raw.device)
         alpha = torch.tanh(raw[:, idx.tanh])
-        where = generator.device if generator is not None else device
-        parts = [alpha + torch.randn(alpha.shape, generator=generator, device=where).to(device) * sigma]
+        parts = [alpha + _noise(torch.randn, alpha.shape, generator, device) * sigma]
         if len(self.valid):
             logits = self._logits(raw, idx)
             if not argmax:
