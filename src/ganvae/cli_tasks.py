@@ -373,8 +373,13 @@ def synthesize_rows(
         list[str] | None, typer.Option("--condition", help="COLUMN=VALUE a row must have (repeatable)")
     ] = None,
     seed: Annotated[int, typer.Option(help="random seed of the draw")] = 0,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="a sampling setting, key=value (tabular-vae: categorical=sample|argmax)"),
+    ] = None,
 ) -> None:
     """Draw synthetic rows from a trained tabular model into a CSV (dtypes, categories and NaNs restored)."""
+    from ganvae.config import split_overrides
     from ganvae.tasks.synthesize import draw_rows
 
     conditions = {}
@@ -383,7 +388,10 @@ def synthesize_rows(
         if not sep or not column:
             raise ConfigError(f"--condition {pair!r} is not COLUMN=VALUE")
         conditions[column] = value
-    name, written = draw_rows(run_dir, n, out, model=model, conditions=conditions, seed=seed)
+    sampling = split_overrides(set_ or [])
+    name, written = draw_rows(
+        run_dir, n, out, model=model, conditions=conditions, seed=seed, sampling=sampling
+    )
     _echo(f"{name}: {written} rows -> {out}")
 
 

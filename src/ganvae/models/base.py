@@ -51,6 +51,9 @@ class GenerativeModel(nn.Module):
     # "table": one transformed table row, shape (width,), for the tabular models; they need the fitted
     # data transformer (its spans, to activate and score each column) as `context`.
     data_kind: ClassVar[str] = "images"
+    # Config keys that change only how samples are drawn from the trained networks, never the networks or
+    # their training, so they may be changed on a trained model (`ganvae synthesize --set`, `with_sampling`)
+    sampling_settings: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,
@@ -81,6 +84,19 @@ class GenerativeModel(nn.Module):
         self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int
     ) -> dict[str, float]:
         raise NotImplementedError
+
+    def with_sampling(self, overrides: dict[str, Any]) -> GenerativeModel:
+        """Change sampling-only settings (`sampling_settings`) of this trained model; returns self. Any
+        other key would describe a different network or training, so it needs a new run."""
+        fixed = sorted(set(overrides) - self.sampling_settings)
+        if fixed:
+            name, can = self.registered_name or type(self).__name__, sorted(self.sampling_settings)
+            raise ConfigError(
+                f"{', '.join(fixed)} cannot change after training ({name} can change: "
+                f"{', '.join(can) or 'nothing'}); retrain with --set to change it"
+            )
+        self.config = apply_overrides(self.config, overrides, where=f"{self.registered_name} sampling")
+        return self
 
     def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None):
         raise NotImplementedError

@@ -54,6 +54,7 @@ class TabularVAE(GenerativeModel):
     config_class = TabularVAEConfig
     family = "vae"
     data_kind = "table"
+    sampling_settings = frozenset({"categorical"})
 
     def __init__(self, config: TabularVAEConfig, shape, num_classes: int = 0, context=None):
         config.validate()

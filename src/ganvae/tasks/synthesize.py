@@ -310,15 +310,18 @@ def draw_rows(
     model: str | None = None,
     conditions: dict[str, Any] | None = None,
     seed: int = 0,
+    sampling: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
     """`ganvae synthesize`: n rows from a trained tabular model (in a task folder, or its own folder) into
-    a CSV written atomically; returns (model name, rows written)."""
+    a CSV written atomically; returns (model name, rows written). `sampling` changes the model's
+    sampling-only settings for this draw (e.g. tabular-vae's ``categorical``)."""
     from ganvae.models.base import GenerativeModel
 
     _, model_dir = find_model_dir(run_dir, model, "tabular-vae", "synthesize")
     net = GenerativeModel.load(model_dir)
     if net.data_kind != "table":
         raise ConfigError(f"{model_dir} holds {net.registered_name}, not a tabular model")
+    net.with_sampling(sampling or {})
     frame = net.sample(n, conditions=conditions or None, generator=torch.Generator().manual_seed(seed))
     _write_csv(frame, Path(out))
     return net.registered_name, len(frame)
