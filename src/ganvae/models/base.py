@@ -172,8 +172,9 @@ class GenerativeModel(nn.Module):
         return nn.functional.one_hot(labels, self.num_classes).float()
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        z = torch.randn(n, self.latent_dim, generator=generator)
-        return z.to(self.device)
+        """n prior codes, drawn where `generator` lives (so a seeded draw is the same on any device)."""
+        where = generator.device if generator is not None else self.device
+        return torch.randn(n, self.latent_dim, generator=generator, device=where).to(self.device)
 
     # ---- persistence ---------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

@@ -229,7 +229,7 @@ class TabularGAN(GenerativeModel):
     ) -> torch.Tensor:
         """n transformed rows; `condition` = (discrete span index, category) steers the generator, else
         conditions are drawn from the training frequencies (as CTGAN samples)."""
-        z = torch.randn(n, self.config.latent_dim, generator=generator).to(self.device)
+        z = self.latent(n, generator)
         cond = None
         if self.cond.spans:
             if condition is None:
