@@ -8,7 +8,10 @@ two; the ceiling of a shared virtual machine drifts by 10-20 % within minutes, s
 against its own window). Image models train on 28x28 one-channel noise (Fashion-MNIST's
 shape; speed does not depend on the pixels) at `--batch-size`; table models on credit-data at batch 500
 (ctgan's default, as in bench/ctgan_peer.py); recommenders on ml-100k's RecBole split at batch 100 users
-(`ganvae task recommend`'s default). Prints JSON.
+(`ganvae task recommend`'s default). Each model runs in its own process. Peak memory is the
+process's resident peak over the warm-up and timed runs (`ganvae.training.memory`: reset at their start)
+beside the resident set just before them (data loaded, model built, Fabric imported), so their difference
+is what training itself added. Prints JSON.
 
     python bench/throughput.py --steps 40 --batch-size 128 > bench/throughput.json
 """
@@ -18,8 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -29,6 +35,7 @@ from ganvae.models import build_model
 from ganvae.nn.flops import EXTRA_FORMULAS
 from ganvae.registry import MODELS
 from ganvae.training import TrainConfig, Trainer
+from ganvae.training.memory import PeakMemory
 
 
 def matmul_ceiling(n: int = 2048, repeats: int = 10) -> float:
@@ -80,6 +87,15 @@ def flops_per_sample(name: str, data, batch: int) -> float:
     return counter.get_total_flops() / (len(x) * cycle)
 
 
+def resident_mb() -> float | None:
+    """The process's resident set now (VmRSS, MiB; Linux), the baseline a run's peak is set against."""
+    try:
+        found = re.search(r"VmRSS:\s+(\d+)\s+kB", Path("/proc/self/status").read_text())
+    except OSError:
+        return None
+    return int(found.group(1)) / 1024 if found else None
+
+
 def image_data(size: int, batch: int):
     shape, classes = (1, size, size), 10
     g = torch.Generator().manual_seed(0)
@@ -110,6 +126,45 @@ DATA = {
 }
 
 
+def measure(name: str, kind: str, args: argparse.Namespace) -> dict:
+    """One model's row: speed against the matmul window around its timed run, FLOPs, memory."""
+    build, batch, unit = DATA[kind]
+    batch = batch or args.batch_size
+    data = build(args.size, batch)
+    torch.manual_seed(0)
+    model = build_model(name, data.shape, data.num_classes, context=getattr(data, "context", None))
+    cfg = TrainConfig(steps=args.steps, batch_size=batch, log_every=args.steps)
+    import lightning_fabric  # noqa: F401  (the loop imports it lazily; its ~200 MiB of modules is not training)
+
+    rss = resident_mb()  # data loaded, model built, Fabric imported, nothing trained yet
+    with PeakMemory() as peak:  # over the warm-up too: its first step creates the optimiser states
+        Trainer(TrainConfig(steps=3, batch_size=batch), progress=False).fit(model, data)  # warm-up
+        before = matmul_ceiling()
+        trainer = Trainer(cfg, progress=False).fit(model, data)
+        after = matmul_ceiling()
+    ceiling = (before + after) / 2
+    sps = trainer.state_.images_seen / trainer.state_.elapsed_s
+    fps = flops_per_sample(name, data, batch)
+    gflops = sps * fps / 1e9
+    return {
+        "model": name,
+        "data": data.name,
+        "shape": list(data.shape),
+        "batch_size": batch,
+        "unit": unit,
+        "samples_per_s": round(sps, 1),
+        "gflop_per_sample": round(fps / 1e9, 5),
+        "flops_note": "lower bound: gradient penalty not counted" if name in WITHOUT_PENALTY else "",
+        "achieved_gflops": round(gflops, 1),
+        "matmul_fp32_gflops": round(ceiling, 1),
+        "matmul_fp32_gflops_range": [round(min(before, after), 1), round(max(before, after), 1)],
+        "fraction_of_matmul": round(gflops / ceiling, 3),
+        "peak_memory_mb": round(peak.mb, 1),
+        "peak_memory_kind": peak.kind,
+        "resident_before_mb": None if rss is None else round(rss, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -119,45 +174,22 @@ def main() -> None:
     trainable = [e.name for e in MODELS if e.factory.data_kind in DATA and e.factory.family != "baseline"]
     parser.add_argument("--models", default=",".join(trainable))
     parser.add_argument("--size", type=int, default=28)
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a worker: one row, in-process
     args = parser.parse_args()
 
     kinds = {e.name: e.factory.data_kind for e in MODELS}
-    datasets = {}
+    if args.one:
+        print(json.dumps(measure(args.models, kinds[args.models], args)))
+        return
     ceiling_start = matmul_ceiling()
     rows = []
     for name in args.models.split(","):
-        build, batch, unit = DATA[kinds[name]]
-        batch = batch or args.batch_size
-        if kinds[name] not in datasets:
-            datasets[kinds[name]] = build(args.size, batch)
-        data = datasets[kinds[name]]
-        torch.manual_seed(0)
-        model = build_model(name, data.shape, data.num_classes, context=getattr(data, "context", None))
-        cfg = TrainConfig(steps=args.steps, batch_size=batch, log_every=args.steps)
-        Trainer(TrainConfig(steps=3, batch_size=batch), progress=False).fit(model, data)  # warm-up
-        before = matmul_ceiling()
-        trainer = Trainer(cfg, progress=False).fit(model, data)
-        after = matmul_ceiling()
-        ceiling = (before + after) / 2
-        sps = trainer.state_.images_seen / trainer.state_.elapsed_s
-        fps = flops_per_sample(name, data, batch)
-        gflops = sps * fps / 1e9
-        rows.append(
-            {
-                "model": name,
-                "data": data.name,
-                "shape": list(data.shape),
-                "batch_size": batch,
-                "unit": unit,
-                "samples_per_s": round(sps, 1),
-                "gflop_per_sample": round(fps / 1e9, 5),
-                "flops_note": "lower bound: gradient penalty not counted" if name in WITHOUT_PENALTY else "",
-                "achieved_gflops": round(gflops, 1),
-                "matmul_fp32_gflops": round(ceiling, 1),
-                "matmul_fp32_gflops_range": [round(min(before, after), 1), round(max(before, after), 1)],
-                "fraction_of_matmul": round(gflops / ceiling, 3),
-            }
-        )
+        # Each model in a fresh process: memory the allocator kept from an earlier model would otherwise
+        # hide this one's peak (a run reuses it without raising the resident set)
+        argv = [sys.executable, __file__, "--one", "--models", name, "--steps", str(args.steps)]
+        argv += ["--batch-size", str(args.batch_size), "--size", str(args.size)]
+        out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # progress; stdout holds the final JSON
     ceiling_after = matmul_ceiling()
     print(
