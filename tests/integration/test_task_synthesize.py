@@ -113,7 +113,12 @@ def test_synthesize_changes_a_sampling_setting_only(table_run, tmp_path, capsys)
     a, b = pd.read_csv(drawn)["cultivar"], pd.read_csv(modal)["cultivar"]
     assert not a.equals(b) and b.value_counts().max() >= a.value_counts().max()
     assert config.read_bytes() == before  # a draw setting, not a change to the saved model
+    written = modal.read_bytes()
     code, _, err = run([*base, "--out", modal, "--set", "latent_dim=4"], capsys)
     assert code == 2 and err.count("\n") == 1 and "cannot change after training" in err
     code, _, err = run([*base, "--out", modal, "--set", "categorical=mode"], capsys)
     assert code == 2 and err.count("\n") == 1 and "'sample' or 'argmax'" in err
+    gan = ["synthesize", table_run, "--model", "tabular-gan", "--out", modal, "--set", "categorical=argmax"]
+    code, _, err = run(gan, capsys)
+    assert code == 2 and err.count("\n") == 1 and "tabular-gan has no setting categorical" in err
+    assert modal.read_bytes() == written  # refused draws leave the file as it was

@@ -18,7 +18,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ganvae.atomic import atomic_path, write_json
-from ganvae.config import apply_overrides, to_dict
+from ganvae.config import apply_overrides, field_names, to_dict
 from ganvae.errors import CheckpointError, ConfigError
 
 WEIGHTS = "model.safetensors"
@@ -88,14 +88,20 @@ class GenerativeModel(nn.Module):
     def with_sampling(self, overrides: dict[str, Any]) -> GenerativeModel:
         """Change sampling-only settings (`sampling_settings`) of this trained model; returns self. Any
         other key would describe a different network or training, so it needs a new run."""
+        name, can = self.registered_name or type(self).__name__, sorted(self.sampling_settings)
+        unknown = sorted(set(overrides) - set(field_names(self.config)))
+        if unknown:
+            raise ConfigError(
+                f"{name} has no setting {', '.join(unknown)}; settings it can change when sampling: "
+                f"{', '.join(can) or 'none'}"
+            )
         fixed = sorted(set(overrides) - self.sampling_settings)
         if fixed:
-            name, can = self.registered_name or type(self).__name__, sorted(self.sampling_settings)
             raise ConfigError(
                 f"{', '.join(fixed)} cannot change after training ({name} can change: "
                 f"{', '.join(can) or 'nothing'}); retrain with --set to change it"
             )
-        self.config = apply_overrides(self.config, overrides, where=f"{self.registered_name} sampling")
+        self.config = apply_overrides(self.config, overrides, where=f"{name} sampling")
         return self
 
     def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None):
