@@ -53,14 +53,20 @@ class SparseRowsLinear(nn.Linear):
     and the dense product with its weight gradient 33 ms; this route takes 24-26 ms for the whole layer
     against 66 ms (forward + backward; BENCHMARKS.md, recommendation section). A zero stays zero whatever
     dropout draws, so dropping only the non-zeros has the same distribution. `embedding_bag` with
-    per-entry weights is PyTorch's stable sparse-input product; it wants the weight as (items, hidden),
-    so the layer keeps nn.Linear's weight (and checkpoint keys) and transposes it per call. On a GPU the
-    dense product is cheap and `nonzero` would force a host sync every step, so it stays dense there.
+    per-entry weights is PyTorch's stable sparse-input product; it wants the weight as a contiguous
+    (items, hidden) matrix (a strided view made it 2.5x slower). So the weight is nn.Linear's (hidden,
+    items) parameter, same values, same checkpoint key and shape, stored in transposed memory order:
+    `weight.t()` is that matrix without a copy, and its gradient comes back in the same order. Copying
+    it per call instead cost 3 ms of forward + backward per batch of 100 ml-100k users (6 against 3 ms
+    for the layer; BENCHMARKS.md, recommendation section). On a GPU the dense product is cheap and
+    `nonzero` would force a host sync every step, so it stays dense there.
     """
 
     def __init__(self, n_in: int, n_out: int, dropout: float):
         super().__init__(n_in, n_out)
         self.dropout = dropout
+        # The initialised values, laid out as (n_in, n_out) in memory; no random draw is added
+        self.weight = nn.Parameter(self.weight.detach().t().contiguous().t())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.sparse(x) if x.device.type == "cpu" else self.dense(x)
@@ -75,7 +81,7 @@ class SparseRowsLinear(nn.Linear):
         vals = vals / norms.sqrt().clamp_min(1e-12)[rows]  # F.normalize's eps
         vals = F.dropout(vals, self.dropout, self.training)
         offsets = torch.searchsorted(rows, torch.arange(len(x), device=x.device))
-        weight = self.weight.t().contiguous()  # (items, hidden): a strided view made it 2.5x slower
+        weight = self.weight.t().contiguous()  # a no-op view while the layout set in __init__ holds
         out = F.embedding_bag(cols, weight, offsets, mode="sum", per_sample_weights=vals)
         return out + self.bias
 

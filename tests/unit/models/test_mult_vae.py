@@ -61,3 +61,21 @@ def test_encoder_flops_count_the_sparse_input_layer():
     # `parts` feeds dense random rows, so the input layer does every multiply-add of a dense one
     assert rows["encoder"] == 2 * (n * hidden + hidden * 2 * latent)
     assert rows["decoder"] == 2 * (latent * hidden + hidden * n)
+
+
+def test_input_weight_is_nn_linears_stored_transposed_so_no_step_copies_it():
+    torch.manual_seed(0)
+    reference = torch.nn.Linear(60, 16)
+    torch.manual_seed(0)
+    layer = SparseRowsLinear(60, 16, dropout=0.5)
+    assert torch.equal(layer.weight, reference.weight)  # the same draw: seeded runs are unchanged
+    assert layer.weight.shape == (16, 60) and layer.weight.t().is_contiguous()
+    opt = torch.optim.Adam(layer.parameters(), fused=True)
+    layer.sparse(_rows()).sum().backward()
+    assert layer.weight.grad.t().is_contiguous()  # the gradient arrives in the same order
+    opt.step()
+    state = {k: v.contiguous() for k, v in layer.state_dict().items()}  # as checkpoints are written
+    assert state["weight"].shape == (16, 60)  # nn.Linear's key and shape
+    fresh = SparseRowsLinear(60, 16, dropout=0.5)
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh.weight, layer.weight) and fresh.to("cpu").weight.t().is_contiguous()
