@@ -230,6 +230,10 @@ def _print_info(model, meta) -> None:
         + f"{model.num_classes or 'no'} classes"
     )
     console.print("config: " + ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items()))
+    if model.sampling_settings:
+        console.print(
+            f"changeable when drawing (ganvae synthesize --set): {', '.join(sorted(model.sampling_settings))}"
+        )
     table = Table("part", "parameters", "forward MFLOPs / sample")
     for row in capacity_table(model):
         table.add_row(row["part"], f"{row['parameters']:,}", f"{row['flops'] / 1e6:.2f}")

@@ -99,6 +99,7 @@ def test_bad_tables_exit_2_and_write_nothing(wine_csv, tmp_path, capsys):
 def test_info_on_a_table_model_speaks_of_rows(table_run, capsys):
     code, out, _ = run(["info", table_run / "models" / "tabular-vae-seed0"], capsys)
     assert code == 0 and "on rows of" in out and "rows/s" in out and "categorical=sample" in out
+    assert "changeable when drawing (ganvae synthesize --set): categorical" in out
 
 
 def test_synthesize_changes_a_sampling_setting_only(table_run, tmp_path, capsys):
