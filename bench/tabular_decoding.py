@@ -29,27 +29,26 @@ from ctgan_peer import BATCH, load_bench_table  # noqa: E402  (the same table an
 
 from ganvae.data.table_data import prepare_table  # noqa: E402
 from ganvae.models.base import build_model  # noqa: E402
-from ganvae.nn.tabular import _gumbel, _noise  # noqa: E402
+from ganvae.models.tabular import sample_frame  # noqa: E402
 from ganvae.tasks.synthesize import evaluate_rows  # noqa: E402
 from ganvae.training import TrainConfig, Trainer  # noqa: E402
 
 
-def tempered_draw(model, temperature: float):
-    """`sample_encoded` with the categorical draws at `temperature`: `SpanLayout.draw` with its logits
-    divided by T (T = 1 is `draw` itself, the Gaussian on each alpha unchanged)."""
+@torch.no_grad()
+def draw_rows(model, n: int, decoding, generator: torch.Generator):
+    """n rows of `model` (a trained tabular-vae) decoded by `decoding`: "argmax", or a temperature T for
+    the categorical draws. `SpanLayout.draw` with its softmax columns' logits divided by T (alpha columns
+    untouched); T = 1 is the model's own `sample`."""
     layout = model.layout
 
-    def sample_encoded(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        raw = model.decoder(model.latent(n, generator))
-        idx = layout._on(raw.device)
-        alpha = torch.tanh(raw[:, idx.tanh])
-        parts = [alpha + _noise(torch.randn, alpha.shape, generator, raw.device) * model.sigma]
-        logits = layout._logits(raw, idx) / temperature
-        pick = (logits + _gumbel(logits.shape, generator, raw.device)).argmax(-1, keepdim=True)
-        parts.append(torch.zeros_like(logits).scatter_(-1, pick, 1.0).flatten(1)[:, idx.valid])
-        return torch.cat(parts, 1)[:, idx.inverse]
+    def encoded(b: int, _condition) -> torch.Tensor:
+        raw = model.decoder(model.latent(b, generator))
+        if decoding == "argmax":
+            return layout.draw(raw, model.sigma, generator, argmax=True)
+        raw[:, layout.soft_columns.to(raw.device)] /= decoding
+        return layout.draw(raw, model.sigma, generator)
 
-    return sample_encoded
+    return sample_frame(model.transformer, n, encoded)
 
 
 def main() -> None:
@@ -69,14 +68,9 @@ def main() -> None:
         torch.manual_seed(seed)
         model = build_model("tabular-vae", data.shape, context=data.context)
         Trainer(TrainConfig(epochs=args.epochs, batch_size=BATCH, seed=seed), progress=False).fit(model, data)
+        model.eval()
         for decoding in ["argmax", *temperatures]:
-            if decoding == "argmax":
-                model.with_sampling({"categorical": "argmax"})
-            else:
-                model.with_sampling({"categorical": "sample"})
-                model.sample_encoded = tempered_draw(model, decoding)
-            rows = model.sample(len(table.train), generator=torch.Generator().manual_seed(seed))
-            model.__dict__.pop("sample_encoded", None)  # back to the class's method
+            rows = draw_rows(model, len(table.train), decoding, torch.Generator().manual_seed(seed))
             f = evaluate_rows(table.train, rows, table.test, table.kinds, table.target, seed)
             run = {"seed": seed, "decoding": decoding, "quality": f["quality"], "utility": f["utility_ratio"]}
             runs.append(run)

@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -35,7 +33,7 @@ from ganvae.models import build_model
 from ganvae.nn.flops import EXTRA_FORMULAS
 from ganvae.registry import MODELS
 from ganvae.training import TrainConfig, Trainer
-from ganvae.training.memory import PeakMemory
+from ganvae.training.memory import PeakMemory, resident_mb
 
 
 def matmul_ceiling(n: int = 2048, repeats: int = 10) -> float:
@@ -85,15 +83,6 @@ def flops_per_sample(name: str, data, batch: int) -> float:
         for step in range(cycle):
             model.train_step(x, y, opt, step)
     return counter.get_total_flops() / (len(x) * cycle)
-
-
-def resident_mb() -> float | None:
-    """The process's resident set now (VmRSS, MiB; Linux), the baseline a run's peak is set against."""
-    try:
-        found = re.search(r"VmRSS:\s+(\d+)\s+kB", Path("/proc/self/status").read_text())
-    except OSError:
-        return None
-    return int(found.group(1)) / 1024 if found else None
 
 
 def image_data(size: int, batch: int):

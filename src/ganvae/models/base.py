@@ -20,6 +20,7 @@ from torch import nn
 from ganvae.atomic import atomic_path, write_json
 from ganvae.config import apply_overrides, field_names, to_dict
 from ganvae.errors import CheckpointError, ConfigError
+from ganvae.nn.noise import seeded
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
@@ -178,9 +179,8 @@ class GenerativeModel(nn.Module):
         return nn.functional.one_hot(labels, self.num_classes).float()
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n prior codes, drawn where `generator` lives (so a seeded draw is the same on any device)."""
-        where = generator.device if generator is not None else self.device
-        return torch.randn(n, self.latent_dim, generator=generator, device=where).to(self.device)
+        """n prior codes (seeded as `ganvae.nn.noise.seeded` draws)."""
+        return seeded(torch.randn, (n, self.latent_dim), generator, self.device)
 
     # ---- persistence ---------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

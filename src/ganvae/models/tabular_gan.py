@@ -170,22 +170,22 @@ class TabularGAN(GenerativeModel):
             "g": self.adam(self.generator.parameters(), lr=c.lr_g, betas=betas, weight_decay=c.weight_decay),
         }
 
-    def _batch(self, b: int, with_real: bool = True):
-        """Noise, conditions and (unless `with_real` is False, as for the generator's step) a matching
-        real batch (training-by-sampling) for b rows."""
+    def _fake_inputs(self, b: int):
+        """Noise and, with discrete columns, conditions for b rows: (z, span, category id, one-hot)."""
         device = self._x_train.device
         z = torch.randn(b, self.config.latent_dim, device=device)
-        if not self.cond.spans:  # no discrete column: plain WGAN-GP on uniformly drawn rows
-            real = (
-                self._x_train[torch.randint(len(self._x_train), (b,), device=device)] if with_real else None
-            )
-            return z, None, None, None, None, real
-        span, gid, cond = self.cond.draw(b, device)
-        if not with_real:
-            return z, span, gid, cond, None, None
+        if not self.cond.spans:
+            return z, None, None, None
+        return (z, *self.cond.draw(b, device))
+
+    def _real_batch(self, b: int, gid: torch.Tensor | None, cond: torch.Tensor | None):
+        """b real rows with the conditions they satisfy (training-by-sampling: a shuffle of the fake
+        batch's); without discrete columns, plain WGAN-GP on uniformly drawn rows."""
+        device = self._x_train.device
+        if gid is None:
+            return None, self._x_train[torch.randint(len(self._x_train), (b,), device=device)]
         perm = torch.randperm(b, device=device)
-        real = self._x_train[self.cond.real_rows(gid[perm])]
-        return z, span, gid, cond, cond[perm], real
+        return cond[perm], self._x_train[self.cond.real_rows(gid[perm])]
 
     def train_step(
         self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int
@@ -197,7 +197,8 @@ class TabularGAN(GenerativeModel):
         if b == 0:
             raise ConfigError(f"batch size {len(x)} is smaller than pac={c.pac}; raise --batch-size")
         for _ in range(c.d_steps):
-            z, span, gid, cond, cond_real, real = self._batch(b)
+            z, span, gid, cond = self._fake_inputs(b)
+            cond_real, real = self._real_batch(b, gid, cond)
             with torch.no_grad():
                 fake = self.layout.activate(self.generate(z, cond), c.gumbel_tau)
             # fake and real packs judged in one call (the critic has no batch statistics, so this is the
@@ -209,7 +210,7 @@ class TabularGAN(GenerativeModel):
             gp = self._gradient_penalty(real, fake, cond_real) if c.gp_weight else torch.zeros(())
             opt.step("d", loss_d + c.gp_weight * gp)
 
-        z, span, gid, cond, _, _ = self._batch(b, with_real=False)
+        z, span, gid, cond = self._fake_inputs(b)
         self.discriminator.requires_grad_(False)
         raw = self.generate(z, cond)
         adv = -self.critic(self.layout.activate(raw, c.gumbel_tau), cond).mean()

@@ -26,6 +26,7 @@ from torch import nn
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.nn.conv import ConvDecoder, ConvEncoder
+from ganvae.nn.noise import seeded
 
 
 @dataclass
@@ -171,7 +172,7 @@ class VAE(GenerativeModel):
         mu, logvar = self.posterior(x.to(self.device), labels)
         onehot = self.onehot(labels, len(x))
         std = (0.5 * logvar).exp()
-        draws = [mu + torch.randn(mu.shape, generator=generator).to(mu.device) * std for _ in range(k)]
+        draws = [mu + seeded(torch.randn, mu.shape, generator, mu.device) * std for _ in range(k)]
         return torch.stack([self.to_image(self.decode_raw(z, onehot)) for z in draws])
 
     @torch.no_grad()

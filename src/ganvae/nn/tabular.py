@@ -16,6 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganvae.nn.noise import seeded
+
 
 def padded_spans(spans: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
     """(columns, is_pad), both (len(spans), widest): each span's row columns padded to the widest span by
@@ -27,17 +29,10 @@ def padded_spans(spans: Sequence[Any]) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.tensor(columns, dtype=torch.long).reshape(shape), torch.tensor(is_pad).reshape(shape)
 
 
-def _noise(draw, shape: torch.Size, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
-    """`draw` (torch.rand / torch.randn) from `generator`, on its device, then moved to `device`: a seeded
-    `sample` must give the same rows every time, whatever device the model is on."""
-    where = generator.device if generator is not None else device
-    return draw(shape, generator=generator, device=where).to(device)
-
-
 def _gumbel(shape: torch.Size, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
     """Standard Gumbel noise from `generator` (neither `F.gumbel_softmax` nor
     `torch.distributions.Categorical.sample` takes one)."""
-    u = _noise(torch.rand, shape, generator, device)
+    u = seeded(torch.rand, shape, generator, device)
     return -torch.log(-torch.log(u.clamp(1e-10, 1.0 - 1e-7)))
 
 
@@ -104,7 +99,7 @@ class SpanLayout:
         The categorical draw is Gumbel-max: exact, unlike a low-temperature Gumbel-softmax."""
         device, idx = raw.device, self._on(raw.device)
         alpha = torch.tanh(raw[:, idx.tanh])
-        parts = [alpha + _noise(torch.randn, alpha.shape, generator, device) * sigma]
+        parts = [alpha + seeded(torch.randn, alpha.shape, generator, device) * sigma]
         if len(self.valid):
             logits = self._logits(raw, idx)
             if not argmax:

@@ -21,12 +21,22 @@ import torch
 _STATUS, _CLEAR = Path("/proc/self/status"), Path("/proc/self/clear_refs")
 
 
-def _vm_hwm_mb() -> float | None:
+def _status_mb(field: str) -> float | None:
+    """A memory field of `/proc/self/status` (VmHWM, VmRSS...) in MiB; None where there is none."""
     try:
-        found = re.search(r"VmHWM:\s+(\d+)\s+kB", _STATUS.read_text())
+        found = re.search(rf"{field}:\s+(\d+)\s+kB", _STATUS.read_text())
     except OSError:
         return None
     return int(found.group(1)) / 1024 if found else None
+
+
+def _vm_hwm_mb() -> float | None:
+    return _status_mb("VmHWM")
+
+
+def resident_mb() -> float | None:
+    """The process's resident set now (MiB; Linux), e.g. the baseline a run's peak is set against."""
+    return _status_mb("VmRSS")
 
 
 def _lifetime_peak_mb() -> float:
