@@ -292,10 +292,10 @@ def recommend(
     m = run_recommend(cfg, folder, progress=not quiet, command=_command_line())
     for note in m["results"]["data"]["notes"]:
         _echo(note)
+    from ganvae.experiment.verdicts import display
+
     for name, row in m["results"]["models"].items():
-        cells = ", ".join(
-            f"{k} {row[k]['mean']:.3f} ± {row[k]['std']:.3f}" for k in ("recall@20", "recall@50", "ndcg@100")
-        )
+        cells = ", ".join(f"{k} {display(row[k])}" for k in ("recall@20", "recall@50", "ndcg@100"))
         _echo(f"{name}: {cells}")
     _echo(f"report: {folder / 'report.html'}")
 
@@ -324,9 +324,11 @@ def run_table_comparison(
         **plan, target=target, categorical=_names(categorical), drop=_names(drop), rows=rows
     )
     m = run_synthesize(cfg, out, progress=not quiet, command=_command_line())
+    from ganvae.experiment.verdicts import display
+
     for name, row in m["results"]["models"].items():
         keys = [k for k in ("quality", "utility_ratio", "dcr_ratio", "exact_copies") if k in row]
-        _echo(f"{name}: " + ", ".join(f"{k} {row[k]['mean']:.3f} ± {row[k]['std']:.3f}" for k in keys))
+        _echo(f"{name}: " + ", ".join(f"{k} {display(row[k])}" for k in keys))
     _echo(f"report: {out / 'report.html'}")
 
 

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ganvae.atomic import write_json
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate import EvalConfig
+from ganvae.experiment.intervals import RULE
+from ganvae.experiment.verdicts import estimate, share, spread, use_case_row
+from ganvae.metrics import stability
 from ganvae.plan import RunPlan
-from ganvae.tasks.base import mean_std
 from ganvae.training.memory import PeakMemory
-
-CURVE_BLOWUP = 3.0  # a final FD this many times the run's best counts as a blow-up (diverged)
-TARGET_FACTOR = 1.5  # claim 9: the FD target is this many times the best final FD of all runs
 
 
 @dataclass
@@ -58,14 +54,12 @@ class _Context:
 def _run_one(
     cfg: CompareConfig, out: Path, model_name: str, seed: int, ctx: _Context, progress: bool
 ) -> dict:
-    from ganvae.evaluate import evaluate_model
     from ganvae.training.run import train_or_reuse
 
     folder = out / "models" / f"{model_name}-seed{seed}"
     done = folder / "eval.json"
     if done.is_file():
         return json.loads(done.read_text())
-    record: dict[str, Any] = {"model": model_name, "seed": seed, "diverged": False}
     try:
         model = train_or_reuse(
             model_name,
@@ -78,15 +72,47 @@ def _run_one(
             evaluate=ctx.ref.curve_evaluator(),
         )
     except TrainingDiverged as exc:
-        record.update(diverged=True, reason=str(exc), family=_family(model_name))
+        record = {
+            "model": model_name,
+            "seed": seed,
+            "diverged": True,
+            "reason": str(exc),
+            "family": _family(model_name),
+            "curve": _curve(_read_log(folder)),
+        }
         write_json(done, record)
         return record
     meta = json.loads((folder / "config.json").read_text())
+    record = evaluate_run(
+        model,
+        ctx.ref,
+        model_name,
+        seed,
+        result=meta.get("result", {}),
+        log=_read_log(folder),
+        figures=out / "figures" if seed == 0 else None,
+    )
+    write_json(done, record)
+    return record
+
+
+def evaluate_run(
+    model,
+    ref,
+    model_name: str,
+    seed: int,
+    *,
+    result: dict[str, Any] | None = None,
+    log: list[dict] | tuple = (),
+    figures: Path | None = None,
+) -> dict[str, Any]:
+    """The record of one trained (model, seed) that `summarise` reads: every figure of `evaluate_model`,
+    the training cost from `result` (the run's config.json), and the FD curve and losses from its log."""
+    from ganvae.evaluate import evaluate_model
+
+    result = result or {}
     with PeakMemory() as eval_peak:  # evaluation runs on the CPU
-        metrics, artefacts = evaluate_model(
-            model, ctx.ref, out / "figures" if seed == 0 else None, model_name
-        )
-    result = meta.get("result", {})
+        metrics, artefacts = evaluate_model(model, ref, figures, model_name)
     metrics.update(
         train_s=result.get("elapsed_s"),
         images_per_s=result.get("images_per_s"),
@@ -94,24 +120,26 @@ def _run_one(
         train_peak_memory_mb=result.get("peak_memory_mb"),
         eval_peak_memory_mb=eval_peak.mb,
     )
-    log = _read_log(folder)
-    curve = [(r["time_s"], r["step"], r["fd"]) for r in log if r.get("kind") == "eval" and "fd" in r]
-    losses = [r for r in log if r.get("kind") != "eval"]
-    fds = [c[2] for c in curve if c[2] is not None and math.isfinite(c[2])]
-    if fds and fds[-1] > CURVE_BLOWUP * min(fds):
-        record.update(diverged=True, reason=f"FD rose from {min(fds):.3g} to {fds[-1]:.3g} during training")
-    record.update(
-        memory_kind={"train": result.get("peak_memory_kind"), "eval": eval_peak.kind},
-        family=model.family,
-        metrics=metrics,
-        artefacts=artefacts,
-        curve=curve,
-        losses=losses,
-        device=result.get("device"),
-        precision=result.get("precision"),
-    )
-    write_json(done, record)
-    return record
+    curve = _curve(log)
+    reason = stability.blew_up(curve)
+    return {
+        "model": model_name,
+        "seed": seed,
+        "diverged": reason is not None,
+        **({"reason": reason} if reason else {}),
+        "memory_kind": {"train": result.get("peak_memory_kind"), "eval": eval_peak.kind},
+        "family": model.family,
+        "metrics": metrics,
+        "artefacts": artefacts,
+        "curve": curve,
+        "losses": [r for r in log if r.get("kind") != "eval"],
+        "device": result.get("device"),
+        "precision": result.get("precision"),
+    }
+
+
+def _curve(log) -> list:
+    return [(r["time_s"], r["step"], r["fd"]) for r in log if r.get("kind") == "eval" and "fd" in r]
 
 
 def _family(model_name: str) -> str:
@@ -141,46 +169,32 @@ def _worker(cfg: CompareConfig, out: Path, model_name: str, seed: int) -> dict:
 
 
 def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, Any]]:
-    """Mean ± std (over seeds) of every metric per model, plus stability and time-to-target figures."""
+    """Every figure per model over seeds (`verdicts.estimate`), plus the stability figures: the spread of
+    log FD over every run with an FD (blown-up runs included), the share of diverged runs, and the share
+    of runs reaching a common FD target with the time they took (claim 9)."""
     by_model: dict[str, list[dict]] = {}
     for r in runs:
         by_model.setdefault(r["model"], []).append(r)
-    finals = [
-        r["metrics"]["fd"] for r in runs if not r["diverged"] and r.get("metrics", {}).get("fd") is not None
-    ]
-    target = TARGET_FACTOR * min(finals) if finals else None
+    # target and curves at one sample size: FD is biased by the number of samples
+    target = stability.fd_target([r.get("curve") or [] for r in runs])
     summary: dict[str, dict[str, dict]] = {}
     for model, rs in by_model.items():
         ok = [r for r in rs if "metrics" in r]
         keys = sorted({k for r in ok for k, v in r["metrics"].items() if isinstance(v, int | float)})
-        s: dict[str, dict] = {}
-        for k in keys:
-            vals = [float(r["metrics"][k]) for r in ok if isinstance(r["metrics"].get(k), int | float)]
-            s[k] = mean_std(vals)
-        fd = [r["metrics"]["fd"] for r in ok if not r["diverged"] and r["metrics"].get("fd") is not None]
-        if len(fd) >= 2:
-            s["fd_cv"] = _single(float(np.std(fd, ddof=1) / np.mean(fd)), len(fd))
-        s["diverged"] = _single(float(sum(r["diverged"] for r in rs)), len(rs))
+        s: dict[str, dict] = {
+            k: estimate([float(r["metrics"][k]) for r in ok if isinstance(r["metrics"].get(k), int | float)])
+            for k in keys
+        }
+        s["fd_spread"] = spread(stability.log_fds([r["metrics"].get("fd") for r in ok]))
+        s["diverged_share"] = share(sum(bool(r["diverged"]) for r in rs), len(rs))
         if target is not None:
-            times = [_time_to(r.get("curve", []), target) for r in ok]
+            times = [stability.time_to_target(r.get("curve") or [], target) for r in rs]
             reached = [t for t in times if t is not None]
-            s["reach_share"] = _single(len(reached) / len(rs), len(rs))
+            s["reach_share"] = share(len(reached), len(rs))
             if reached:
-                s["time_to_target_s"] = mean_std(reached)
+                s["time_to_target_s"] = estimate(reached)
         summary[model] = s
     return summary, {"fd_target": target}
-
-
-def _time_to(curve: list, target: float) -> float | None:
-    for time_s, _, fd in curve:
-        if fd is not None and fd <= target:
-            return float(time_s)
-    return None
-
-
-def _single(value: float, n: int) -> dict[str, Any]:
-    """A figure computed once from n runs (a spread, a share): no std of its own."""
-    return {"mean": value, "std": 0.0, "n": n, "values": []}
 
 
 USE_CASES = (
@@ -192,36 +206,8 @@ USE_CASES = (
 
 
 def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str, Any]]:
-    """For each use case: the best model on its metric and its margin over the other family's best."""
-    from ganvae.claims import METRICS, best_of_family
-
-    out = []
-    for use, metric in USE_CASES:
-        label, better = METRICS[metric]
-        sides = [s for fam in ("gan", "vae") if (s := best_of_family(summary, families, fam, metric))]
-        if not sides:
-            continue
-        sides.sort(key=lambda s: s.mean, reverse=better == "higher")
-        best = sides[0]
-        row: dict[str, Any] = {
-            "use_case": use,
-            "metric": label,
-            "winner": best.model,
-            "family": families[best.model],
-            "value": best.mean,
-            "std": best.std,
-        }
-        if len(sides) == 2:
-            rival = sides[1]
-            gap = abs(best.mean - rival.mean)
-            row.update(
-                runner_up=rival.model,
-                runner_value=rival.mean,
-                runner_std=rival.std,
-                margin_pct=100 * gap / max(abs(rival.mean), 1e-12),
-                clear=min(best.n, rival.n) >= 2 and gap > best.std + rival.std,
-            )
-        out.append(row)
+    """For each use case: the best model on its metric and whether it clearly beats the other family's."""
+    out = [row for use, metric in USE_CASES if (row := use_case_row(use, metric, summary, families))]
     out.append(
         {
             "use_case": "anomaly detection",
@@ -237,7 +223,7 @@ def compare(
     cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train and evaluate every (model, seed); write metrics.json and the report into `out`."""
-    from ganvae.claims import as_dicts, evaluate_claims
+    from ganvae.experiment.claims import as_dicts, evaluate_claims
     from ganvae.training.run import versions
 
     cfg.validate()
@@ -288,7 +274,13 @@ def compare(
             "inception": ctx.ref.inception.inception.name if ctx.ref.inception else None,
         },
         "budget": resolved["budget"],
-        "eval": {"n_samples": len(ctx.ref.x_test), "n_recon": len(ctx.ref.recon_idx)},
+        "eval": {
+            "n_samples": len(ctx.ref.x_test),
+            "n_recon": len(ctx.ref.recon_idx),
+            "n_train_searched": len(ctx.ref.train_feat),
+            "curve_samples": cfg.eval.curve_samples,
+        },
+        "rule": RULE,
         "seeds": cfg.seeds,
         "families": families,
         "runs": runs,

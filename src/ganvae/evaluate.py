@@ -44,11 +44,10 @@ class Reference:
         g = torch.Generator().manual_seed(seed)
         n_test = min(len(data.x_test), cfg.n_samples)
         self.test_idx = torch.randperm(len(data.x_test), generator=g)[:n_test]
-        self.train_idx = torch.randperm(len(data.x_train), generator=g)[
-            : max(n_test, min(5000, len(data.x_train)))
-        ]
         self.x_test = data.x_test[self.test_idx]
-        self.x_train = data.x_train[self.train_idx]
+        # Memorisation searches the *whole* training split: a copy of an image outside a subsample would
+        # go unseen (5,000 of Fashion-MNIST's 60,000 saw 8 %). The blocked search is cheap at 60k x 1k.
+        self.x_train = data.x_train
         self.test_feat = classifier.features(self.x_test)
         self.train_feat = classifier.features(self.x_train)
         self.recon_idx = self.test_idx[: min(cfg.n_recon, len(self.test_idx))]

@@ -24,6 +24,10 @@ import torch
 
 from ganvae.errors import DataError
 from ganvae.metrics.checks import ArrayLike, as_tensor
+from ganvae.metrics.meta import declare
+
+declare("classes_covered", "classes covered", better="higher", unit="classes", bounds=(0.0, None))
+declare("class_kl", "class-histogram KL", better="lower", unit="nats", bounds=(0.0, None))
 
 
 def class_counts(pred: ArrayLike, num_classes: int | None = None) -> torch.Tensor:

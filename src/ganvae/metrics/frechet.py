@@ -27,6 +27,11 @@ import torch
 
 from ganvae.errors import DataError
 from ganvae.metrics.checks import ArrayLike, as_matrix, same_width
+from ganvae.metrics.meta import declare
+
+declare("fd", "FD (domain features)", better="lower", bounds=(0.0, None))
+# the same distance in the feature space of an Inception network the user supplies
+declare("fid", "FID (Inception)", better="lower", bounds=(0.0, None))
 
 
 def gaussian_stats(features: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

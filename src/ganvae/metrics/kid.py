@@ -21,6 +21,10 @@ import torch
 
 from ganvae.errors import DataError
 from ganvae.metrics.checks import ArrayLike, as_matrix, same_width
+from ganvae.metrics.meta import declare
+
+declare("kid", "KID (domain features)", better="lower")
+declare("kid_inception", "KID (Inception)", better="lower")
 
 
 def polynomial_kernel(

@@ -28,6 +28,14 @@ import torch
 
 from ganvae.errors import DataError
 from ganvae.metrics.checks import ArrayLike, as_tensor
+from ganvae.metrics.meta import declare
+
+declare("probe_accuracy", "linear-probe accuracy on codes", better="higher", bounds=(0.0, 1.0))
+# both >= 1 by the triangle inequality; 1 = a straight, evenly paced walk in feature space
+declare("path_length_ratio", "interpolation path length ratio", better="lower", bounds=(1.0, None))
+declare("max_step_ratio", "interpolation max step ratio", better="lower", bounds=(1.0, None))
+# descriptive: how much several decodes of one input differ; neither more nor less is better in general
+declare("decode_variance", "output variance for one input", bounds=(0.0, None))
 
 
 def _paths(features: ArrayLike) -> tuple[torch.Tensor, torch.Tensor]:

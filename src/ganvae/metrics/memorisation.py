@@ -24,7 +24,15 @@ import torch
 
 from ganvae.errors import DataError
 from ganvae.metrics.checks import ArrayLike, as_matrix, same_width
+from ganvae.metrics.meta import declare
 from ganvae.metrics.pairwise import nearest_neighbours
+
+# 1 = samples as far from the training set as unseen real images; well below 1 = (near-)copies, far
+# above 1 = samples away from the data altogether
+declare(
+    "memorisation_ratio", "NN distance ratio (samples / test)", ideal=1.0, scale="log", bounds=(0.0, None)
+)
+declare("copy_share", "exact-copy share", better="lower", bounds=(0.0, 1.0))
 
 # A copy is closer to a training image than this fraction of the typical test->train distance. Relative,
 # so the same default works for [0, 1] pixels and for arbitrarily scaled features.

@@ -25,7 +25,15 @@ from __future__ import annotations
 import torch
 
 from ganvae.metrics.checks import ArrayLike, as_matrix, same_width
+from ganvae.metrics.meta import declare
 from ganvae.metrics.pairwise import distance_chunks, knn_radii
+
+declare("precision", "precision", better="higher", bounds=(0.0, 1.0))
+declare("recall", "recall", better="higher", bounds=(0.0, 1.0))
+# density is 1 in expectation for samples from the real distribution (Naeem et al. 2020); above 1
+# means samples crowd into dense regions, which is not better
+declare("density", "density", ideal=1.0, scale="log", bounds=(0.0, None))
+declare("coverage", "coverage", better="higher", bounds=(0.0, 1.0))
 
 
 def prdc(real: ArrayLike, fake: ArrayLike, k: int = 5, *, chunk: int | None = None) -> dict[str, float]:

@@ -23,6 +23,11 @@ import torch
 
 from ganvae.errors import DataError
 from ganvae.metrics.checks import ArrayLike, as_images
+from ganvae.metrics.meta import declare
+
+declare("recon_psnr", "reconstruction PSNR", better="higher", unit="dB")
+declare("recon_ssim", "reconstruction SSIM", better="higher", bounds=(-1.0, 1.0))
+declare("recon_mse", "reconstruction MSE", better="lower", bounds=(0.0, None))
 
 MAX_PSNR_DB = 100.0  # reported for a perfect reconstruction (MSE = 0) instead of +inf
 STANDARD_WINDOW, STANDARD_SIGMA = 11, 1.5

@@ -22,6 +22,13 @@ import torch.nn.functional as F
 
 from ganvae.errors import DataError
 from ganvae.metrics.checks import ArrayLike, as_images
+from ganvae.metrics.meta import declare
+
+# 1 = as sharp as real images; above 1 is noise or over-sharpening, not "sharper is better"
+declare("sharpness_ratio", "sample sharpness / real", ideal=1.0, scale="log", bounds=(0.0, None))
+declare(
+    "recon_sharpness_ratio", "reconstruction sharpness / real", ideal=1.0, scale="log", bounds=(0.0, None)
+)
 
 LAPLACIAN = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
 _LUMA = torch.tensor([0.299, 0.587, 0.114])

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ganvae.atomic import write_text
-from ganvae.claims import METRICS
+from ganvae.experiment.verdicts import display
+from ganvae.metrics.meta import known
 from ganvae.report import plots
-from ganvae.report.env import data_uri, environment, fmt
+from ganvae.report.env import data_uri, environment
 from ganvae.report.section import merge_task_verdicts, read_metrics, task_sections
 
 COST_KEYS = {
@@ -21,18 +22,20 @@ COST_KEYS = {
     "eval_peak_memory_mb": "peak memory in evaluation (MiB)",
     "encode_s_per_image": "encode s per image",
 }
-HIDDEN = {"diverged", "values"}
 
 
 def cells(summary: dict[str, dict[str, dict]], key: str) -> list[str]:
-    """`mean ± std` of `key` for every model of a summary ("—" where a model lacks it)."""
-    return [fmt(s[key]["mean"], s[key]["std"]) if key in s else "—" for s in summary.values()]
+    """`key` of every model of a summary as it reads ('0.53 ± 0.01', '0.53 (1 seed)', '2 of 3 runs')."""
+    return [display(s.get(key)) for s in summary.values()]
 
 
 def _metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    summary = metrics["summary"]
-    keys = [k for k in METRICS if any(k in s for s in summary.values())]
-    return [{"label": METRICS[k][0], "better": METRICS[k][1], "cells": cells(summary, k)} for k in keys]
+    summary, described = metrics["summary"], known()
+    keys = [k for k in described if any(k in s for s in summary.values())]
+    return [
+        {"label": described[k].label, "better": described[k].direction_text, "cells": cells(summary, k)}
+        for k in keys
+    ]
 
 
 def _cost_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,7 +94,7 @@ def write_report(run_dir: str | Path) -> Path:
             metric_rows=_metric_rows(metrics),
             cost_rows=_cost_rows(metrics),
             memory_note=_memory_note(metrics),
-            diverged={m: int(metrics["summary"][m].get("diverged", {}).get("mean", 0)) for m in models},
+            diverged={m: display(metrics["summary"][m].get("diverged_share")) for m in models},
             devices=sorted(
                 {f"{r.get('device')} ({r.get('precision')})" for r in metrics["runs"] if r.get("device")}
             ),

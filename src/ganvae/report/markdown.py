@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganvae.claims import METRICS
-from ganvae.report.html import cells, fmt
+from ganvae.metrics.meta import known
+from ganvae.report.env import fmt
+from ganvae.report.html import cells
 
 MAIN = (
     "fd",
@@ -25,7 +26,9 @@ MAIN = (
     "probe_accuracy",
     "path_length_ratio",
     "decode_variance",
-    "fd_cv",
+    "fd_spread",
+    "diverged_share",
+    "reach_share",
     "train_s",
     "images_per_s",
     "steps",
@@ -46,45 +49,38 @@ def summary_markdown(m: dict[str, Any]) -> str:
     for key in MAIN:
         if not any(key in s for s in m["summary"].values()):
             continue
-        label, better = METRICS.get(key, (key.replace("_", " "), ""))
+        meta = known().get(key)
+        label, better = (meta.label, meta.direction_text) if meta else (key.replace("_", " "), "")
         lines.append(f"| {label} | {better} | " + " | ".join(cells(m["summary"], key)) + " |")
-    diverged = [
-        f"{x}: {int(m['summary'][x].get('diverged', {}).get('mean', 0))}/{m['seeds']}" for x in models
-    ]
-    lines += [
-        "",
-        "diverged runs: " + ", ".join(diverged),
-        "",
-        "| # | claim | verdict | GAN | VAE |",
-        "|---|---|---|---|---|",
-    ]
+    lines += ["", "| # | claim | verdict | checks (GAN · VAE · rule: result) |", "|---|---|---|---|"]
     for c in m["claims"]:
-        first = c["checks"][0]
-        gan = (
-            f"{fmt(first['gan']['mean'], first['gan']['std'])} ({first['gan']['model']})"
-            if first["gan"]
-            else "—"
-        )
-        vae = (
-            f"{fmt(first['vae']['mean'], first['vae']['std'])} ({first['vae']['model']})"
-            if first["vae"]
-            else "—"
-        )
-        lines.append(
-            f"| {c['number']} | {c['text']} | **{c['verdict']}** | {first['label']}: {gan} | {vae} |"
-        )
-    lines += ["", "| use case | winner | value | runner-up |", "|---|---|---|---|"]
+        checks = "; ".join(_check_text(ch) for ch in c["checks"])
+        lines.append(f"| {c['number']} | {c['text']} | **{c['verdict']}** | {checks} |")
+    lines += ["", "| use case | winner | value | runner-up | difference (95 % CI) |", "|---|---|---|---|---|"]
     for v in m["verdicts"]:
         if v.get("winner"):
-            runner = (
-                f"{v['runner_up']} {fmt(v['runner_value'], v['runner_std'])}" if v.get("runner_up") else "—"
+            runner = f"{v['runner_up']} {v['runner_text']}" if v.get("runner_up") else "—"
+            diff = (
+                (v.get("difference", "") + ("" if v.get("clear") else " (not clear)"))
+                if runner != "—"
+                else ""
             )
             lines.append(
-                f"| {v['use_case']} | {v['winner']} | {v['metric']} {fmt(v['value'], v['std'])} | {runner} |"
+                f"| {v['use_case']} | {v['winner']} | {v['metric']} {v['value_text']} | {runner} | {diff} |"
             )
         else:
-            lines.append(f"| {v['use_case']} | — | {v.get('note', '')} | |")
+            lines.append(f"| {v['use_case']} | — | {v.get('note', '')} | | |")
+    if m.get("rule"):
+        lines += ["", f"Rule: {m['rule']}."]
     return "\n".join(lines) + "\n"
+
+
+def _check_text(ch: dict[str, Any]) -> str:
+    def side(s: dict[str, Any] | None) -> str:
+        return f"{s['text']} ({s['model']})" if s else "—"
+
+    why = f", {ch['reason']}" if ch.get("reason") else ""
+    return f"{ch['label']}: {side(ch['gan'])} · {side(ch['vae'])} · {ch['rule']}: {ch['verdict']}{why}"
 
 
 def section_markdown(metrics: dict[str, Any]) -> str:

@@ -24,21 +24,23 @@ import torch
 from ganvae.atomic import write_json
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.grid import save_grid
+from ganvae.metrics.meta import Metric
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    family_verdict,
     load_task_images,
-    mean_std,
-    verdict_sentence,
 )
 
 CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
 SCORES = "scores.json"  # scores of the evaluated test images (a cache for re-runs)
 CALIBRATION_SHARE = 0.1
+
+
+AUROC = Metric("auroc", "AUROC (one-class, mean over normal classes)", better="higher", bounds=(0.0, 1.0))
 
 
 @dataclass
@@ -184,8 +186,8 @@ def summarise(runs: list[dict[str, Any]], data: ImageData, classes: list[int]) -
         for cls in classes:
             seeds = [r for r in rs if r["class"] == cls]
             per_class[data.class_names[cls]] = {
-                "auroc": mean_std([r["auroc"] for r in seeds]),
-                "auprc": mean_std([r["auprc"] for r in seeds]),
+                "auroc": estimate([r["auroc"] for r in seeds]),
+                "auprc": estimate([r["auprc"] for r in seeds]),
             }
         # mean over classes of each seed, then mean ± std over seeds
         seeds = sorted({r["seed"] for r in rs})
@@ -194,17 +196,15 @@ def summarise(runs: list[dict[str, Any]], data: ImageData, classes: list[int]) -
             "family": rs[0]["family"],
             "score": key[1],
             "per_class": per_class,
-            "auroc": mean_std([np.mean([r["auroc"] for r in rs if r["seed"] == s]) for s in seeds]),
-            "auprc": mean_std([np.mean([r["auprc"] for r in rs if r["seed"] == s]) for s in seeds]),
+            "auroc": estimate([np.mean([r["auroc"] for r in rs if r["seed"] == s]) for s in seeds]),
+            "auprc": estimate([np.mean([r["auprc"] for r in rs if r["seed"] == s]) for s in seeds]),
             "score_s_per_image": float(np.mean([r["score_s_per_image"] for r in rs])),
         }
     return {"runs": runs, "scores": table, "verdicts": [_verdict(table)]}
 
 
 def _verdict(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return family_verdict(
-        table, "auroc", "anomaly detection", "AUROC (one-class, mean over normal classes)", higher=True
-    )
+    return use_case_row("anomaly detection", AUROC, table)
 
 
 def _extremes(figures: Path, name: str, x: torch.Tensor, scores: dict[str, np.ndarray]) -> None:
@@ -233,7 +233,7 @@ def _section(results, data: ImageData, classes: list[int], cfg: AnomalyConfig, n
             "VAE scores: negative ELBO and reconstruction error."
         ),
     )
-    sec.findings.append(verdict_sentence(results["verdicts"][0], "mean AUROC"))
+    sec.findings.append(row_sentence(results["verdicts"][0], "mean AUROC"))
     for metric, label in (("auroc", "AUROC"), ("auprc", "AUPRC")):
         rows = [
             [

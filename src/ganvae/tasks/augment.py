@@ -29,17 +29,17 @@ import torch
 
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.intervals import mean_interval
+from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.grid import save_grid
+from ganvae.metrics.meta import Metric
 from ganvae.models.base import sample_in_batches
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    family_verdict,
     load_task_images,
-    mean_std,
-    verdict_sentence,
 )
 
 REAL = "real only"
@@ -239,19 +239,19 @@ def summarise(
             arm: {r["seed"]: r["accuracy"] for r in runs if r["k"] == k and r["arm"] == arm} for arm in arms
         }
         seeds = sorted(by_arm[REAL])
-        accuracy[str(k)] = {arm: mean_std([by_arm[arm][s] for s in seeds]) for arm in arms}
+        accuracy[str(k)] = {arm: estimate([by_arm[arm][s] for s in seeds]) for arm in arms}
         gain[str(k)] = {
-            m: mean_std([by_arm[with_real(m)][s] - by_arm[REAL][s] for s in seeds]) for m in models
+            m: estimate([by_arm[with_real(m)][s] - by_arm[REAL][s] for s in seeds]) for m in models
         }
     smallest = str(ks[0])
     table = {m: {"family": families[m], "accuracy": accuracy[smallest][with_real(m)]} for m in models}
-    verdict = family_verdict(
-        table,
+    accuracy_metric = Metric(
         "accuracy",
-        "augmentation of small labelled sets",
         f"test accuracy, real + synthetic, at the smallest K ({smallest} per class)",
-        higher=True,
+        better="higher",
+        bounds=(0.0, 1.0),
     )
+    verdict = use_case_row("augmentation of small labelled sets", accuracy_metric, table)
     return {
         "labels_per_class": ks,
         "arms": arms,
@@ -263,12 +263,13 @@ def summarise(
     }
 
 
-def compare_to_real(real: dict[str, Any], other: dict[str, Any]) -> str:
-    """'helps', 'hurts' or 'no clear difference' (spreads overlap, or a single seed)."""
-    gap = other["mean"] - real["mean"]
-    if len(real["values"]) < 2 or abs(gap) <= real["std"] + other["std"]:
+def compare_to_real(gain: dict[str, Any]) -> str:
+    """'helps', 'hurts' or 'no clear difference' from the per-seed gains over real only (same seed, same
+    real images: paired), by the 95 % t interval of their mean; one seed is never a clear difference."""
+    got = mean_interval(gain["values"])
+    if got is None or got[1] <= 0 <= got[2]:
         return "no clear difference"
-    return "helps" if gap > 0 else "hurts"
+    return "helps" if got[1] > 0 else "hurts"
 
 
 def _class_rows(x: torch.Tensor, y: torch.Tensor, num_classes: int, path: Path) -> None:
@@ -288,7 +289,7 @@ def _curve(path: Path, results: dict[str, Any], models, families: dict[str, str]
     acc = results["accuracy"]
 
     def line(arm: str):
-        return ks, [acc[str(k)][arm]["mean"] for k in ks], [acc[str(k)][arm]["std"] for k in ks]
+        return ks, [acc[str(k)][arm]["mean"] for k in ks], [acc[str(k)][arm]["std"] or 0.0 for k in ks]
 
     lines = {REAL: line(REAL)}
     for m in models:
@@ -322,7 +323,7 @@ def _section(results: dict[str, Any], data: ImageData, cfg: AugmentConfig) -> Se
     )
     real0 = acc[str(ks[0])][REAL]
     sec.findings.append(
-        verdict_sentence(results["verdicts"][0], f"real + synthetic accuracy (K = {ks[0]})")
+        row_sentence(results["verdicts"][0], f"real + synthetic accuracy (K = {ks[0]})")
         + f" Real images alone reach {fmt(real0['mean'], real0['std'])} at that K."
     )
     for m in models:
@@ -330,7 +331,8 @@ def _section(results: dict[str, Any], data: ImageData, cfg: AugmentConfig) -> Se
         for k in ks:
             real, aug = acc[str(k)][REAL], acc[str(k)][with_real(m)]
             points = 100 * (aug["mean"] - real["mean"])
-            parts.append(f"{compare_to_real(real, aug)} at K = {k} ({points:+.1f} points)")
+            verdict = compare_to_real(results["gain"][str(k)][m])
+            parts.append(f"{verdict} at K = {k} ({points:+.1f} points)")
         sec.findings.append(f"Augmenting with {m}: " + "; ".join(parts) + ".")
     for m in models:
         parts = []

@@ -130,19 +130,6 @@ class TaskFolder:
         return metrics
 
 
-def mean_std(values: list[float]) -> dict[str, Any]:
-    """Mean and sample std of per-seed values (std 0 for one seed; mean None for none)."""
-    import numpy as np
-
-    arr = np.asarray(values, dtype=float)
-    return {
-        "mean": float(arr.mean()) if len(arr) else None,
-        "std": float(arr.std(ddof=1)) if len(arr) > 1 else 0.0,
-        "n": len(arr),
-        "values": [float(v) for v in arr],
-    }
-
-
 def find_model_dir(run_dir: str | Path, model: str | None, default: str, task: str) -> tuple[Path, Path]:
     """(task folder, model folder) from a task folder (+ a model name, else `default`; its first seed) or
     from a model folder inside one. CheckpointError naming the models it holds when there is none."""
@@ -178,47 +165,10 @@ def load_task_images(plan: RunPlan, *, labels_for: str = "") -> ImageData:
 
 def family_verdict(
     table: dict[str, dict[str, Any]], metric: str, use_case: str, label: str, higher: bool = True
-) -> dict[str, Any]:
-    """A use-case row for the comparison report (shaped like `compare.use_case_verdicts`): the best entry of
-    each family by `metric` (each table row holds "family" and `metric` as a `mean_std` dict), the winner,
-    and its margin over the other family's best; `clear` only when seeds' spreads do not overlap."""
-    sign = 1.0 if higher else -1.0
-    best: dict[str, str] = {}
-    for key, row in table.items():
-        fam = row["family"]
-        if fam not in best or sign * row[metric]["mean"] > sign * table[best[fam]][metric]["mean"]:
-            best[fam] = key
-    ranked = sorted(best.values(), key=lambda k: sign * table[k][metric]["mean"], reverse=True)
-    win = table[ranked[0]][metric]
-    out: dict[str, Any] = {
-        "use_case": use_case,
-        "metric": label,
-        "winner": ranked[0],
-        "family": table[ranked[0]]["family"],
-        "value": win["mean"],
-        "std": win["std"],
-    }
-    if len(ranked) > 1:
-        rival = table[ranked[1]][metric]
-        gap = abs(win["mean"] - rival["mean"])
-        out.update(
-            runner_up=ranked[1],
-            runner_value=rival["mean"],
-            runner_std=rival["std"],
-            margin_pct=100 * gap / max(abs(rival["mean"]), 1e-12),
-            clear=len(win["values"]) >= 2 and gap > win["std"] + rival["std"],
-        )
-    return out
+) -> dict[str, Any] | None:
+    """A use-case row from a task table (rows hold "family" and `metric` entries), by the one verdict
+    rule of `ganvae.experiment.verdicts`."""
+    from ganvae.experiment.verdicts import use_case_row
+    from ganvae.metrics.meta import Metric
 
-
-def verdict_sentence(row: dict[str, Any], what: str) -> str:
-    """'Best: X with <what> v ± s; the other family's best, Y, reaches ...' from a `family_verdict` row."""
-    from ganvae.report.env import fmt
-
-    text = f"Best: {row['winner']} with {what} {fmt(row['value'], row['std'])}"
-    if row.get("runner_up"):
-        rival = fmt(row["runner_value"], row["runner_std"])
-        text += f"; the other family's best, {row['runner_up']}, reaches {rival}"
-        if not row.get("clear"):
-            text += " (spreads overlap or one seed: not a clear win)"
-    return text + "."
+    return use_case_row(use_case, Metric(metric, label, better="higher" if higher else "lower"), table)

@@ -34,16 +34,15 @@ import torch
 
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.verdicts import HOLDS, against_bound, estimate, row_sentence, use_case_row
 from ganvae.grid import save_grid
+from ganvae.metrics.meta import Metric
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    family_verdict,
     load_task_images,
-    mean_std,
-    verdict_sentence,
 )
 
 Corruption = Callable[[torch.Tensor, float, torch.Generator], torch.Tensor]
@@ -54,6 +53,7 @@ Corruption = Callable[[torch.Tensor, float, torch.Generator], torch.Tensor]
 MASK_FILL = 0.5
 GRID_IMAGES = 8
 CLEAN = "none"  # the run key of reconstructing the uncorrupted images
+PSNR_MEAN = Metric("psnr_mean", "PSNR after denoising, mean over corruptions", better="higher", unit="dB")
 
 
 def gaussian(x: torch.Tensor, level: float, generator: torch.Generator) -> torch.Tensor:
@@ -274,13 +274,13 @@ def summarise(runs: list[dict[str, Any]], noise: list[str], n_images: int) -> di
         row: dict[str, Any] = {"family": rs[0]["family"], "psnr": {}, "ssim": {}}
         clean = [r for r in rs if r["noise"] == CLEAN]
         if clean:
-            row["clean"] = {m: mean_std([r[m] for r in clean]) for m in ("psnr", "ssim")}
+            row["clean"] = {m: estimate([r[m] for r in clean]) for m in ("psnr", "ssim")}
         rs = [r for r in rs if r["noise"] != CLEAN]
         for metric in ("psnr", "ssim"):
             for key in noise:
-                row[metric][key] = mean_std([r[metric] for r in rs if r["noise"] == key])
+                row[metric][key] = estimate([r[metric] for r in rs if r["noise"] == key])
             # mean over corruptions of each seed, then mean ± std over seeds
-            row[f"{metric}_mean"] = mean_std(
+            row[f"{metric}_mean"] = estimate(
                 [np.mean([r[metric] for r in rs if r["seed"] == s]) for s in seeds]
             )
         if "restore_s_per_image" in rs[0]:
@@ -298,9 +298,7 @@ def summarise(runs: list[dict[str, Any]], noise: list[str], n_images: int) -> di
 def _verdict(methods: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The compare report's denoising row: the best model by mean PSNR, against the other family's best."""
     models = {k: v for k, v in methods.items() if v["family"] != "baseline"}
-    return family_verdict(
-        models, "psnr_mean", "reconstruction / denoising", "PSNR after denoising, mean over corruptions"
-    )
+    return use_case_row("reconstruction / denoising", PSNR_MEAN, models)
 
 
 def _file(key: str) -> str:
@@ -328,7 +326,7 @@ def _level_plot(path: Path, results: dict[str, Any], corruptions: list[tuple[str
             lines[f"baseline {name}"] = (levels, means, None)
         else:
             families[name] = row["family"]
-            lines[name] = (levels, means, [row["psnr"][k]["std"] for k in keys])
+            lines[name] = (levels, means, [row["psnr"][k]["std"] or 0.0 for k in keys])
     plots.series(
         path,
         lines,
@@ -343,7 +341,7 @@ def _findings(results: dict[str, Any], corruptions: list[tuple[str, float]]) -> 
     methods = results["methods"]
     models = [m for m, r in methods.items() if r["family"] != "baseline"]
     baselines = [m for m, r in methods.items() if r["family"] == "baseline"]
-    out = [verdict_sentence(results["verdicts"][0], "mean PSNR (dB) over the corruptions")]
+    out = [row_sentence(results["verdicts"][0], "mean PSNR (dB) over the corruptions")]
     for name, level in corruptions:
         key = spec_label(name, level)
         psnr = {m: methods[m]["psnr"][key] for m in methods}
@@ -353,8 +351,9 @@ def _findings(results: dict[str, Any], corruptions: list[tuple[str, float]]) -> 
         line = f"{describe(name, level)}: best model {top} at {fmt(psnr[top]['mean'], psnr[top]['std'])} dB"
         if gap > 0:
             line += f", {gap:.2g} dB above the best baseline ({base}, {fmt(psnr[base]['mean'])} dB)"
-            if gap <= psnr[top]["std"]:
-                line += ", within the seed spread"
+            # a baseline filter is deterministic: the model's seeds against its one value
+            if against_bound(psnr[top], above=psnr[base]["mean"]) != HOLDS:
+                line += " (not clearly: one seed, or the 95 % interval over seeds reaches it)"
         elif base == "noisy input":
             line += (
                 f"; no generative model beats leaving the image as it is ({fmt(psnr[base]['mean'])} dB), "

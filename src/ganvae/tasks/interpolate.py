@@ -20,20 +20,25 @@ import torch
 from ganvae import metrics as M
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.grid import save_gif, save_grid
+from ganvae.metrics.meta import Metric
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    family_verdict,
     load_task_images,
-    mean_std,
-    verdict_sentence,
 )
 
 METHODS = ("linear", "slerp")
+PATH_LENGTH = Metric(
+    "path_length_ratio",
+    "path length / endpoint distance, morphs between real images (1 = straight)",
+    better="lower",
+    bounds=(1.0, None),
+)
 
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -197,19 +202,13 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "model": model,
             "family": rs[0]["family"],
             "method": method,
-            **{k: mean_std([r[k] for r in rs]) for k in KEYS},
+            **{k: estimate([r[k] for r in rs]) for k in KEYS},
         }
     return {"runs": runs, "paths": table}
 
 
 def _verdict(results: dict[str, Any]) -> dict[str, Any]:
-    return family_verdict(
-        results["paths"],
-        "path_length_ratio",
-        "latent exploration (interpolation, morphing)",
-        "path length / endpoint distance, morphs between real images (1 = straight)",
-        higher=False,
-    )
+    return use_case_row("latent exploration (interpolation, morphing)", PATH_LENGTH, results["paths"])
 
 
 def _section(results: dict[str, Any], cfg: InterpolateConfig, feature_name: str) -> Section:
@@ -222,7 +221,7 @@ def _section(results: dict[str, Any], cfg: InterpolateConfig, feature_name: str)
             f"a straight and a spherical path, decoded. Smoothness is measured in {feature_name}."
         ),
     )
-    sec.findings.append(verdict_sentence(_verdict(results), "path-length ratio"))
+    sec.findings.append(row_sentence(_verdict(results), "path-length ratio"))
     psnr = {k: v["endpoint_psnr"]["mean"] for k, v in table.items()}
     best_end = max(psnr, key=psnr.get)
     sec.findings.append(

@@ -28,16 +28,23 @@ from typing import Any, ClassVar
 import torch
 
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.verdicts import (
+    FAILS,
+    HOLDS,
+    against_bound,
+    display,
+    estimate,
+    row_sentence,
+    use_case_row,
+)
+from ganvae.metrics.meta import Metric
 from ganvae.metrics.ranking import ranking_report, top_k
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    family_verdict,
     find_model_dir,
-    mean_std,
-    verdict_sentence,
 )
 
 BASELINE = "popularity"
@@ -192,12 +199,18 @@ def summarise(runs: list[dict[str, Any]], split: str = "strong") -> dict[str, An
         rs = [r for r in runs if r["model"] == name]
         row: dict[str, Any] = {"model": name, "family": rs[0]["family"], "seeds": len(rs)}
         for key, _ in METRICS:
-            row[key] = mean_std([r[key] for r in rs])
-        row["train_s"] = mean_std([r["train_s"] for r in rs])
+            row[key] = estimate([r[key] for r in rs])
+        row["train_s"] = estimate([r["train_s"] for r in rs])
         table[name] = row
     gan_vae = {k: v for k, v in table.items() if v["family"] in ("gan", "vae")}
     verdicts = (
-        [family_verdict(gan_vae, "ndcg@100", "recommendation", f"NDCG@100 ({SPLIT_LABELS[split]})")]
+        [
+            use_case_row(
+                "recommendation",
+                Metric("ndcg@100", f"NDCG@100 ({SPLIT_LABELS[split]})", better="higher"),
+                gan_vae,
+            )
+        ]
         if gan_vae
         else []
     )
@@ -224,7 +237,7 @@ def _section(results: dict[str, Any], cfg: RecommendConfig, data) -> Section:
         ),
     )
     if results["verdicts"]:
-        sec.findings.append(verdict_sentence(results["verdicts"][0], "NDCG@100"))
+        sec.findings.append(row_sentence(results["verdicts"][0], "NDCG@100"))
         top = max(table, key=lambda k: table[k]["ndcg@100"]["mean"])
         if top != results["verdicts"][0]["winner"]:  # the GAN-vs-VAE row leaves out other families
             sec.findings.append(
@@ -236,15 +249,17 @@ def _section(results: dict[str, Any], cfg: RecommendConfig, data) -> Section:
     for name, row in table.items():
         if name == BASELINE or base is None:
             continue
-        v, s, b = row["ndcg@100"]["mean"], row["ndcg@100"]["std"], base["ndcg@100"]["mean"]
-        if v - s > b:
+        # popularity is deterministic: each model's seeds against its one value
+        above = against_bound(row["ndcg@100"], above=base["ndcg@100"]["mean"])
+        if above == HOLDS:
             verb = "beats"
-        elif v + s < b:
+        elif above == FAILS:
             verb = "falls below"
         else:
             verb = "does not clearly beat"
         sec.findings.append(
-            f"{name} {verb} the popularity baseline on NDCG@100 ({fmt(v, s)} against {fmt(b)})."
+            f"{name} {verb} the popularity baseline on NDCG@100 ({display(row['ndcg@100'])} against "
+            f"{fmt(base['ndcg@100']['mean'])})."
         )
     if base is not None and len(table) > 1:
         widest = max(table, key=lambda k: table[k]["coverage@10"]["mean"])

@@ -27,6 +27,7 @@ import torch
 
 from ganvae.atomic import atomic_path
 from ganvae.errors import ConfigError
+from ganvae.experiment.verdicts import estimate, row_sentence
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
@@ -34,8 +35,6 @@ from ganvae.tasks.base import (
     TaskFolder,
     family_verdict,
     find_model_dir,
-    mean_std,
-    verdict_sentence,
 )
 
 REAL = "real (test split)"
@@ -202,7 +201,7 @@ def summarise(runs: list[dict[str, Any]], has_target: bool) -> dict[str, Any]:
         row: dict[str, Any] = {"model": name, "family": rs[0]["family"], "seeds": len(rs)}
         for key in keys:
             if all(key in r for r in rs):
-                row[key] = mean_std([r[key] for r in rs])
+                row[key] = estimate([r[key] for r in rs])
         table[name] = row
     models = {k: v for k, v in table.items() if v["family"] in ("gan", "vae")}
     rows = [
@@ -261,7 +260,7 @@ def _section(results: dict[str, Any], cfg: SynthesizeConfig, data, figures) -> S
     )
     for row in results["verdicts"]:
         sec.findings.append(
-            f"{row['use_case'].split(': ')[1].capitalize()}: " + verdict_sentence(row, row["metric"])
+            f"{row['use_case'].split(': ')[1].capitalize()}: " + row_sentence(row, row["metric"])
         )
     models = {k: v for k, v in table.items() if v["family"] in ("gan", "vae")}
     if models:

@@ -1,0 +1,245 @@
+"""The GAN-vs-VAE folklore (../shared/CLAIMS.md) as checks on measured figures.
+
+Two kinds of check, judged by the rule of `ganvae.experiment.intervals` (95 % intervals over seeds):
+
+- **comparative** ("GANs are sharper"): each family is represented by its best model on the figure
+  (`verdicts.representative`: by direction, or by distance from an ideal value) and the check holds when
+  the claimed family is clearly better, does not hold when it is clearly worse, and is inconclusive
+  otherwise (the interval includes no difference, a model has one seed, a figure is missing);
+- **absolute** ("both produce new samples"): a family's models against a bound. A claim about *every*
+  model of a family holds only when each model clearly meets it, and fails when any model clearly
+  breaks it — the report names that model.
+
+A claim holds when all its checks hold (or, for claims measured several ways — stability, ease of
+training — when one holds and none fails), does not hold when a check clearly fails, and is inconclusive
+otherwise. What a family cannot differ on by design (a GAN decodes one code one way) is said to be so,
+not counted as a measured win. A claim that does not hold on the user's data is a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from ganvae.experiment.verdicts import (
+    FAILS,
+    HOLDS,
+    UNSURE,
+    Side,
+    against_bound,
+    compare_entries,
+    members,
+    representative,
+)
+from ganvae.metrics.meta import get as get_metric
+
+Family = Literal["gan", "vae"]
+NAMES = {"gan": "GAN", "vae": "VAE"}
+__all__ = ["CLAIMS", "FAILS", "HOLDS", "UNSURE", "as_dicts", "evaluate_claims"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """Comparative when `claimed` is set (that family does better on `metric`; `direction` compares raw
+    values one way instead of by the metric's metadata); absolute when `subject` is set (that family's
+    models are `above` / `below` a constant: `every` model, or only its representative)."""
+
+    metric: str
+    claimed: Family | None = None
+    direction: Literal["lower", "higher"] | None = None
+    subject: Family | None = None
+    above: float | None = None
+    below: float | None = None
+    every: bool = True
+
+
+@dataclass(frozen=True)
+class Claim:
+    number: int
+    text: str
+    checks: tuple[Check, ...]
+    note: str = ""
+    combine: Literal["all", "any"] = "all"  # "any": measured several ways, one clear result suffices
+    by_construction: str = ""  # what is so by design and therefore not measured
+
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim(
+        1,
+        "GANs produce sharper, more realistic samples",
+        (Check("fd", "gan"), Check("sharpness_ratio", "gan")),
+        "sharpness is judged by closeness to real images (ratio 1): a ratio above 1 is noise, not realism",
+    ),
+    Claim(
+        2,
+        "VAE samples are blurrier",
+        (
+            Check("sharpness_ratio", "vae", direction="lower"),
+            Check("sharpness_ratio", subject="vae", below=1.0, every=False),
+            Check("recon_sharpness_ratio", subject="vae", below=1.0, every=False),
+        ),
+        "the best VAE's samples less sharp than the best GAN's, and its samples and reconstructions less "
+        "sharp than real images (ratio below 1)",
+    ),
+    Claim(
+        3,
+        "The VAE latent space is structured and smooth, easy to interpolate",
+        (Check("path_length_ratio", "vae"), Check("probe_accuracy", "vae")),
+        "GAN codes come from latent inversion (approximate)",
+    ),
+    Claim(
+        4,
+        "GAN training is harder and less stable",
+        (Check("fd_spread", "vae"), Check("diverged_share", "vae")),
+        "the FD spread counts every run with an FD, blown-up ones included; runs stopped by NaN count as "
+        "diverged",
+        combine="any",
+    ),
+    Claim(
+        5,
+        "VAEs cover the data more diversely; GANs risk mode collapse",
+        (Check("recall", "vae"), Check("coverage", "vae"), Check("class_kl", "vae")),
+    ),
+    Claim(
+        6,
+        "Both produce new samples, not copies of the training set",
+        (
+            Check("memorisation_ratio", subject="gan", above=0.9),
+            Check("memorisation_ratio", subject="vae", above=0.9),
+            Check("copy_share", subject="gan", below=0.01),
+            Check("copy_share", subject="vae", below=0.01),
+        ),
+        "every model of both families: NN-distance ratio above 0.9 and under 1 % exact copies",
+    ),
+    Claim(
+        7,
+        "VAEs reconstruct their inputs well",
+        (Check("recon_psnr", "vae"), Check("recon_ssim", "vae")),
+        "GAN reconstructions come from latent inversion",
+    ),
+    Claim(
+        8,
+        "VAEs are stochastic: one input, many plausible outputs",
+        (Check("decode_variance", subject="vae", above=1e-4),),
+        "every VAE: pixel variance of decodes of one input above 1e-4 (a standard deviation of 0.01)",
+        by_construction="a GAN decodes its one (inverted) code to one image: its output variance for one "
+        "input is 0 by design, so only the VAEs are measured",
+    ),
+    Claim(
+        9,
+        "VAEs are easier to train",
+        (Check("reach_share", "vae"), Check("time_to_target_s", "vae")),
+        "target: 1.5x the best final FD of all runs, target and curves at the same number of samples",
+        combine="any",
+    ),
+)
+
+
+@dataclass
+class CheckResult:
+    metric: str
+    label: str
+    gan: Side | None
+    vae: Side | None
+    verdict: str
+    rule: str = ""
+    difference: str = ""  # the claimed family's advantage with its interval (comparative checks)
+    reason: str = ""  # why it is inconclusive, or which model breaks it
+
+
+@dataclass
+class ClaimResult:
+    number: int
+    text: str
+    verdict: str
+    checks: list[CheckResult] = field(default_factory=list)
+    note: str = ""
+    by_construction: str = ""
+
+
+def _rule(check: Check) -> str:
+    meta = get_metric(check.metric)
+    if check.subject is not None:
+        bound = f"above {check.above:g}" if check.above is not None else f"below {check.below:g}"
+        who = f"every {NAMES[check.subject]}" if check.every else f"the best {NAMES[check.subject]}"
+        return f"{who} {bound}"
+    fam = NAMES[check.claimed]  # type: ignore[index]
+    if check.direction is not None:
+        return f"{fam} {check.direction}"
+    if meta.ideal is not None:
+        return f"{fam} closer to {meta.ideal:g}"
+    return f"{fam} {meta.better}"
+
+
+def _comparative(check: Check, summary, families) -> CheckResult:
+    meta = get_metric(check.metric)
+    gan = representative(summary, families, "gan", meta)
+    vae = representative(summary, families, "vae", meta)
+    res = CheckResult(check.metric, meta.label, gan, vae, UNSURE, _rule(check))
+    if gan is None or vae is None:
+        res.reason = f"no {'GAN' if gan is None else 'VAE'} has this figure"
+        return res
+    fav, other = (gan, vae) if check.claimed == "gan" else (vae, gan)
+    cmp = compare_entries(meta, fav.entry, other.entry, check.direction)
+    res.difference, res.reason = cmp.text, cmp.reason
+    if cmp.clear:
+        res.verdict = HOLDS if (cmp.estimate or 0) > 0 else FAILS
+    return res
+
+
+def _absolute(check: Check, summary, families) -> CheckResult:
+    meta = get_metric(check.metric)
+    subject = check.subject
+    assert subject is not None
+    if check.every:
+        sides = members(summary, families, subject, check.metric)
+    else:
+        rep = representative(summary, families, subject, meta)
+        sides = [rep] if rep else []
+    res = CheckResult(check.metric, meta.label, None, None, UNSURE, _rule(check))
+    if not sides:
+        res.reason = f"no {NAMES[subject]} has this figure"
+        return res
+    judged = [(against_bound(s.entry, check.above, check.below), s) for s in sides]
+    order = {FAILS: 0, UNSURE: 1, HOLDS: 2}
+    verdict, shown = min(judged, key=lambda vs: order[vs[0]])  # the model that decides the verdict
+    setattr(res, subject, shown)
+    res.verdict = verdict
+    if verdict == FAILS:
+        broken = [s.model for v, s in judged if v == FAILS]
+        res.reason = f"broken by {', '.join(broken)}"
+    elif verdict == UNSURE:
+        unsure = [s.model for v, s in judged if v == UNSURE]
+        res.reason = f"not clear for {', '.join(unsure)} (one seed, or the interval includes the bound)"
+    return res
+
+
+def _combine(claim: Claim, verdicts: list[str]) -> str:
+    if claim.combine == "any":
+        if HOLDS in verdicts and FAILS not in verdicts:
+            return HOLDS
+        if FAILS in verdicts and HOLDS not in verdicts:
+            return FAILS
+        return UNSURE
+    if all(v == HOLDS for v in verdicts):
+        return HOLDS
+    return FAILS if FAILS in verdicts else UNSURE
+
+
+def evaluate_claims(summary: dict[str, dict[str, Any]], families: dict[str, str]) -> list[ClaimResult]:
+    """`summary[model][metric]` is an entry (`verdicts.estimate` / `share` / `spread`); `families[model]`
+    is "gan" or "vae"."""
+    results = []
+    for claim in CLAIMS:
+        checks = [
+            (_absolute if c.subject is not None else _comparative)(c, summary, families) for c in claim.checks
+        ]
+        verdict = _combine(claim, [c.verdict for c in checks])
+        results.append(
+            ClaimResult(claim.number, claim.text, verdict, checks, claim.note, claim.by_construction)
+        )
+    return results
+
+
+def as_dicts(results: list[ClaimResult]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in results]

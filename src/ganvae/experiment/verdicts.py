@@ -1,0 +1,254 @@
+"""One way to say which model or family did better, used by the claims and by every use case.
+
+A figure over seeds is an *entry* (a JSON-able dict, as stored in metrics.json):
+
+- `estimate(values)`: one value per seed → mean, std, n, values;
+- `share(k, n)`: k of n runs → the share with its Wilson interval (never a zero-width spread);
+- `spread(values)`: the spread of per-seed values is the figure (training stability).
+
+`representative` picks the model that stands for a family on one figure (its best, judged by the figure's
+metadata: direction, or distance from an ideal value); `compare_entries` says whether one entry is better
+than another by the rule of `ganvae.experiment.intervals`; `use_case_row` makes the row of the report's
+verdict table. The rule and the wording live here only.
+
+>>> a, b = estimate([10.0, 11.0, 10.5]), estimate([20.0, 21.0, 19.0])
+>>> compare_entries(get_metric("fd"), a, b).clear
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ganvae.experiment import intervals as I
+from ganvae.metrics.meta import Metric
+from ganvae.metrics.meta import get as get_metric
+
+HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
+
+
+# ---- entries ------------------------------------------------------------------------------------------
+def estimate(values: list[float]) -> dict[str, Any]:
+    """Mean and sample std of per-seed values (std None for one seed: there is no spread to show)."""
+    arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    return {
+        "kind": "mean",
+        "mean": float(arr.mean()) if len(arr) else None,
+        "std": float(arr.std(ddof=1)) if len(arr) > 1 else None,
+        "n": len(arr),
+        "values": [float(v) for v in arr],
+    }
+
+
+def share(k: int, n: int) -> dict[str, Any]:
+    """k of n runs, with Wilson's 95 % interval."""
+    lo, hi = I.wilson(k, n)
+    return {"kind": "share", "mean": k / n, "std": None, "k": int(k), "n": int(n), "lo": lo, "hi": hi}
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    """The sample std of per-seed values as the figure (None below 2 values); `values` kept to compare."""
+    arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    return {
+        "kind": "spread",
+        "mean": float(arr.std(ddof=1)) if len(arr) > 1 else None,
+        "std": None,
+        "n": len(arr),
+        "values": [float(v) for v in arr],
+    }
+
+
+def usable(entry: dict[str, Any] | None) -> bool:
+    return bool(entry) and entry.get("mean") is not None and math.isfinite(entry["mean"])
+
+
+def display(entry: dict[str, Any] | None, digits: int = 3) -> str:
+    """How an entry reads: '0.532 ± 0.012', '0.532 (1 seed)', '2 of 3 runs'; '—' when missing."""
+    if not usable(entry):
+        return "—"
+    assert entry is not None
+    if entry.get("kind") == "share":
+        return f"{entry['k']} of {entry['n']} runs"
+    text = _number(entry["mean"], digits)
+    if entry.get("kind") == "spread":
+        return f"{text} ({entry['n']} runs)"
+    if entry["n"] < 2:
+        return f"{text} (1 seed)"
+    return f"{text} ± {entry['std']:.2g}"
+
+
+def _number(value: float, digits: int = 3) -> str:
+    return f"{value:.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+
+
+# ---- who stands for a family ----------------------------------------------------------------------------
+@dataclass
+class Side:
+    """One model's entry on one figure, as shown in a claims or verdict table."""
+
+    model: str
+    mean: float
+    n: int
+    text: str
+    entry: dict[str, Any]
+
+
+def _badness(metric: Metric, entry: dict[str, Any], direction: str | None = None) -> float:
+    if direction is not None:  # a check that compares raw values one way ("blurrier" = lower sharpness)
+        return entry["mean"] if direction == "lower" else -entry["mean"]
+    return metric.badness(entry["mean"])
+
+
+def members(
+    summary: dict[str, dict[str, Any]], families: dict[str, str], family: str, metric: str
+) -> list[Side]:
+    """Every model of `family` with a usable entry for `metric`."""
+    return [
+        Side(model, s[metric]["mean"], s[metric]["n"], display(s[metric]), s[metric])
+        for model, s in summary.items()
+        if families.get(model) == family and usable(s.get(metric))
+    ]
+
+
+def representative(
+    summary: dict[str, dict[str, Any]], families: dict[str, str], family: str, metric: str | Metric
+) -> Side | None:
+    """The best model of `family` on `metric` by its metadata (None when no model has the figure)."""
+    meta = get_metric(metric) if isinstance(metric, str) else metric
+    sides = members(summary, families, family, meta.key)
+    return min(sides, key=lambda s: _badness(meta, s.entry)) if sides else None
+
+
+# ---- is one better than another ---------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    """How much `a` is better than `b` (positive = a better), with a 95 % interval; `clear` when the
+    interval excludes no-difference. `reason` says why a comparison is not clear."""
+
+    estimate: float | None
+    low: float | None
+    high: float | None
+    clear: bool
+    reason: str
+    text: str
+
+    @property
+    def a_better(self) -> bool:
+        return self.clear and (self.estimate or 0) > 0
+
+
+def _per_seed_badness(metric: Metric, entry: dict[str, Any], direction: str | None) -> list[float]:
+    if direction is not None:
+        return [v if direction == "lower" else -v for v in entry["values"]]
+    return [metric.badness(v) for v in entry["values"]]
+
+
+def compare_entries(
+    metric: Metric, a: dict[str, Any], b: dict[str, Any], direction: str | None = None
+) -> Comparison:
+    """Is entry `a` better than entry `b` on `metric` (or, with `direction`, lower/higher in raw value)?"""
+    if not (usable(a) and usable(b)):
+        return Comparison(None, None, None, False, "a figure is missing", "—")
+    kind = a.get("kind", "mean")
+    if kind == "share":
+        sign = 1.0 if (direction or metric.better) == "higher" else -1.0
+        d, lo, hi = I.newcombe_difference(a["k"], a["n"], b["k"], b["n"])
+        d, lo, hi = (d, lo, hi) if sign > 0 else (-d, -hi, -lo)
+        return _finish(d, lo, hi, f"{100 * abs(d):.0f} points of share")
+    if kind == "spread":
+        got = I.variance_ratio(b["values"], a["values"])  # > 1: b varies more, so a is steadier
+        if got is None:
+            return Comparison(None, None, None, False, "fewer than 2 runs with a figure", "—")
+        r, lo, hi = got
+        clear = lo > 1.0 or hi < 1.0
+        text = f"variance ratio {_number(r, 2)} (95 % CI {_number(lo, 2)}–{_number(hi, 2)})"
+        reason = "" if clear else "the interval of the variance ratio includes 1"
+        return Comparison(math.log(r) if 0 < r < math.inf else r, lo, hi, clear, reason, text)
+    if a["n"] < 2 or b["n"] < 2:
+        return Comparison(None, None, None, False, "one seed: no spread to judge by", "—")
+    got = I.welch_difference(_per_seed_badness(metric, b, direction), _per_seed_badness(metric, a, direction))
+    assert got is not None
+    d, lo, hi = got
+    if metric.ideal is not None and direction is None:
+        unit = "in |log ratio|" if metric.scale == "log" else f"in distance from {metric.ideal:g}"
+    else:
+        unit = metric.unit
+    return _finish(d, lo, hi, unit)
+
+
+def _finish(d: float, lo: float, hi: float, unit: str) -> Comparison:
+    clear = lo > 0 or hi < 0
+    text = f"{_number(d, 2)} (95 % CI {_number(lo, 2)} to {_number(hi, 2)}){' ' + unit if unit else ''}"
+    return Comparison(d, lo, hi, clear, "" if clear else "the 95 % interval includes no difference", text)
+
+
+def against_bound(entry: dict[str, Any], above: float | None = None, below: float | None = None) -> str:
+    """'holds' / 'does not hold' / 'inconclusive': is the mean clearly above / below a constant?"""
+    if not usable(entry) or entry.get("n", 0) < 2:
+        return UNSURE
+    got = I.mean_interval(entry["values"])
+    assert got is not None
+    _, lo, hi = got
+    if above is not None:
+        return HOLDS if lo > above else FAILS if hi < above else UNSURE
+    assert below is not None
+    return HOLDS if hi < below else FAILS if lo > below else UNSURE
+
+
+# ---- the verdict row of a use case -----------------------------------------------------------------------
+def use_case_row(
+    use_case: str,
+    metric: str | Metric,
+    summary: dict[str, dict[str, Any]],
+    families: dict[str, str] | None = None,
+    *,
+    label: str | None = None,
+) -> dict[str, Any] | None:
+    """The winner of `use_case`: the best model of each family on `metric`, and whether the winner is
+    clearly better than the other family's best. None when no model has the figure. Without `families`,
+    each row of `summary` names its own ("family": a task's table)."""
+    meta = get_metric(metric) if isinstance(metric, str) else metric
+    if families is None:
+        families = {k: row.get("family", "") for k, row in summary.items()}
+    sides = [s for fam in ("gan", "vae") if (s := representative(summary, families, fam, meta))]
+    if not sides:
+        return None
+    sides.sort(key=lambda s: _badness(meta, s.entry))
+    best = sides[0]
+    row: dict[str, Any] = {
+        "use_case": use_case,
+        "metric": label or meta.label,
+        "winner": best.model,
+        "family": families[best.model],
+        "value": best.mean,
+        "value_text": best.text,
+    }
+    if len(sides) == 2:
+        rival = sides[1]
+        cmp = compare_entries(meta, best.entry, rival.entry)
+        row.update(
+            runner_up=rival.model,
+            runner_value=rival.mean,
+            runner_text=rival.text,
+            difference=cmp.text,
+            clear=cmp.clear,
+            reason=cmp.reason,
+        )
+    return row
+
+
+def row_sentence(row: dict[str, Any], what: str) -> str:
+    """'Best: X with <what> v ± s; the other family's best, Y, reaches ...' from a `use_case_row`."""
+    text = f"Best: {row['winner']} with {what} {row['value_text']}"
+    if row.get("runner_up"):
+        text += f"; the other family's best, {row['runner_up']}, reaches {row['runner_text']}"
+        text += (
+            f" (difference {row['difference']}: a clear win)"
+            if row.get("clear")
+            else f" (not a clear win: {row.get('reason') or 'no interval'})"
+        )
+    return text + "."
