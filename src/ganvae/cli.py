@@ -337,7 +337,8 @@ def compare(
     result = run_compare(cfg, folder, progress=not quiet, command=command)
     for v in result["verdicts"]:
         if v.get("winner"):
-            _echo(f"{v['use_case']}: {v['winner']} ({v['metric']} {v['value']:.3g})")
+            how = "" if not v.get("runner_up") else ", clear" if v.get("clear") else ", not clear"
+            _echo(f"{v['use_case']}: {v['winner']} ({v['metric']} {v['value_text']}{how})")
     for c in result["claims"]:
         _echo(f"claim {c['number']} ({c['text']}): {c['verdict']}")
     _echo(f"report: {folder / 'report.html'}")

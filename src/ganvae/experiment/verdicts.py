@@ -82,7 +82,8 @@ def display(entry: dict[str, Any] | None, digits: int = 3) -> str:
 
 
 def _number(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    text = f"{value:.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return "0" if text == "-0" else text
 
 
 # ---- who stands for a family ----------------------------------------------------------------------------
@@ -157,8 +158,10 @@ def compare_entries(
     if kind == "share":
         sign = 1.0 if (direction or metric.better) == "higher" else -1.0
         d, lo, hi = I.newcombe_difference(a["k"], a["n"], b["k"], b["n"])
-        d, lo, hi = (d, lo, hi) if sign > 0 else (-d, -hi, -lo)
-        return _finish(d, lo, hi, f"{100 * abs(d):.0f} points of share")
+        d, lo, hi = (d, lo, hi) if sign > 0 else (0.0 - d, 0.0 - hi, 0.0 - lo)  # no "-0"
+        clear = lo > 0 or hi < 0
+        text = f"{100 * d:+.0f} percentage points (95 % CI {100 * lo:+.0f} to {100 * hi:+.0f})"
+        return Comparison(d, lo, hi, clear, "" if clear else "the 95 % interval includes no difference", text)
     if kind == "spread":
         got = I.variance_ratio(b["values"], a["values"])  # > 1: b varies more, so a is steadier
         if got is None:

@@ -22,7 +22,7 @@ from ganvae.metrics.meta import declare
 declare("fd_spread", "FD spread across seeds (std of log FD)", better="lower", kind="spread")
 declare("diverged_share", "diverged runs", better="lower", kind="share", bounds=(0.0, 1.0))
 declare("reach_share", "runs reaching the FD target", better="higher", kind="share", bounds=(0.0, 1.0))
-declare("time_to_target_s", "time to FD target", better="lower", unit="s", bounds=(0.0, None))
+declare("time_to_target_s", "time to FD target (s)", better="lower", unit="s", bounds=(0.0, None))
 
 # a final FD this many times the run's best on its curve counts as a blow-up (diverged)
 CURVE_BLOWUP = 3.0
