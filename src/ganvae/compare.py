@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from ganvae.atomic import write_json
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate import EvalConfig
 from ganvae.experiment.intervals import RULE
+from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, share, spread, use_case_row
 from ganvae.metrics import stability
 from ganvae.plan import RunPlan
@@ -51,49 +50,58 @@ class _Context:
         self.ref = Reference(self.data, self.classifier, cfg.eval)
 
 
-def _run_one(
-    cfg: CompareConfig, out: Path, model_name: str, seed: int, ctx: _Context, progress: bool
-) -> dict:
-    from ganvae.training.run import train_or_reuse
+@dataclass
+class Comparison:
+    """`compare` as an experiment of the one runner: each job trains (or reuses) one (model, seed) with
+    the FD-vs-time curve, then evaluates it (`evaluate_run`)."""
 
-    folder = out / "models" / f"{model_name}-seed{seed}"
-    done = folder / "eval.json"
-    if done.is_file():
-        return json.loads(done.read_text())
-    try:
-        model = train_or_reuse(
-            model_name,
-            ctx.data,
-            folder,
-            cfg.train_config(seed),
-            cfg.overrides_for(model_name) or None,
-            data_spec=cfg.data_spec(),
-            progress=progress,
-            evaluate=ctx.ref.curve_evaluator(),
+    cfg: CompareConfig
+    out: Path
+    progress: bool = True
+
+    def context(self) -> _Context:
+        return _Context(self.cfg)
+
+    def record_path(self, job: Job) -> Path:
+        return self.out / "models" / job.name / "eval.json"
+
+    def run(self, ctx: _Context, job: Job) -> list[dict]:
+        from ganvae.training.run import train_or_reuse
+
+        cfg, folder = self.cfg, self.out / "models" / job.name
+        try:
+            model = train_or_reuse(
+                job.model,
+                ctx.data,
+                folder,
+                cfg.train_config(job.seed),
+                cfg.overrides_for(job.model) or None,
+                data_spec=cfg.data_spec(),
+                progress=self.progress,
+                evaluate=ctx.ref.curve_evaluator(),
+            )
+        except TrainingDiverged as exc:
+            return [
+                {
+                    "model": job.model,
+                    "seed": job.seed,
+                    "diverged": True,
+                    "reason": str(exc),
+                    "family": _family(job.model),
+                    "curve": _curve(_read_log(folder)),
+                }
+            ]
+        meta = json.loads((folder / "config.json").read_text())
+        record = evaluate_run(
+            model,
+            ctx.ref,
+            job.model,
+            job.seed,
+            result=meta.get("result", {}),
+            log=_read_log(folder),
+            figures=self.out / "figures" if job.seed == 0 else None,
         )
-    except TrainingDiverged as exc:
-        record = {
-            "model": model_name,
-            "seed": seed,
-            "diverged": True,
-            "reason": str(exc),
-            "family": _family(model_name),
-            "curve": _curve(_read_log(folder)),
-        }
-        write_json(done, record)
-        return record
-    meta = json.loads((folder / "config.json").read_text())
-    record = evaluate_run(
-        model,
-        ctx.ref,
-        model_name,
-        seed,
-        result=meta.get("result", {}),
-        log=_read_log(folder),
-        figures=out / "figures" if seed == 0 else None,
-    )
-    write_json(done, record)
-    return record
+        return [record]
 
 
 def evaluate_run(
@@ -151,21 +159,6 @@ def _family(model_name: str) -> str:
 def _read_log(folder: Path) -> list[dict]:
     path = folder / "log.jsonl"
     return [json.loads(x) for x in path.read_text().splitlines() if x] if path.is_file() else []
-
-
-_WORKER_CTX: dict[str, _Context] = {}
-
-
-def _worker_init(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-
-
-def _worker(cfg: CompareConfig, out: Path, model_name: str, seed: int) -> dict:
-    if "ctx" not in _WORKER_CTX:  # one context per worker process, reused by its later jobs
-        _WORKER_CTX["ctx"] = _Context(cfg)
-    return _run_one(cfg, out, model_name, seed, _WORKER_CTX["ctx"], progress=False)
 
 
 def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, Any]]:
@@ -241,20 +234,9 @@ def compare(
     resolved["versions"] = versions()
     write_json(saved, resolved)
 
-    jobs = [(m, s) for m in cfg.models for s in range(cfg.seeds)]
-    if cfg.jobs > 1:
-        import multiprocessing as mp
-
-        threads = max(1, (os.cpu_count() or 1) // cfg.jobs)
-        # Idle OpenMP threads spin by default and starve the other workers on shared cores (measured:
-        # 50x slower fits); the spawned workers inherit this before they import torch.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        with ProcessPoolExecutor(
-            cfg.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init, initargs=(threads,)
-        ) as pool:
-            runs = list(pool.map(_worker, *zip(*[(cfg, out, m, s) for m, s in jobs], strict=True)))
-    else:
-        runs = [_run_one(cfg, out, m, s, ctx, progress) for m, s in jobs]
+    jobs = [Job(m, s) for m in cfg.models for s in range(cfg.seeds)]
+    experiment = Comparison(cfg, out, progress=progress and cfg.jobs == 1)
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx)
 
     summary, extra = summarise(runs)
     families = {m: _family(m) for m in cfg.models}
