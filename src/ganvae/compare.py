@@ -7,7 +7,6 @@ another or in parallel processes (`jobs`). A comparison interrupted and started 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +25,10 @@ from ganvae.training.memory import PeakMemory
 
 @dataclass
 class CompareConfig(RunPlan):
-    jobs: int = 1
     eval: EvalConfig = field(default_factory=EvalConfig)
 
     def validate(self) -> None:
         super().validate()
-        if self.jobs < 1:
-            raise ConfigError("--jobs must be at least 1")
         if self.eval.n_samples < 20 or self.eval.n_recon < 8:
             raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
 
@@ -222,10 +218,11 @@ def compare(
     cfg.validate()
     out = Path(out)
     saved = out / "config.json"
-    resolved = {"compare": dataclasses.asdict(cfg), "budget": cfg.budget(), "command": command}
+    resolved = {"compare": cfg.settings(), "budget": cfg.budget(), "command": command}
     if saved.is_file():
         before = json.loads(saved.read_text())
-        if before.get("compare") != json.loads(json.dumps(resolved["compare"])):  # tuples come back as lists
+        before.get("compare", {}).pop("jobs", None)  # folders written when --jobs was saved
+        if before.get("compare") != resolved["compare"]:
             raise ConfigError(
                 f"{out} holds a comparison with other settings; use another --out or the same options"
             )

@@ -29,6 +29,7 @@ class RunPlan:
     batch_size: int = 64
     image_size: int | tuple[int, int] | None = None
     precision: str = "auto"
+    jobs: int = 1  # (model, seed) runs in parallel processes; changes nothing in the results
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
     data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
     default_epochs: ClassVar[float | None] = None  # the budget when none is given (None: see `budget`)
@@ -49,6 +50,8 @@ class RunPlan:
                 )
         if self.seeds < 1 or self.batch_size < 1:
             raise ConfigError("--seeds and --batch-size must be at least 1")
+        if self.jobs < 1:
+            raise ConfigError("--jobs must be at least 1")
         known = set().union(*(config_keys(m) for m in self.models))
         unknown = sorted(set(self.overrides) - known)
         if unknown:
@@ -62,6 +65,16 @@ class RunPlan:
             )
         # the per-run budget must be valid training config (positive epochs / steps / seconds)
         self.train_config(0).validate()
+
+    def settings(self) -> dict[str, Any]:
+        """The resolved settings as JSON values, without those that cannot change a result (`jobs`): a
+        folder refuses a re-run with other settings, not one with more processes."""
+        import dataclasses
+        import json
+
+        values = dataclasses.asdict(self)
+        values.pop("jobs", None)
+        return json.loads(json.dumps(values, default=str))
 
     def overrides_for(self, name: str) -> dict[str, str]:
         keys = config_keys(name)

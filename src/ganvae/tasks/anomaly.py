@@ -24,6 +24,7 @@ import torch
 from ganvae.atomic import write_json
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.grid import save_grid
 from ganvae.metrics.meta import Metric
@@ -134,47 +135,82 @@ def run_anomaly(
 
     cfg.validate()
     folder = TaskFolder(out, "anomaly", cfg, command)
-    data = load_task_images(cfg, labels_for="the one-class protocol")
-    classes = list(range(data.num_classes)) if cfg.all_classes else [resolve_class(data, cfg.normal_class)]
-    n_eval = len(data.x_test) if cfg.score_images == 0 else min(cfg.score_images, len(data.x_test))
-    pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n_eval]
-    x_eval, y_eval = data.x_test[pick], data.y_test[pick]
-    folder.start()
-
-    runs: list[dict[str, Any]] = []
-    roc: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # first normal class, seed 0: for the figure
+    experiment = OneClass(cfg, folder, progress and cfg.jobs == 1)
+    ctx = experiment.context()
+    data, classes, x_eval, y_eval = ctx
     for cls in classes:
-        anomalous = (y_eval != cls).numpy().astype(int)
+        anomalous = y_eval != cls
         if anomalous.all() or not anomalous.any():
             raise DataError(
-                f"the {n_eval} scored test images hold no normal or no anomalous image for class "
+                f"the {len(x_eval)} scored test images hold no normal or no anomalous image for class "
                 f"{data.class_names[cls]}; raise --score-images"
             )
-        train_data, held_out = one_class_split(data, cls)
-        for name in cfg.models:
-            for seed in range(cfg.seeds):
-                model = folder.model(cfg, name, train_data, seed, tag=f"class{cls}-", progress=progress)
-                model_dir = folder.out / "models" / f"{name}-class{cls}-seed{seed}"
-                scores, score_s = _scored(model, model_dir, x_eval, held_out)
-                for method, s in scores.items():
-                    runs.append(
-                        {
-                            "class": cls,
-                            "model": name,
-                            "family": model.family,
-                            "seed": seed,
-                            "score": method,
-                            **detection_metrics(s, anomalous),
-                            "score_s_per_image": score_s,
-                        }
-                    )
-                if seed == 0 and cls == classes[0]:
-                    _extremes(folder.figures, name, x_eval, scores)
-                    roc.update({f"{name} / {m}": (s, anomalous) for m, s in scores.items()})
+    folder.start()
+
+    jobs = [
+        Job(name, seed, f"class{cls}-") for cls in classes for name in cfg.models for seed in range(cfg.seeds)
+    ]
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx)
+    # ROC curves of the first normal class, seed 0, from the scores each job cached in its model folder
+    anomalous = (y_eval != classes[0]).numpy().astype(int)
+    roc = {}
+    for name in cfg.models:
+        saved = json.loads(
+            (folder.out / "models" / Job(name, 0, f"class{classes[0]}-").name / SCORES).read_text()
+        )
+        roc.update({f"{name} / {m}": (np.asarray(s), anomalous) for m, s in saved["scores"].items()})
     plots.roc_curves(folder.figures / "roc.png", roc)
     results = summarise(runs, data, classes)
-    section = _section(results, data, classes, cfg, n_eval)
+    section = _section(results, data, classes, cfg, len(x_eval))
     return folder.finish(data, results, section, verdicts=results["verdicts"])
+
+
+@dataclass
+class OneClass:
+    """One runner job: train (or reuse) a model on one normal class and score the evaluation images by
+    every anomaly score it has; seed 0 of the first class draws the most and least anomalous images."""
+
+    cfg: AnomalyConfig
+    folder: TaskFolder
+    progress: bool = True
+
+    def context(self):
+        """(data, normal classes, evaluation images, their labels): a seeded subset, alike everywhere."""
+        cfg = self.cfg
+        data = load_task_images(cfg, labels_for="the one-class protocol")
+        classes = (
+            list(range(data.num_classes)) if cfg.all_classes else [resolve_class(data, cfg.normal_class)]
+        )
+        n_eval = len(data.x_test) if cfg.score_images == 0 else min(cfg.score_images, len(data.x_test))
+        pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n_eval]
+        return data, classes, data.x_test[pick], data.y_test[pick]
+
+    def record_path(self, job: Job) -> Path:
+        return self.folder.record_path(job)
+
+    def run(self, ctx, job: Job) -> list[dict[str, Any]]:
+        data, classes, x_eval, y_eval = ctx
+        cls = int(job.tag.removeprefix("class").rstrip("-"))
+        train_data, held_out = one_class_split(data, cls)
+        model = self.folder.model(
+            self.cfg, job.model, train_data, job.seed, tag=job.tag, progress=self.progress
+        )
+        scores, score_s = _scored(model, self.folder.out / "models" / job.name, x_eval, held_out)
+        if job.seed == 0 and cls == classes[0]:
+            _extremes(self.folder.figures, job.model, x_eval, scores)
+        anomalous = (y_eval != cls).numpy().astype(int)
+        return [
+            {
+                "class": cls,
+                "model": job.model,
+                "family": model.family,
+                "seed": job.seed,
+                "score": method,
+                **detection_metrics(s, anomalous),
+                "score_s_per_image": score_s,
+            }
+            for method, s in scores.items()
+        ]
 
 
 def summarise(runs: list[dict[str, Any]], data: ImageData, classes: list[int]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import torch
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.intervals import mean_interval
+from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.grid import save_grid
 from ganvae.metrics.meta import Metric
@@ -181,42 +182,66 @@ def run_augment(
 
     ks = sorted(cfg.labels_per_class)
     families = {name: MODELS.get(name).factory.family for name in cfg.models}
-    runs: list[dict[str, Any]] = []
-    for k in ks:
-        for seed in range(cfg.seeds):
-            small = stratified_subset(data, k, seed)
-            runs.append({"k": k, "seed": seed, "arm": REAL, **classifier_accuracy(small, cfg, seed)})
-            if k == ks[0] and seed == 0:
-                _class_rows(small.x_train, small.y_train, data.num_classes, folder.figures / "real.png")
-            for name in cfg.models:
-                t0 = time.perf_counter()
-                model = folder.model(cfg, name, small, seed, tag=f"k{k}-", progress=progress)
-                x_syn, y_syn = synthesise(model, data.num_classes, cfg.synthetic_per_class, seed)
-                gen_s = time.perf_counter() - t0
-                if k == ks[0] and seed == 0:
-                    _class_rows(x_syn, y_syn, data.num_classes, folder.figures / f"samples-{name}.png")
-                mixed = _with_train(
-                    small, torch.cat([small.x_train, x_syn]), torch.cat([small.y_train, y_syn])
-                )
-                for arm, train in (
-                    (with_real(name), mixed),
-                    (synthetic_only(name), _with_train(small, x_syn, y_syn)),
-                ):
-                    runs.append(
-                        {
-                            "k": k,
-                            "seed": seed,
-                            "arm": arm,
-                            "model": name,
-                            "family": families[name],
-                            "train_sample_s": gen_s,  # training (or loading a finished run) + sampling
-                            **classifier_accuracy(train, cfg, seed),
-                        }
-                    )
+    # per (K, seed): the real-only arm (no generative model: job "real"), then each model's two arms
+    jobs = [
+        Job(name, seed, f"k{k}-") for k in ks for seed in range(cfg.seeds) for name in (REAL_JOB, *cfg.models)
+    ]
+    runs = run_jobs(Augmentation(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
     results = summarise(runs, cfg.models, families)
     _curve(folder.figures / "accuracy.png", results, cfg.models, families)
     section = _section(results, data, cfg)
     return folder.finish(data, results, section, verdicts=results["verdicts"])
+
+
+REAL_JOB = "real"  # the job of the real-only arm
+
+
+@dataclass
+class Augmentation:
+    """One runner job at one K and seed: the real-only classifier (job "real"), or one model trained on
+    the K images per class, its samples, and the classifier on real + synthetic and on synthetic only."""
+
+    cfg: AugmentConfig
+    folder: TaskFolder
+    progress: bool = True
+
+    def context(self):
+        return load_task_images(self.cfg, labels_for="augmentation")
+
+    def record_path(self, job: Job) -> Path:
+        return self.folder.record_path(job)
+
+    def run(self, data, job: Job) -> list[dict[str, Any]]:
+        cfg, name, seed = self.cfg, job.model, job.seed
+        k = int(job.tag.removeprefix("k").rstrip("-"))
+        first = k == min(cfg.labels_per_class) and seed == 0  # draws the figures
+        small = stratified_subset(data, k, seed)
+        if name == REAL_JOB:
+            if first:
+                _class_rows(small.x_train, small.y_train, data.num_classes, self.folder.figures / "real.png")
+            return [{"k": k, "seed": seed, "arm": REAL, **classifier_accuracy(small, cfg, seed)}]
+        t0 = time.perf_counter()
+        model = self.folder.model(cfg, name, small, seed, tag=job.tag, progress=self.progress)
+        x_syn, y_syn = synthesise(model, data.num_classes, cfg.synthetic_per_class, seed)
+        gen_s = time.perf_counter() - t0
+        if first:
+            _class_rows(x_syn, y_syn, data.num_classes, self.folder.figures / f"samples-{name}.png")
+        mixed = _with_train(small, torch.cat([small.x_train, x_syn]), torch.cat([small.y_train, y_syn]))
+        return [
+            {
+                "k": k,
+                "seed": seed,
+                "arm": arm,
+                "model": name,
+                "family": model.family,
+                "train_sample_s": gen_s,  # training (or loading a finished run) + sampling
+                **classifier_accuracy(train, cfg, seed),
+            }
+            for arm, train in (
+                (with_real(name), mixed),
+                (synthetic_only(name), _with_train(small, x_syn, y_syn)),
+            )
+        ]
 
 
 def _with_train(data: ImageData, x: torch.Tensor, y: torch.Tensor) -> ImageData:

@@ -45,10 +45,11 @@ class TaskFolder:
 
     def __init__(self, out: str | Path, task: str, cfg: Any, command: str = ""):
         self.out, self.task, self.command = Path(out), task, command
-        self.config = {"task": task, "config": json.loads(json.dumps(dataclasses.asdict(cfg), default=str))}
+        self.config = {"task": task, "config": cfg.settings()}
         saved = self.out / "config.json"
         if saved.is_file():
             before = json.loads(saved.read_text(encoding="utf-8"))
+            before.get("config", {}).pop("jobs", None)
             if before.get("task") != task or before.get("config") != self.config["config"]:
                 raise ConfigError(
                     f"{self.out} holds a {before.get('task', 'different')} run with other settings; "
@@ -88,6 +89,10 @@ class TaskFolder:
             data_spec=plan.data_spec(),
             progress=progress,
         ).eval()
+
+    def record_path(self, job) -> Path:
+        """Where the records of one runner job are kept, so that a re-run resumes (`experiment.runner`)."""
+        return self.out / "records" / f"{job.name}.json"
 
     def comparison_model(self, name: str, seed: int) -> Path | None:
         """The comparison's own run of (name, seed) when this task folder sits in RUN/tasks/NAME: a task

@@ -34,6 +34,7 @@ import torch
 
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import HOLDS, against_bound, estimate, row_sentence, use_case_row
 from ganvae.grid import save_grid
 from ganvae.metrics.meta import Metric
@@ -219,13 +220,9 @@ def run_denoise(
     cfg.validate()
     corruptions = parse_noise(cfg.noise)
     folder = TaskFolder(out, "denoise", cfg, command)
-    data = load_task_images(cfg)
-    _check_labels(cfg, data)
-    n = min(cfg.images, len(data.x_test))
-    pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n]
-    clean = data.x_test[pick].float().cpu()
-    labels = data.y_test[pick] if data.labelled else None
-    noisy = {spec_label(c, lv): corrupt(clean, c, lv) for c, lv in corruptions}
+    experiment = Denoising(cfg, folder, progress and cfg.jobs == 1)
+    ctx = experiment.context()
+    data, clean, _, noisy = ctx
     folder.start()
 
     runs: list[dict[str, Any]] = []
@@ -238,31 +235,68 @@ def run_denoise(
             )
             if base == "median 3x3":
                 shown[key][base] = restored[:GRID_IMAGES]
-    for name in cfg.models:
-        for seed in range(cfg.seeds):
-            model = folder.model(cfg, name, data, seed, progress=progress)
-            # the clean images too ("none"): a model restores no better than it reconstructs
-            for key, x in {CLEAN: clean, **noisy}.items():
-                t0 = time.perf_counter()
-                restored = model.reconstruct(x, labels if model.num_classes else None).detach().cpu()
-                seconds = (time.perf_counter() - t0) / len(x)
-                runs.append(
-                    {
-                        "method": name,
-                        "family": model.family,
-                        "seed": seed,
-                        "noise": key,
-                        **quality(clean, restored),
-                        "restore_s_per_image": seconds,
-                    }
-                )
-                if seed == 0 and key != CLEAN:
-                    shown[key][name] = restored[:GRID_IMAGES]
-    results = summarise(runs, list(noisy), n)
+    jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
+    for record in run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx):
+        if "shown" in record:  # the seed-0 restorations, kept in the job's record for the grids
+            for key, images in record["shown"].items():
+                shown[key][record["method"]] = torch.tensor(images)
+        else:
+            runs.append(record)
+    results = summarise(runs, list(noisy), len(clean))
     _grids(folder.figures, clean[:GRID_IMAGES], noisy, shown)
     _level_plot(folder.figures / "psnr-gaussian.png", results, corruptions)
     section = _section(results, corruptions, cfg, data)
     return folder.finish(data, results, section, verdicts=results["verdicts"])
+
+
+@dataclass
+class Denoising:
+    """One runner job: train (or reuse) a model and restore every corruption of the same test images."""
+
+    cfg: DenoiseConfig
+    folder: TaskFolder
+    progress: bool = True
+
+    def context(self):
+        """(data, clean test images, their labels, {corruption: corrupted images}): seeded by the spec, so
+        every process builds the same."""
+        data = load_task_images(self.cfg)
+        _check_labels(self.cfg, data)
+        n = min(self.cfg.images, len(data.x_test))
+        pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n]
+        clean = data.x_test[pick].float().cpu()
+        labels = data.y_test[pick] if data.labelled else None
+        noisy = {spec_label(c, lv): corrupt(clean, c, lv) for c, lv in parse_noise(self.cfg.noise)}
+        return data, clean, labels, noisy
+
+    def record_path(self, job: Job) -> Path:
+        return self.folder.record_path(job)
+
+    def run(self, ctx, job: Job) -> list[dict[str, Any]]:
+        data, clean, labels, noisy = ctx
+        model = self.folder.model(self.cfg, job.model, data, job.seed, progress=self.progress)
+        records: list[dict[str, Any]] = []
+        shown: dict[str, list] = {}
+        # the clean images too ("none"): a model restores no better than it reconstructs
+        for key, x in {CLEAN: clean, **noisy}.items():
+            t0 = time.perf_counter()
+            restored = model.reconstruct(x, labels if model.num_classes else None).detach().cpu()
+            seconds = (time.perf_counter() - t0) / len(x)
+            records.append(
+                {
+                    "method": job.model,
+                    "family": model.family,
+                    "seed": job.seed,
+                    "noise": key,
+                    **quality(clean, restored),
+                    "restore_s_per_image": seconds,
+                }
+            )
+            if job.seed == 0 and key != CLEAN:
+                shown[key] = restored[:GRID_IMAGES].tolist()
+        if shown:
+            records.append({"method": job.model, "shown": shown})
+        return records
 
 
 def summarise(runs: list[dict[str, Any]], noise: list[str], n_images: int) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import torch
 from ganvae import metrics as M
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.grid import save_gif, save_grid
 from ganvae.metrics.meta import Metric
@@ -139,44 +140,63 @@ def run_interpolate(
     data = load_task_images(cfg)
     clf = get_domain_classifier(data)
     folder.start()
-    runs = []
-    for name in cfg.models:
-        for seed in range(cfg.seeds):
-            model = folder.model(cfg, name, data, seed, progress=progress)
-            ia, ib = pick_pairs(data, cfg.pairs, same_class=bool(model.num_classes))
-            for method in METHODS:
-                frames = torch.stack(
-                    [
-                        morph(
-                            model,
-                            data.x_test[i],
-                            data.x_test[j],
-                            cfg.path_steps,
-                            method,
-                            _label(data, model, i),
-                        )
-                        for i, j in zip(ia.tolist(), ib.tolist(), strict=True)
-                    ]
-                )  # P x T x C x H x W
-                feats = clf.features(frames.flatten(0, 1)).view(len(frames), cfg.path_steps, -1)
-                smooth = M.interpolation_smoothness(feats)
-                ends = torch.cat([frames[:, 0], frames[:, -1]])
-                real = torch.cat([data.x_test[ia], data.x_test[ib]])
-                runs.append(
-                    {
-                        "model": name,
-                        "family": model.family,
-                        "seed": seed,
-                        "method": method,
-                        **smooth,
-                        "endpoint_psnr": float(M.psnr_per_image(real, ends).mean()),
-                    }
-                )
-                if seed == 0:
-                    _draw(folder.figures, name, method, frames, data.x_test[ia], data.x_test[ib])
+    experiment = Interpolation(cfg, folder, progress and cfg.jobs == 1)
+    jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=(data, clf))
     results = summarise(runs)
     section = _section(results, cfg, clf.feature_name)
     return folder.finish(data, results, section, verdicts=[_verdict(results)])
+
+
+@dataclass
+class Interpolation:
+    """One runner job: train (or reuse) a model, morph pairs of test images both ways, measure the paths;
+    seed 0 draws the strips and GIFs."""
+
+    cfg: InterpolateConfig
+    folder: TaskFolder
+    progress: bool = True
+
+    def context(self):
+        from ganvae.features import get_domain_classifier
+
+        data = load_task_images(self.cfg)
+        return data, get_domain_classifier(data)
+
+    def record_path(self, job: Job) -> Path:
+        return self.folder.record_path(job)
+
+    def run(self, ctx, job: Job) -> list[dict[str, Any]]:
+        data, clf = ctx
+        cfg, name, seed = self.cfg, job.model, job.seed
+        model = self.folder.model(cfg, name, data, seed, progress=self.progress)
+        ia, ib = pick_pairs(data, cfg.pairs, same_class=bool(model.num_classes))
+        records = []
+        for method in METHODS:
+            frames = torch.stack(
+                [
+                    morph(
+                        model, data.x_test[i], data.x_test[j], cfg.path_steps, method, _label(data, model, i)
+                    )
+                    for i, j in zip(ia.tolist(), ib.tolist(), strict=True)
+                ]
+            )  # P x T x C x H x W
+            feats = clf.features(frames.flatten(0, 1)).view(len(frames), cfg.path_steps, -1)
+            ends = torch.cat([frames[:, 0], frames[:, -1]])
+            real = torch.cat([data.x_test[ia], data.x_test[ib]])
+            records.append(
+                {
+                    "model": name,
+                    "family": model.family,
+                    "seed": seed,
+                    "method": method,
+                    **M.interpolation_smoothness(feats),
+                    "endpoint_psnr": float(M.psnr_per_image(real, ends).mean()),
+                }
+            )
+            if seed == 0:
+                _draw(self.folder.figures, name, method, frames, data.x_test[ia], data.x_test[ib])
+        return records
 
 
 def _label(data: ImageData, model: GenerativeModel, i: int) -> int | None:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import torch
 
 from ganvae.errors import ConfigError, DataError
+from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import (
     FAILS,
     HOLDS,
@@ -153,31 +154,12 @@ def run_recommend(
     data = cfg.load()
     folder.start()
 
-    runs: list[dict[str, Any]] = []
-    known = data.known  # never ranked: fold-in items (and, on the RecBole split, validation items)
-    capped = data.split != "recbole"  # RecBole's Recall@k is hits / |test items|, uncapped
-
-    def report(scores: torch.Tensor) -> dict[str, float]:
-        return ranking_report(scores, known, data.heldout, data.x_train, capped_recall=capped)
-
     pop = _baseline(folder, data)
-    scores = scores_in_batches(pop, data.foldin)
-    runs.append({"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **report(scores)})
-    for name in cfg.models:
-        if name == BASELINE:
-            continue
-        for seed in range(cfg.seeds):
-            model = folder.model(cfg, name, data, seed, progress=progress)
-            scores = scores_in_batches(model, data.foldin)
-            runs.append(
-                {
-                    "model": name,
-                    "family": family_of(name),
-                    "seed": seed,
-                    "train_s": _train_seconds(folder.out / "models" / f"{name}-seed{seed}"),
-                    **report(scores),
-                }
-            )
+    runs = [
+        {"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **_report(data, pop)},
+    ]
+    jobs = [Job(name, seed) for name in cfg.models if name != BASELINE for seed in range(cfg.seeds)]
+    runs += run_jobs(Recommendation(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
     results = summarise(runs, split=data.split)
     results["data"] = {
         "notes": data.notes,
@@ -186,10 +168,48 @@ def run_recommend(
         "test_users": len(data.test_users),
         "split": data.split,
         "split_seed": cfg.resolved_split_seed,
-        "recall": "hits / min(k, held-out)" if capped else "hits / held-out (uncapped, RecBole)",
+        "recall": (
+            "hits / held-out (uncapped, RecBole)" if data.split == "recbole" else "hits / min(k, held-out)"
+        ),
     }
     section = _section(results, cfg, data)
     return folder.finish(data, results, section, verdicts=results["verdicts"])
+
+
+def _report(data, model) -> dict[str, float]:
+    """Ranking figures of a model's scores for the held-out users; their known items (fold-in, and on the
+    RecBole split validation items) are never ranked. RecBole's Recall@k is hits / test items, uncapped."""
+    scores = scores_in_batches(model, data.foldin)
+    return ranking_report(
+        scores, data.known, data.heldout, data.x_train, capped_recall=data.split != "recbole"
+    )
+
+
+@dataclass
+class Recommendation:
+    """One runner job: train (or reuse) a recommender and rank the held-out users' items."""
+
+    cfg: RecommendConfig
+    folder: TaskFolder
+    progress: bool = True
+
+    def context(self):
+        return self.cfg.load()
+
+    def record_path(self, job: Job) -> Path:
+        return self.folder.record_path(job)
+
+    def run(self, data, job: Job) -> list[dict[str, Any]]:
+        model = self.folder.model(self.cfg, job.model, data, job.seed, progress=self.progress)
+        return [
+            {
+                "model": job.model,
+                "family": family_of(job.model),
+                "seed": job.seed,
+                "train_s": _train_seconds(self.folder.out / "models" / job.name),
+                **_report(data, model),
+            }
+        ]
 
 
 def summarise(runs: list[dict[str, Any]], split: str = "strong") -> dict[str, Any]:
