@@ -28,6 +28,7 @@ _EXPORTS = {
     "TrainConfig": "ganvae.training.config",
     "Trainer": "ganvae.training.loop",
     "train": "ganvae.training.run",
+    "compare": "ganvae.experiment.comparison",
     "GanvaeError": "ganvae.errors",
     "DataError": "ganvae.errors",
     "ConfigError": "ganvae.errors",

@@ -309,9 +309,9 @@ def compare(
     batch_size = batch_size or 64
 
     from ganvae.compare import CompareConfig
-    from ganvae.compare import compare as run_compare
     from ganvae.config import parse_duration, split_overrides
     from ganvae.evaluate import EvalConfig
+    from ganvae.experiment.comparison import compare as run_compare
 
     size = _image_size(image_size)
     cfg = CompareConfig(

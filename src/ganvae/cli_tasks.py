@@ -318,12 +318,13 @@ def run_table_comparison(
     plan: dict[str, Any], target, categorical, drop, rows, out: Path, quiet: bool
 ) -> None:
     """`ganvae task synthesize`, and `ganvae compare` given a table: train, sample, score, print, report."""
-    from ganvae.tasks.synthesize import SynthesizeConfig, run_synthesize
+    from ganvae.experiment.comparison import compare
+    from ganvae.tasks.synthesize import SynthesizeConfig
 
     cfg = SynthesizeConfig(
         **plan, target=target, categorical=_names(categorical), drop=_names(drop), rows=rows
     )
-    m = run_synthesize(cfg, out, progress=not quiet, command=_command_line())
+    m = compare(cfg, out, progress=not quiet, command=_command_line())
     from ganvae.experiment.verdicts import display
 
     for name, row in m["results"]["models"].items():

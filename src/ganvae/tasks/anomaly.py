@@ -27,7 +27,7 @@ from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.grid import save_grid
-from ganvae.metrics.meta import Metric
+from ganvae.metrics.detection import detection_metrics
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
@@ -39,9 +39,6 @@ from ganvae.tasks.base import (
 CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
 SCORES = "scores.json"  # scores of the evaluated test images (a cache for re-runs)
 CALIBRATION_SHARE = 0.1
-
-
-AUROC = Metric("auroc", "AUROC (one-class, mean over normal classes)", better="higher", bounds=(0.0, 1.0))
 
 
 @dataclass
@@ -116,15 +113,6 @@ def _scored(model, model_dir: Path, x_eval: torch.Tensor, held_out: torch.Tensor
     write_json(model_dir / CALIBRATION, {m: s.tolist() for m, s in scores_of(model, held_out).items()})
     write_json(cache, {"scores": {m: s.tolist() for m, s in scores.items()}, "score_s_per_image": score_s})
     return scores, score_s
-
-
-def detection_metrics(scores: np.ndarray, anomalous: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    return {
-        "auroc": float(roc_auc_score(anomalous, scores)),
-        "auprc": float(average_precision_score(anomalous, scores)),
-    }
 
 
 def run_anomaly(
@@ -240,7 +228,9 @@ def summarise(runs: list[dict[str, Any]], data: ImageData, classes: list[int]) -
 
 
 def _verdict(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return use_case_row("anomaly detection", AUROC, table)
+    return use_case_row(
+        "anomaly detection", "auroc", table, label="AUROC (one-class, mean over normal classes)"
+    )
 
 
 def _extremes(figures: Path, name: str, x: torch.Tensor, scores: dict[str, np.ndarray]) -> None:

@@ -9,8 +9,9 @@ import torch
 from scipy.stats import mannwhitneyu
 
 from ganvae.errors import ConfigError, DataError
+from ganvae.metrics.detection import detection_metrics
 from ganvae.models.base import build_model
-from ganvae.tasks.anomaly import AnomalyConfig, detection_metrics, one_class_split, resolve_class
+from ganvae.tasks.anomaly import AnomalyConfig, one_class_split, resolve_class
 from ganvae.tasks.scoring import threshold_at_fpr
 
 
