@@ -325,7 +325,8 @@ def run_table_comparison(
     )
     m = run_synthesize(cfg, out, progress=not quiet, command=_command_line())
     for name, row in m["results"]["models"].items():
-        keys = [k for k in ("quality", "utility_ratio", "dcr_ratio", "exact_copies") if k in row]
+        shown = ("quality", "utility_gap", "utility_ratio", "dcr_ratio", "exact_copies")
+        keys = [k for k in shown if k in row]
         _echo(f"{name}: " + ", ".join(f"{k} {row[k]['mean']:.3f} ± {row[k]['std']:.3f}" for k in keys))
     _echo(f"report: {out / 'report.html'}")
 
