@@ -328,7 +328,8 @@ def run_table_comparison(
     from ganvae.experiment.verdicts import display
 
     for name, row in m["results"]["models"].items():
-        keys = [k for k in ("quality", "utility_ratio", "dcr_ratio", "exact_copies") if k in row]
+        shown = ("quality", "utility_gap", "utility_ratio", "dcr_ratio", "exact_copies")
+        keys = [k for k in shown if k in row]
         _echo(f"{name}: " + ", ".join(f"{k} {display(row[k])}" for k in keys))
     _echo(f"report: {out / 'report.html'}")
 

@@ -50,7 +50,32 @@ def test_compare_on_a_csv_reports_both_families(table_run):
         q = models[name]["quality"]["mean"]
         assert 0.2 < q < models["real (test split)"]["quality"]["mean"] + 0.05
         assert 0 <= models[name]["exact_copies"]["mean"] <= 1
-    assert {v["use_case"] for v in m["verdicts"]} >= {"tabular synthetic data: fidelity"}
+    verdicts = {v["use_case"].split(": ")[1]: v for v in m["verdicts"]}
+    assert set(verdicts) == {"fidelity", "utility", "privacy"}
+    # utility as a difference, with the real-data model and chance beside it; privacy by the eligibility
+    # rule, never by the highest DCR ratio
+    assert "synthetic − real macro F1" in verdicts["utility"]["metric"]
+    rule = m["results"]["utility_rule"]
+    assert rule["score"] == "f1_macro" and rule["real"] > rule["chance"]
+    gaps = {k: models[k]["utility_gap"]["mean"] for k in ("tabular-vae", "tabular-gan")}
+    if verdicts["utility"]["winner"]:
+        assert verdicts["utility"]["value"] == max(gaps.values())
+    assert "DCR shortfall" in verdicts["privacy"]["metric"]
+    privacy = m["results"]["privacy_rule"]
+    assert set(privacy["eligible"]) | set(privacy["excluded"]) == {"tabular-vae", "tabular-gan"}
+    assert verdicts["privacy"]["winner"] in (None, *privacy["eligible"])
+    section = m["section"]
+    assert any(f.startswith("Privacy: ") and "Judged: models within" in f for f in section["findings"])
+    assert any(f.startswith("Pair trends: the strongest real") for f in section["findings"])
+    pairs = next(t for t in section["tables"] if "worst-kept column pairs" in t["title"])
+    assert pairs["rows"] and {r[0] for r in pairs["rows"]} <= {
+        "real (test split)",
+        "tabular-vae",
+        "tabular-gan",
+    }
+    run = next(r for r in m["results"]["runs"] if r["model"] == "tabular-vae")
+    n = len(m["results"]["data"]["kinds"])
+    assert 0 < run["pairs"]["counted"] <= run["pairs"]["total"] == n * (n - 1) // 2
     synthetic = pd.read_csv(table_run / "synthetic" / "tabular-gan-seed0.csv")
     assert list(synthetic.columns) == list(
         pd.read_csv(table_run / "synthetic" / "tabular-vae-seed1.csv").columns

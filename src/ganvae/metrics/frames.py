@@ -2,7 +2,8 @@
 
 Real and synthetic frames are compared column by column through one shared encoding, so that the same
 value means the same thing on both sides: discrete columns are factorised *jointly* (NaN is a category
-of its own), datetimes become nanoseconds, numbers stay numbers with NaN for missing.
+of its own), datetimes become nanoseconds, numbers stay numbers with NaN for missing. The one exception
+is `histogram_codes`, which bins each frame on its own range because SDMetrics' pair trends do.
 """
 
 from __future__ import annotations
@@ -69,18 +70,14 @@ def joint_codes(*columns: pd.Series) -> tuple[list[np.ndarray], int]:
     return out, n + 1
 
 
-def quantile_bins(real: np.ndarray, *others: np.ndarray, bins: int = 10) -> tuple[list[np.ndarray], int]:
-    """Codes of numeric columns binned at the real data's quantiles (NaN its own bin), and the bin count.
+def histogram_codes(values: np.ndarray, bins: int = 10) -> np.ndarray:
+    """Bin codes of one numeric column as SDMetrics' pair trends make them: `bins` equal-width bins over
+    the column's *own* range (np.histogram_bin_edges of its present values), coded 1..bins.
 
-    Quantile edges give every bin about the same share of real rows, so a heavy tail does not squeeze the
-    bulk of the data into one bin; values outside the real range fall into the outer bins.
+    Each frame is binned on its own range, so code k means "the k-th tenth of this frame's range", not a
+    fixed interval. As np.digitize does, the column's largest value and NaN both get code bins + 1.
     """
-    present = real[~np.isnan(real)]
-    edges = (
-        np.unique(np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1])) if len(present) else np.zeros(0)
-    )
-    out = []
-    for x in (real, *others):
-        codes = np.searchsorted(edges, x, side="right")
-        out.append(np.where(np.isnan(x), len(edges) + 1, codes))
-    return out, len(edges) + 2
+    values = np.asarray(values, np.float64)
+    present = values[~np.isnan(values)]
+    edges = np.histogram_bin_edges(present, bins=bins)
+    return np.digitize(values, edges)

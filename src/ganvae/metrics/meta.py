@@ -86,8 +86,11 @@ def declare(key: str, label: str, **meta) -> Metric:
 def get(key: str) -> Metric:
     """The description of `key` (importing every metric module first, so all are declared)."""
     import ganvae.metrics  # noqa: F401  (the image metrics declare on import)
+    import ganvae.metrics.detection  # noqa: F401
     import ganvae.metrics.stability  # noqa: F401
 
+    if key not in METRICS:  # the table metrics import pandas: only when a table figure is asked for
+        import ganvae.metrics.tabular  # noqa: F401
     return METRICS[key]
 
 

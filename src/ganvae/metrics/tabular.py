@@ -1,20 +1,28 @@
 """Tabular synthetic-data quality: does each column, and each pair of columns, look like the real data?
 
-The definitions of the SDMetrics quality report (DataCebo, docs.sdv.dev/sdmetrics), implemented here
-from its documentation (sdmetrics itself is not used):
+The definitions of SDMetrics' quality report (DataCebo; ``QualityReport`` of sdmetrics 0.32), reimplemented
+here from its documentation and source; sdmetrics is only a test dependency, and
+tests/unit/metrics/test_sdmetrics_parity.py checks these numbers against it:
 
 - Column shapes: per column, 1 - KS statistic (continuous, datetime: ``KSComplement``) or 1 - total
   variation distance of the category frequencies (categorical, boolean: ``TVComplement``).
-- Column pair trends: per pair, 1 - |rho_real - rho_synth| / 2 with **Pearson** correlation when both are
-  numeric (``CorrelationSimilarity``), otherwise 1 - TVD of the pair's joint frequencies
-  (``ContingencySimilarity``) with numeric columns binned at the real data's deciles.
-- Quality score: the mean of the two property scores, each the mean over columns / pairs.
+- Column pair trends: per pair, 1 - |r_real - r_synth| / 2 with **Pearson**'s r (on the rows where both
+  are present) when both columns are numeric (``CorrelationSimilarity``), otherwise 1 - TVD of the pair's
+  joint frequencies (``ContingencySimilarity``), a numeric column cut into 10 equal-width bins over *each
+  frame's own* range (`histogram_codes`). A pair **counts** only when the real rows hold a trend to keep:
+  |r_real| > 0.5, or Cramér's V of the real contingency table > 0.3 (SDMetrics' default thresholds); the
+  property is the mean over the pairs that count. Averaging every pair instead, as ganvae did before,
+  let the many unrelated pairs (whose similarity is near 1 whatever a model does) hide the lost trends.
+- Quality score: the mean of the two property scores; column shapes alone when no pair counts.
 
-Every score lies in [0, 1], 1 meaning identical. Missing values (a choice SDMetrics leaves open): NaN is
-a category of its own in discrete columns and a bin of its own in contingency tables; in a numeric
-column it is folded into the KS statistic as a point mass below every value, so the score is 1 - KS of
-the real and synthetic distributions *including* their missing rates (it equals plain 1 - KS without NaN
-and is at most 1 - |missing-rate difference|); correlations use the rows where both values are present.
+Differences by design (elsewhere the numbers equal sdmetrics' to round-off):
+- Missing values in column *shapes*: sdmetrics drops them; here NaN is a category of its own in discrete
+  columns and, in a numeric column, a point mass below every value in the KS statistic, so the score also
+  checks the missing rate (it equals plain 1 - KS without NaN and is at most 1 - |missing-rate
+  difference|). Pair trends treat NaN as sdmetrics does: a category of its own in contingency tables, and
+  in a binned number the top code, which the column's largest value shares (np.digitize's convention).
+- sdmetrics scores contingency pairs of tables over 50,000 rows on an unseeded subsample; all rows here.
+- sdmetrics counts a synthetic-only category as 1e-6 real rows in TVComplement; here as 0.
 
 Utility (`utility`, train-synthetic-test-real) and privacy (`privacy`, distance to closest record) are in
 `ganvae.metrics.tabular_utility` and `ganvae.metrics.tabular_privacy`, re-exported here.
@@ -28,25 +36,38 @@ Utility (`utility`, train-synthetic-test-real) and privacy (`privacy`, distance 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ganvae.data.tabular_kinds import DISCRETE_KINDS, NUMERIC_KINDS
-from ganvae.metrics.frames import check_frames, joint_codes, numeric_values, quantile_bins
+from ganvae.metrics.frames import check_frames, histogram_codes, joint_codes, numeric_values
+from ganvae.metrics.meta import declare
 from ganvae.metrics.tabular_privacy import privacy
 from ganvae.metrics.tabular_utility import utility
+
+declare("quality", "quality score (SDMetrics' QualityReport)", better="higher", bounds=(0.0, 1.0))
 
 __all__ = [
     "column_pair_trends",
     "column_shapes",
     "correlation_matrices",
+    "cramers_v",
     "ks_statistic",
+    "pair_trends",
     "privacy",
     "quality",
+    "quality_of",
     "total_variation",
     "utility",
 ]
+
+# SDMetrics' QualityReport defaults (sdmetrics.reports.utils): a pair counts in pair trends only when the
+# real data's trend is at least this strong; weaker ones are noise that any model reproduces "perfectly".
+CORRELATION_THRESHOLD = 0.5  # |Pearson r| of two numbers
+ASSOCIATION_THRESHOLD = 0.3  # Cramér's V of a contingency table
+PAIR_BINS = 10  # equal-width bins of a number paired with a category (ContingencySimilarity's)
 
 
 def ks_statistic(real: np.ndarray, synth: np.ndarray) -> float:
@@ -106,13 +127,30 @@ def correlation_matrices(
     return names, mats[0], mats[1]
 
 
-def column_pair_trends(
-    real: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, str], *, bins: int = 10
-) -> dict[tuple[str, str], float]:
-    """Per pair of columns (in column order): correlation or contingency similarity, 1 = same trend.
+def cramers_v(a: np.ndarray, b: np.ndarray) -> float:
+    """Cramér's V (no continuity correction) of two integer-coded columns of one frame: 0 = independent,
+    1 = one determines the other. NaN when either column takes a single value (no table to measure)."""
+    _, a = np.unique(a, return_inverse=True)
+    _, b = np.unique(b, return_inverse=True)
+    na, nb = int(a.max()) + 1, int(b.max()) + 1
+    if min(na, nb) < 2:
+        return float("nan")
+    table = np.bincount(a * nb + b, minlength=na * nb).reshape(na, nb).astype(np.float64)
+    n = table.sum()
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / n / (min(na, nb) - 1)))
 
-    A numeric pair whose correlation is undefined on either side (a constant column) scores NaN and is
-    left out of `quality`'s mean, as SDMetrics does.
+
+def pair_trends(
+    real: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, str], *, bins: int = PAIR_BINS
+) -> list[dict[str, Any]]:
+    """Every pair of columns (in column order) with its trend on both sides, as SDMetrics measures it.
+
+    Each entry: ``columns`` (a, b), ``measure`` ("pearson" for two numbers, else "cramer"), ``real`` and
+    ``synthetic`` (Pearson's r, or Cramér's V of the binned contingency table), ``score`` (correlation or
+    contingency similarity, 1 = the same trend; NaN when undefined, e.g. a constant column) and
+    ``counts`` (the real trend passes the threshold and the score is defined: the pair enters the mean).
     """
     columns = check_frames(kinds, real=real, synth=synth)
     names, real_corr, synth_corr = correlation_matrices(real, synth, kinds)
@@ -122,27 +160,56 @@ def column_pair_trends(
         if kinds[c] in DISCRETE_KINDS:
             codes[c] = joint_codes(real[c], synth[c])
         else:
-            codes[c] = quantile_bins(
-                numeric_values(real[c], kinds[c]), numeric_values(synth[c], kinds[c]), bins=bins
-            )
-    out = {}
+            # Each frame on its own range (SDMetrics' choice): code k is the k-th tenth of that range.
+            r, s = (histogram_codes(numeric_values(f[c], kinds[c]), bins) for f in (real, synth))
+            codes[c] = ([r, s], bins + 2)
+    out = []
     for a, b in itertools.combinations(columns, 2):
         if a in where and b in where:
-            i, j = where[a], where[b]
-            out[(a, b)] = 1.0 - abs(real_corr[i, j] - synth_corr[i, j]) / 2.0
+            r, s = real_corr[where[a], where[b]], synth_corr[where[a], where[b]]
+            score = 1.0 - abs(r - s) / 2.0
+            entry = {"measure": "pearson", "real": float(r), "synthetic": float(s), "score": float(score)}
+            counts = bool(abs(r) > CORRELATION_THRESHOLD)
         else:
             (ra, sa), na = codes[a]
             (rb, sb), nb = codes[b]
-            out[(a, b)] = 1.0 - total_variation(ra * nb + rb, sa * nb + sb, na * nb)
+            v_real, v_synth = cramers_v(ra, rb), cramers_v(sa, sb)
+            score = 1.0 - total_variation(ra * nb + rb, sa * nb + sb, na * nb)
+            entry = {"measure": "cramer", "real": v_real, "synthetic": v_synth, "score": float(score)}
+            counts = bool(v_real > ASSOCIATION_THRESHOLD)
+        out.append({"columns": (a, b), **entry, "counts": counts and bool(np.isfinite(entry["score"]))})
     return out
 
 
-def quality(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, str]) -> dict[str, float]:
-    """The SDMetrics quality report's three numbers: `column_shapes`, `column_pair_trends`, `score`."""
-    shapes = np.array(list(column_shapes(real, synth, kinds).values()))
-    trends = np.array(list(column_pair_trends(real, synth, kinds).values()), dtype=np.float64)
-    shapes_mean = float(shapes.mean())
-    # One column has no pairs (and constant columns no correlations): the score is then what is defined.
-    trends_mean = float(np.nanmean(trends)) if np.isfinite(trends).any() else float("nan")
+def column_pair_trends(
+    real: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, str], *, bins: int = PAIR_BINS
+) -> dict[tuple[str, str], float]:
+    """Per pair of columns (in column order): correlation or contingency similarity, 1 = same trend; NaN
+    for a pair that does not count (its real trend is below SDMetrics' threshold, or a column is
+    constant), which `quality` leaves out of its mean as SDMetrics does. See `pair_trends`."""
+    return {
+        p["columns"]: p["score"] if p["counts"] else float("nan")
+        for p in pair_trends(real, synth, kinds, bins=bins)
+    }
+
+
+def quality_of(shapes: dict[str, float], pairs: list[dict[str, Any]]) -> dict[str, Any]:
+    """`quality`'s numbers from `column_shapes` and `pair_trends` already computed."""
+    shapes_mean = float(np.mean(list(shapes.values())))
+    counted = [p["score"] for p in pairs if p["counts"]]
+    # No pair with a real trend (or a single column): the score is then what is defined, as in SDMetrics.
+    trends_mean = float(np.mean(counted)) if counted else float("nan")
     parts = [v for v in (shapes_mean, trends_mean) if not np.isnan(v)]
-    return {"column_shapes": shapes_mean, "column_pair_trends": trends_mean, "score": float(np.mean(parts))}
+    return {
+        "column_shapes": shapes_mean,
+        "column_pair_trends": trends_mean,
+        "score": float(np.mean(parts)),
+        "pairs_counted": len(counted),
+        "pairs": len(pairs),
+    }
+
+
+def quality(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, str]) -> dict[str, Any]:
+    """The SDMetrics quality report's three numbers, `column_shapes`, `column_pair_trends` and `score`,
+    with ``pairs_counted`` of ``pairs`` (the pairs whose real trend passes the threshold)."""
+    return quality_of(column_shapes(real, synth, kinds), pair_trends(real, synth, kinds))

@@ -4,8 +4,15 @@ Esteban et al. (2017, "Real-valued (medical) time series generation with recurre
 introduced TSTR; Xu et al. (2019, CTGAN) use it as the main tabular benchmark. A gradient-boosted model
 (`HistGradientBoostingClassifier` / `Regressor`, native categorical and NaN support) is trained once on
 the synthetic rows and once on the real training rows, with the same settings and seed, and both are
-scored on the same real test rows. The ratio synthetic / real says how much of the real data's
-usefulness the synthetic data keeps (1 = all of it; for MAE, where lower is better, above 1 is worse).
+scored on the same real test rows, beside a chance baseline fitted on the real training rows (always the
+majority class: scikit-learn's `DummyClassifier`; always the training mean: `DummyRegressor`).
+
+Synthetic against real is a **difference**, synthetic − real (0 = as useful as the real rows; for MAE,
+where lower is better, above 0 is worse). A ratio synthetic / real is given only where the real rows
+clearly teach something: when the real-data model is at chance (R² near 0), a ratio of two near-zero or
+negative scores ranks the worse model first (R² -0.06 / -0.01 = 6). "Clearly" is a paired bootstrap over
+the test rows (`BOOTSTRAP` resamples, seeded): the 2.5 % quantile of model − chance on the task's primary
+score (`PRIMARY`: macro F1 for classes, robust to imbalance; R² for numbers) is above 0.
 
 Features are encoded identically for every fit: numbers (datetimes as nanoseconds) as floats with NaN,
 discrete columns as a pandas category dtype over the union of values of all three frames, so a code
@@ -14,6 +21,7 @@ means the same value everywhere. Rows whose target is missing are left out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,8 +30,14 @@ import pandas as pd
 from ganvae.data.tabular_kinds import CONTINUOUS, DISCRETE_KINDS
 from ganvae.errors import DataError
 from ganvae.metrics.frames import check_frames, numeric_values
+from ganvae.metrics.meta import declare
+
+# 0: a model trained on synthetic rows predicts as well as one trained on the real rows
+declare("utility_gap", "TSTR utility: synthetic − real", better="higher")
 
 _MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's limit (max_bins); beyond it, ordinal codes
+PRIMARY = {"classification": "f1_macro", "regression": "r2"}  # the score a verdict uses
+BOOTSTRAP = 1000  # resamples of the test rows for "clearly above chance"
 
 
 def _features(frames: list[pd.DataFrame], kinds: dict[str, str], features: list[str]) -> list[pd.DataFrame]:
@@ -53,8 +67,11 @@ def utility(
     """Scores of models trained on `synth` and on `train_real`, both tested on `test_real`.
 
     Classification (categorical / boolean target): ``accuracy``, ``f1_macro`` and, for two classes,
-    ``auroc``; regression (continuous target): ``r2`` and ``mae``. Returns ``{"task", "real",
-    "synthetic", "ratio", "n_train_real", "n_synthetic", "n_test"}``.
+    ``auroc``; regression (continuous target): ``r2`` and ``mae``. Returns ``{"task", "primary", "real",
+    "synthetic", "chance", "difference", "learns", "ratio", "n_train_real", "n_synthetic", "n_test"}``:
+    ``difference`` is synthetic − real per score; ``learns`` says, for "real" and "synthetic", whether that
+    model's primary score is clearly above chance (module docstring); ``ratio`` (synthetic / real per
+    score) is NaN unless the real model learns.
     """
     check_frames(kinds, train_real=train_real, synth=synth, test_real=test_real)
     if target not in kinds:
@@ -75,15 +92,25 @@ def utility(
         raise DataError(f"the table has no column besides the target {target!r} to predict it from")
     x_train, x_synth, x_test = _features(frames, kinds, features)
     if kind in DISCRETE_KINDS:
-        task, scores = "classification", _classification(frames, target, (x_train, x_synth, x_test), seed)
+        task, fits = "classification", _classification(frames, target, (x_train, x_synth, x_test), seed)
     else:
-        task, scores = "regression", _regression(frames, target, (x_train, x_synth, x_test), seed)
-    real, synthetic = scores
-    ratio = {k: synthetic[k] / real[k] if real[k] != 0 else float("nan") for k in real}
+        task, fits = "regression", _regression(frames, target, (x_train, x_synth, x_test), seed)
+    real, synthetic, chance = (f.scores for f in fits)
+    primary = PRIMARY[task]
+    learns = {
+        name: _clearly_above(fit, fits[2], primary, seed)
+        for name, fit in (("real", fits[0]), ("synthetic", fits[1]))
+    }
+    nan = float("nan")
+    ratio = {k: synthetic[k] / real[k] if learns["real"] and real[k] != 0 else nan for k in real}
     return {
         "task": task,
+        "primary": primary,
         "real": real,
         "synthetic": synthetic,
+        "chance": chance,
+        "difference": {k: synthetic[k] - real[k] for k in real},
+        "learns": learns,
         "ratio": ratio,
         "n_train_real": len(frames[0]),
         "n_synthetic": len(frames[1]),
@@ -91,7 +118,16 @@ def utility(
     }
 
 
-def _classification(frames, target, xs, seed) -> tuple[dict[str, float], dict[str, float]]:
+@dataclass
+class _Fit:
+    """One model's test scores, and its test predictions for the bootstrap."""
+
+    scores: dict[str, float]
+    pred: np.ndarray
+    y_test: np.ndarray
+
+
+def _classification(frames, target, xs, seed) -> tuple[_Fit, _Fit, _Fit]:
     from sklearn.dummy import DummyClassifier
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
@@ -101,11 +137,11 @@ def _classification(frames, target, xs, seed) -> tuple[dict[str, float], dict[st
     sizes = np.cumsum([0] + [len(y) for y in ys])
     y_train, y_synth, y_test = (codes[sizes[i] : sizes[i + 1]] for i in range(3))
     binary = len(classes) == 2
-    results = []
-    for x, y in ((xs[0], y_train), (xs[1], y_synth)):
-        if len(np.unique(y)) < 2:
-            # Synthetic data with a single class (mode collapse) cannot train a classifier; predicting that
-            # class is what any model trained on it would do.
+    fits = []
+    for x, y, chance in ((xs[0], y_train, False), (xs[1], y_synth, False), (xs[0], y_train, True)):
+        if chance or len(np.unique(y)) < 2:
+            # The chance baseline; and synthetic data with a single class (mode collapse), which cannot
+            # train a classifier: predicting that class is what any model trained on it would do.
             model = DummyClassifier(strategy="most_frequent").fit(x, y)
         else:
             model = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=seed)
@@ -120,18 +156,58 @@ def _classification(frames, target, xs, seed) -> tuple[dict[str, float], dict[st
         if binary:
             one_class = len(np.unique(y_test)) < 2
             scores["auroc"] = float("nan") if one_class else float(roc_auc_score(y_test == 1, proba[:, 1]))
-        results.append(scores)
-    return results[0], results[1]
+        fits.append(_Fit(scores, pred, y_test))
+    return fits[0], fits[1], fits[2]
 
 
-def _regression(frames, target, xs, seed) -> tuple[dict[str, float], dict[str, float]]:
+def _regression(frames, target, xs, seed) -> tuple[_Fit, _Fit, _Fit]:
+    from sklearn.dummy import DummyRegressor
     from sklearn.ensemble import HistGradientBoostingRegressor
     from sklearn.metrics import mean_absolute_error, r2_score
 
     ys = [f[target].to_numpy(dtype=np.float64) for f in frames]
-    results = []
-    for x, y in ((xs[0], ys[0]), (xs[1], ys[1])):
-        model = HistGradientBoostingRegressor(categorical_features="from_dtype", random_state=seed).fit(x, y)
+    fits = []
+    for x, y, chance in ((xs[0], ys[0], False), (xs[1], ys[1], False), (xs[0], ys[0], True)):
+        if chance:
+            model = DummyRegressor(strategy="mean").fit(x, y)
+        else:
+            model = HistGradientBoostingRegressor(categorical_features="from_dtype", random_state=seed)
+            model.fit(x, y)
         pred = model.predict(xs[2])
-        results.append({"r2": float(r2_score(ys[2], pred)), "mae": float(mean_absolute_error(ys[2], pred))})
-    return results[0], results[1]
+        scores = {"r2": float(r2_score(ys[2], pred)), "mae": float(mean_absolute_error(ys[2], pred))}
+        fits.append(_Fit(scores, pred, ys[2]))
+    return fits[0], fits[1], fits[2]
+
+
+def _clearly_above(fit: _Fit, chance: _Fit, score: str, seed: int) -> bool:
+    """Whether `fit` beats the chance baseline on `score` (f1_macro or r2) on resamples of the test rows:
+    the 2.5 % quantile of the paired difference is above 0."""
+    rng = np.random.default_rng(seed)
+    n = len(fit.y_test)
+    gaps = []
+    for start in range(0, BOOTSTRAP, 100):  # 100 resamples at a time bounds the memory to 100 x n
+        idx = rng.integers(0, n, size=(min(100, BOOTSTRAP - start), n))
+        y = fit.y_test[idx]
+        gaps.append(_batch_score(score, y, fit.pred[idx]) - _batch_score(score, y, chance.pred[idx]))
+    gap = np.concatenate(gaps)
+    return bool(np.nanquantile(gap, 0.025) > 0) if np.isfinite(gap).any() else False
+
+
+def _batch_score(score: str, y: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """`score` of every row of a (resamples x rows) batch: macro F1 as scikit-learn computes it (over the
+    classes present in truth or prediction), or R²."""
+    if score == "r2":
+        n = y.shape[1]
+        ss_tot = (y**2).sum(axis=1) - y.sum(axis=1) ** 2 / n
+        ss_res = ((y - pred) ** 2).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 1.0 - ss_res / ss_tot
+    f1 = []
+    present = []
+    for k in np.unique(np.concatenate([np.unique(y), np.unique(pred)])):
+        tp = ((y == k) & (pred == k)).sum(axis=1)
+        wrong = ((y == k) != (pred == k)).sum(axis=1)  # false negatives + false positives
+        present.append(2 * tp + wrong > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f1.append(np.where(present[-1], 2 * tp / (2 * tp + wrong), 0.0))
+    return np.sum(f1, axis=0) / np.sum(present, axis=0)

@@ -166,14 +166,3 @@ def load_task_images(plan: RunPlan, *, labels_for: str = "") -> ImageData:
     if labels_for and not data.labelled:
         raise DataError(f"{data.name} has no labels; {labels_for} needs labelled data (class sub-folders)")
     return data
-
-
-def family_verdict(
-    table: dict[str, dict[str, Any]], metric: str, use_case: str, label: str, higher: bool = True
-) -> dict[str, Any] | None:
-    """A use-case row from a task table (rows hold "family" and `metric` entries), by the one verdict
-    rule of `ganvae.experiment.verdicts`."""
-    from ganvae.experiment.verdicts import use_case_row
-    from ganvae.metrics.meta import Metric
-
-    return use_case_row(use_case, Metric(metric, label, better="higher" if higher else "lower"), table)

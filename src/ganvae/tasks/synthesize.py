@@ -2,17 +2,21 @@
 trained on the same training split, through the same fitted transformer, at the same budget, over seeds.
 
 Each (model, seed) draws as many synthetic rows as the training split has (`--rows`) and is scored on
-- fidelity (the SDMetrics quality definitions): per-column similarity (1 − KS statistic for numbers,
-  1 − total variation for categories) and pairwise trends (correlation / contingency similarity);
+- fidelity (SDMetrics' QualityReport definition, `ganvae.metrics.tabular`): per-column similarity
+  (1 − KS statistic for numbers, 1 − total variation for categories) and pairwise trends (correlation /
+  contingency similarity) over the pairs whose real trend is strong enough to keep; the worst-kept pairs
+  are listed with their real and synthetic correlation (or Cramér's V);
 - diversity: the share of the real categories that synthetic rows use (a collapsed generator drops rare
   ones);
 - utility (train-synthetic-test-real, when the table has a `--target`): a gradient-boosting model trained
-  on synthetic rows and scored on the real test split, against the same model trained on real rows;
-- privacy: distance to the closest real training row, relative to that of real held-out rows (≥ 1: no
-  closer than unseen real rows), and the share of exact copies.
-A reference row scores the real test split itself as if it were synthetic: the ceiling that sampling
-noise allows. `ganvae compare --data table.csv` runs this task; `ganvae synthesize` samples a trained
-model.
+  on synthetic rows and scored on the real test split, against the same model trained on real rows and a
+  chance baseline; the figure is the difference synthetic − real;
+- privacy: distance to the closest real training row, relative to that of real held-out rows (ideal
+  about 1: no closer than unseen real rows), and the share of exact copies.
+The verdict rules for utility and privacy (when a figure may name a winner) are in
+`ganvae.tasks.table_verdicts`. A reference row scores the real test split itself as if it were
+synthetic: the ceiling that sampling noise allows. `ganvae compare --data table.csv` runs this task;
+`ganvae synthesize` samples a trained model.
 """
 
 from __future__ import annotations
@@ -27,30 +31,31 @@ import torch
 
 from ganvae.atomic import atomic_path
 from ganvae.errors import ConfigError
-from ganvae.experiment.verdicts import estimate, row_sentence
+from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    family_verdict,
     find_model_dir,
 )
 
 REAL = "real (test split)"
-# The utility figure a verdict uses: macro F1 for classes (robust to imbalance, unlike accuracy), R² for
-# numbers; every other figure of the utility test stays in metrics.json
-PRIMARY = {"classification": "f1_macro", "regression": "r2"}
+WORST_PAIRS = 5  # pairs listed per run: the lowest pair-trend scores among the pairs that count
 DEFAULT_EPOCHS = 300.0  # CTGAN's and TVAE's own default; at 50 TVAE was far from converged on credit-data
-METRICS = (  # key, label, higher is better
+METRICS = (  # key, table label, higher is better (None: an ideal value, see the table's note)
     ("quality", "quality score", True),
     ("column_shapes", "column shapes", True),
     ("pair_trends", "pair trends", True),
     ("category_coverage", "category coverage", True),
-    ("utility_ratio", "utility (synthetic / real)", True),
-    ("dcr_ratio", "DCR ratio", True),
+    ("utility_gap", "utility: synthetic − real", True),
+    ("utility_ratio", "utility ratio", True),
+    ("dcr_ratio", "DCR ratio", None),
     ("exact_copies", "exact copies", False),
 )
+UTILITY_KEYS = ("utility_gap", "utility_ratio")
+# Figures kept per model for the verdicts, not shown as table columns
+EXTRA_KEYS = ("dcr_shortfall", "dcr_tolerance", "train_s", "sample_s")
 
 
 @dataclass
@@ -101,16 +106,35 @@ def category_coverage(real, synth, kinds: dict[str, str]) -> float:
 
 
 def fidelity(train, synth, kinds: dict[str, str]) -> dict[str, Any]:
-    """Quality (column shapes, pair trends) and category coverage of rows against the training rows."""
-    from ganvae.metrics.tabular import quality
+    """Quality (column shapes, pair trends), category coverage, and the pairs behind the pair-trend score:
+    ``pairs`` holds how many pairs count, the `WORST_PAIRS` lowest-scored of them and the pair with the
+    strongest real trend (Pearson's r if the table has two numbers, else Cramér's V)."""
+    from ganvae.metrics.tabular import column_shapes, pair_trends, quality_of
 
-    q = quality(train, synth, kinds)
+    pairs = pair_trends(train, synth, kinds)
+    q = quality_of(column_shapes(train, synth, kinds), pairs)
+    counted = sorted((p for p in pairs if p["counts"]), key=lambda p: p["score"])
+    strongest = max(
+        (p for p in pairs if p["measure"] == "pearson" and np.isfinite(p["real"])),
+        key=lambda p: abs(p["real"]),
+        default=None,
+    ) or max((p for p in pairs if np.isfinite(p["real"])), key=lambda p: p["real"], default=None)
     return {
         "quality": q["score"],
         "column_shapes": q["column_shapes"],
         "pair_trends": q["column_pair_trends"],
         "category_coverage": category_coverage(train, synth, kinds),
+        "pairs": {
+            "counted": q["pairs_counted"],
+            "total": q["pairs"],
+            "worst": [_pair(p) for p in counted[:WORST_PAIRS]],
+            "strongest": _pair(strongest) if strongest else None,
+        },
     }
+
+
+def _pair(p: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: p[k] for k in ("measure", "real", "synthetic", "score")}, "columns": list(p["columns"])}
 
 
 def evaluate_rows(train, synth, test, kinds: dict[str, str], target: str | None, seed: int) -> dict[str, Any]:
@@ -119,11 +143,13 @@ def evaluate_rows(train, synth, test, kinds: dict[str, str], target: str | None,
 
     out = fidelity(train, synth, kinds)
     p = privacy(train, synth, test, kinds)
-    out.update(dcr_ratio=p["dcr_ratio"], exact_copies=p["exact_copies"], privacy=p)
+    out.update({k: p[k] for k in ("dcr_ratio", "dcr_shortfall", "dcr_tolerance", "exact_copies")}, privacy=p)
     if target is not None:
         u = utility(train, synth, test, target, kinds, seed)
-        key = PRIMARY[u["task"]] if u["task"] in PRIMARY else next(iter(u["ratio"]))
-        out.update(utility_ratio=u["ratio"][key], utility_metric=key, utility=u)
+        key = u["primary"]
+        out.update(utility_gap=u["difference"][key], utility_metric=key, utility=u)
+        if u["learns"]["real"]:  # a ratio only where the real rows teach something (tabular_utility)
+            out["utility_ratio"] = u["ratio"][key]
     return out
 
 
@@ -171,7 +197,7 @@ def run_synthesize(
             runs.append(run)
             if seed == 0:
                 seed0[name] = synth
-    results = summarise(runs, has_target=target is not None)
+    results = summarise(runs, target)
     results["data"] = {
         "rows": len(table.frame),
         "train_rows": len(train),
@@ -192,9 +218,12 @@ def _train_seconds(folder: TaskFolder, name: str, seed: int) -> float:
     return float(meta.get("result", {}).get("elapsed_s", 0.0))
 
 
-def summarise(runs: list[dict[str, Any]], has_target: bool) -> dict[str, Any]:
-    """Per model: every figure as mean ± std over seeds; the use-case verdicts of GAN against VAE."""
-    keys = [k for k, _, _ in METRICS if has_target or k != "utility_ratio"] + ["train_s", "sample_s"]
+def summarise(runs: list[dict[str, Any]], target: str | None) -> dict[str, Any]:
+    """Per model: every figure as mean ± std over seeds; the use-case verdicts of GAN against VAE, with the
+    facts behind the utility and privacy rules (`ganvae.tasks.table_verdicts`)."""
+    from ganvae.tasks.table_verdicts import privacy_verdict, utility_verdict
+
+    keys = [k for k, _, _ in METRICS if target is not None or k not in UTILITY_KEYS] + list(EXTRA_KEYS)
     table: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(r["model"] for r in runs):
         rs = [r for r in runs if r["model"] == name]
@@ -204,16 +233,20 @@ def summarise(runs: list[dict[str, Any]], has_target: bool) -> dict[str, Any]:
                 row[key] = estimate([r[key] for r in rs])
         table[name] = row
     models = {k: v for k, v in table.items() if v["family"] in ("gan", "vae")}
-    rows = [
-        ("tabular synthetic data: fidelity", "quality", "quality score (SDMetrics definitions)", True),
-        ("tabular synthetic data: privacy", "dcr_ratio", "DCR ratio (synthetic / holdout)", True),
-    ]
-    if has_target:
-        rows.insert(1, ("tabular synthetic data: utility", "utility_ratio", "TSTR utility ratio", True))
-    verdicts = (
-        [family_verdict(models, m, use, label, higher) for use, m, label, higher in rows] if models else []
+    out: dict[str, Any] = {"runs": runs, "models": table, "verdicts": []}
+    if not models:
+        return out
+    fidelity_label = "quality score (SDMetrics' QualityReport)"
+    out["verdicts"].append(
+        use_case_row("tabular synthetic data: fidelity", "quality", models, label=fidelity_label)
     )
-    return {"runs": runs, "models": table, "verdicts": verdicts}
+    if target is not None:
+        row, out["utility_rule"] = utility_verdict(models, runs, target)
+        out["verdicts"].append(row)
+    ceiling = table[REAL]["quality"]["mean"] if REAL in table and "quality" in table[REAL] else None
+    row, out["privacy_rule"] = privacy_verdict(models, ceiling)
+    out["verdicts"].append(row)
+    return out
 
 
 def _figures(folder: TaskFolder, train, seed0: dict[str, Any], kinds, results) -> list[tuple[str, str]]:
@@ -239,10 +272,14 @@ def _figures(folder: TaskFolder, train, seed0: dict[str, Any], kinds, results) -
 
 
 def _section(results: dict[str, Any], cfg: SynthesizeConfig, data, figures) -> Section:
+    from ganvae.tasks.table_verdicts import QUALITY_MARGIN, SCORE_NAMES
+
     table = results["models"]
     d = results["data"]
     kinds = d["kinds"]
     counts = {k: sum(1 for v in kinds.values() if v == k) for k in dict.fromkeys(kinds.values())}
+    pairs = results["runs"][0]["pairs"]  # the real side decides which pairs count: the same in every run
+    tol = results.get("privacy_rule", {}).get("tolerance", 0.05)
     sec = Section(
         "Tabular synthetic data",
         intro=(
@@ -252,17 +289,42 @@ def _section(results: dict[str, Any], cfg: SynthesizeConfig, data, figures) -> S
             + f". Each model trained on the training rows ({cfg.seeds} seed(s), budget "
             f"{cfg.train_config(0).describe_budget()}, batch {cfg.batch_size}) through one transformer "
             f"fitted in {d['transformer_fit_s']:.1f} s (counted in each training time), then drew "
-            f"{cfg.rows or d['train_rows']} rows. Quality: mean of column shapes (1 − KS / 1 − TV) and "
-            "pair trends (correlation / contingency similarity), 1 = identical. DCR ratio: median distance "
-            "of synthetic rows to the closest training row over that of real held-out rows (≥ 1: no closer "
-            f"than unseen real rows). The row '{REAL}' scores real unseen rows the same way: the ceiling."
+            f"{cfg.rows or d['train_rows']} rows. Quality (SDMetrics' QualityReport): mean of column shapes "
+            "(1 − KS / 1 − TV) and pair trends (1 − half the correlation difference, or contingency "
+            "similarity), 1 = identical; a pair counts only where the real rows hold a trend (|Pearson r| > "
+            f"0.5, or Cramér's V > 0.3): {pairs['counted']} of {pairs['total']} pairs here. "
+            + (
+                "Utility: a gradient-boosting model trained on synthetic rows minus the same model trained "
+                "on real rows, both scored on the real test split (0 = as useful as real rows); the ratio "
+                "synthetic / real only where the real-data model clearly beats chance. "
+                if d["target"]
+                else ""
+            )
+            + "DCR ratio: median distance of synthetic rows to the closest training row over that of real "
+            "held-out rows; ideal ≈ 1 (below: closer to the training rows than unseen real rows; far above: "
+            "rows off the data, not more privacy). The privacy verdict judges only models whose quality is "
+            f"within {QUALITY_MARGIN} of the best model's (or of the real test split's, if lower), by how "
+            f"far their DCR ratio falls below 1 (a shortfall up to {tol:.2f}, the holdout's own noise, "
+            f"counts as none). The row '{REAL}' scores "
+            "real unseen rows like a model (fidelity only): the ceiling sampling noise allows."
         ),
     )
-    for row in results["verdicts"]:
-        sec.findings.append(
-            f"{row['use_case'].split(': ')[1].capitalize()}: " + row_sentence(row, row["metric"])
-        )
     models = {k: v for k, v in table.items() if v["family"] in ("gan", "vae")}
+    for row in results["verdicts"]:
+        use = row["use_case"].split(": ")[1]
+        if use == "privacy":
+            sec.findings.append(_privacy_finding(row, results["privacy_rule"], models))
+            continue
+        what = "quality score"
+        if use == "utility":
+            score = results["utility_rule"]["score"]
+            what = f"synthetic − real {SCORE_NAMES.get(score, score)}"
+        text = row_sentence(row, what) if row.get("winner") else _sentence(row["note"])
+        sec.findings.append(f"{use.capitalize()}: {text}")
+        if use == "fidelity":
+            sec.findings.append(_strongest_pair_finding(results["runs"], models))
+        if use == "utility" and results["utility_rule"]["real_learns"]:  # else the note says it all
+            sec.findings.append(_utility_finding(results["utility_rule"], d["target"], SCORE_NAMES))
     if models:
         spread = {k: v["quality"]["std"] for k, v in models.items() if v["seeds"] > 1}
         if spread:
@@ -290,15 +352,119 @@ def _section(results: dict[str, Any], cfg: SynthesizeConfig, data, figures) -> S
         ]
         for name, row in table.items()
     ]
+    note = "Higher is better for quality, shapes, pair trends and coverage"
+    if d["target"]:
+        u = results["utility_rule"]
+        name = SCORE_NAMES.get(u["score"], u["score"])
+        note += (
+            f" and utility (synthetic − real {name}; the real-data model scores {u['real']:.3f}, chance "
+            f"{u['chance']:.3f}"
+            + ("" if u["real_learns"] else "; no ratio: the real-data model does not clearly beat chance")
+            + ")"
+        )
+    note += (
+        "; DCR ratio: ideal ≈ 1 (below: closer to training rows than unseen real rows; far above: rows off "
+        "the data); lower is better for exact copies and training time."
+    )
     sec.table(
         "Fidelity, diversity, utility and privacy (mean ± std over seeds)",
         ["model", "family", *columns, "training time (s)"],
         rows,
-        note="Higher is better for every column but exact copies and training time.",
+        note=note,
     )
+    worst = [_pair_row(r["model"], p) for r in results["runs"] if r["seed"] == 0 for p in r["pairs"]["worst"]]
+    if worst:  # none when no pair has a real trend to keep
+        sec.table(
+            f"The {WORST_PAIRS} worst-kept column pairs of each model (seed 0; pairs that count only)",
+            ["model", "pair", "measure", "real", "synthetic", "pair score"],
+            worst,
+            note=PAIR_NOTE,
+        )
     for path, caption in figures:
         sec.figure(path, caption)
     return sec
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+PAIR_NOTE = (
+    "Pair score: 1 − |r_real − r_synthetic| / 2 for two numbers; otherwise 1 − total variation of the joint "
+    "frequencies, where Cramér's V shows how strongly the pair is associated on each side. A number paired "
+    "with a category is cut into 10 equal-width bins over each side's own range, as sdmetrics does: a "
+    "different minimum or maximum shifts every bin, so on a skewed or outlying number even unseen real rows "
+    "can score low (see the real test split's rows)."
+)
+_MEASURES = {"pearson": "Pearson r", "cramer": "Cramér's V"}
+
+
+def _pair_row(model: str, p: dict[str, Any]) -> list[str]:
+    trend = ["—" if v != v else f"{v:.2f}" for v in (p["real"], p["synthetic"])]  # v != v: NaN
+    return [model, " – ".join(p["columns"]), _MEASURES[p["measure"]], *trend, f"{p['score']:.3f}"]
+
+
+def _strongest_pair_finding(runs: list[dict[str, Any]], models: dict[str, Any]) -> str:
+    """'The strongest real correlation, a – b 0.89, came out as 0.35 in X and 0.86 in Y (mean over seeds).'"""
+    first = next(r for r in runs if r["model"] in models)["pairs"]["strongest"]
+    if first is None:
+        return "Pair trends: no pair of columns has a measurable trend in the real rows."
+    kind = "correlation" if first["measure"] == "pearson" else "association (Cramér's V)"
+    came = [
+        f"{np.mean([r['pairs']['strongest']['synthetic'] for r in runs if r['model'] == m]):.2f} in {m}"
+        for m in models
+    ]
+    return (
+        f"Pair trends: the strongest real {kind}, {' – '.join(first['columns'])} {first['real']:.2f}, came "
+        f"out as {' and '.join(came)} (mean over seeds)."
+    )
+
+
+def _utility_finding(rule: dict[str, Any], target: str, names: dict[str, str]) -> str:
+    name = names.get(rule["score"], rule["score"])
+    return (
+        f"Utility baseline: the model trained on the real rows predicts {target} with {name} "
+        f"{rule['real']:.3f}, chance ({rule['chance_rule']}) {rule['chance']:.3f}: the real rows teach the "
+        "target, and synthetic − real says how much of that the synthetic rows keep."
+    )
+
+
+def _privacy_finding(row: dict[str, Any], rule: dict[str, Any], models: dict[str, Any]) -> str:
+    """The privacy verdict in words, DCR ratios rather than shortfalls, and who was not judged and why."""
+    ratio = {k: fmt(v["dcr_ratio"]["mean"], v["dcr_ratio"]["std"]) for k, v in models.items()}
+    winner, rival = row.get("winner"), row.get("runner_up")
+    if winner is None:
+        text = _sentence(row["note"])[:-1]
+    elif rule["passes"][winner]:
+        text = f"{winner}'s rows are no closer to the training rows than unseen real rows (DCR ratio "
+        text += f"{ratio[winner]})"
+        if rival:
+            text += f"; {rival}'s are closer (DCR ratio {ratio[rival]})" + (
+                "" if row.get("clear") else "; spreads overlap, not a clear win"
+            )
+    else:
+        text = (
+            f"no model is as far from the training rows as unseen real rows; {winner} comes closest (DCR "
+            f"ratio {ratio[winner]}, against {ratio[rival]} for {rival})"
+        )
+    reference = "the real test split's quality score" if rule["capped"] else "the best quality score"
+    text += (
+        f". Judged: models within {rule['quality_margin']} of {reference} ({rule['best_quality']:.3f}"
+        + ("; lower than the best model's" if rule["capped"] else "")
+        + f"): {', '.join(rule['eligible'])}"
+    )
+    if rule["excluded"]:
+        text += "; not judged, fidelity too far below: " + ", ".join(
+            f"{k} (quality {q:.3f}; "
+            + (
+                f"a DCR ratio of {ratio[k]} at that fidelity says its rows are off the data, not private"
+                if models[k]["dcr_ratio"]["mean"] > 1
+                else f"DCR ratio {ratio[k]}"
+            )
+            + ")"
+            for k, q in rule["excluded"].items()
+        )
+    return f"Privacy: {text}."
 
 
 def draw_rows(

@@ -8,19 +8,25 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import cdist
 from scipy.stats import ks_2samp
+from scipy.stats.contingency import association
+from sklearn.metrics import f1_score, r2_score
 
 from ganvae.data.tabular import load_table
 from ganvae.errors import DataError
+from ganvae.metrics.frames import joint_codes
 from ganvae.metrics.tabular import (
     column_pair_trends,
     column_shapes,
     correlation_matrices,
+    cramers_v,
     ks_statistic,
+    pair_trends,
     privacy,
     quality,
     utility,
 )
-from ganvae.metrics.tabular_privacy import closest_record_distance
+from ganvae.metrics.tabular_privacy import MIN_DCR_TOLERANCE, closest_record_distance
+from ganvae.metrics.tabular_utility import _batch_score
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +52,48 @@ def mixed():
 
 def test_identical_frames_score_one(mixed):
     shapes = column_shapes(mixed.train, mixed.train, mixed.kinds)
-    trends = column_pair_trends(mixed.train, mixed.train, mixed.kinds)
+    pairs = pair_trends(mixed.train, mixed.train, mixed.kinds)
     assert set(shapes) == set(mixed.kinds) and set(shapes.values()) == {1.0}
-    assert len(trends) == len(mixed.kinds) * (len(mixed.kinds) - 1) // 2
-    assert set(trends.values()) == {1.0}
+    assert len(pairs) == len(mixed.kinds) * (len(mixed.kinds) - 1) // 2
+    assert {p["score"] for p in pairs} == {1.0}
+    assert all(p["real"] == pytest.approx(p["synthetic"]) for p in pairs)
+    trends = column_pair_trends(mixed.train, mixed.train, mixed.kinds)
+    counted = sum(p["counts"] for p in pairs)
+    assert [v for v in trends.values() if not np.isnan(v)] == [1.0] * counted
     assert quality(mixed.train, mixed.train, mixed.kinds) == {
-        "column_shapes": 1.0, "column_pair_trends": 1.0, "score": 1.0
+        "column_shapes": 1.0, "column_pair_trends": 1.0 if counted else pytest.approx(np.nan, nan_ok=True),
+        "score": 1.0, "pairs_counted": counted, "pairs": len(pairs),
     }  # fmt: skip
+
+
+def test_pair_trends_count_only_pairs_with_a_real_trend():
+    """SDMetrics' thresholds: a numeric pair counts when |r_real| > 0.5, any other when Cramér's V of the
+    real pair > 0.3. Averaging every pair let unrelated pairs (similar whatever a model does) hide a lost
+    correlation: here the one real trend is destroyed and the score must show it."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    x = rng.normal(size=n)
+    real = pd.DataFrame({
+        "x": x, "y": 0.9 * x + np.sqrt(1 - 0.81) * rng.normal(size=n),
+        **{f"noise{i}": rng.normal(size=n) for i in range(4)},
+    })  # fmt: skip
+    kinds = dict.fromkeys(real.columns, "continuous")
+    synth = real.assign(y=rng.permutation(real["y"].to_numpy()))  # same columns, correlation gone
+    pairs = pair_trends(real, synth, kinds)
+    counted = [p for p in pairs if p["counts"]]
+    assert [p["columns"] for p in counted] == [("x", "y")]
+    assert counted[0]["real"] == pytest.approx(0.9, abs=0.02) and abs(counted[0]["synthetic"]) < 0.05
+    q = quality(real, synth, kinds)
+    assert q["pairs_counted"] == 1 and q["pairs"] == 15
+    assert q["column_pair_trends"] == pytest.approx(counted[0]["score"]) and counted[0]["score"] < 0.6
+    assert np.mean([p["score"] for p in pairs]) > 0.9  # what the mean over every pair would have said
+    # Cramér's V against scipy's, on a table with a category, a boolean and NaN
+    a = pd.Series(rng.choice(["p", "q", "r", None], n))
+    b = (rng.random(n) < np.where(a == "p", 0.8, 0.3)).astype(bool)
+    (ca,), _ = joint_codes(a)
+    observed = pd.crosstab(ca, b).to_numpy()
+    assert cramers_v(ca, b.astype(int)) == pytest.approx(association(observed, method="cramer"), abs=1e-12)
+    assert np.isnan(cramers_v(np.zeros(5, int), np.arange(5)))
 
 
 def test_shifted_gaussian_is_one_minus_scipy_ks():
@@ -125,6 +166,12 @@ def test_utility_on_wine(wine):
     out = utility(wine.train, wine.train, wine.test, "target", wine.kinds, seed=0)
     assert out["task"] == "classification" and out["real"]["accuracy"] > 0.85
     assert out["synthetic"] == out["real"] and out["ratio"]["accuracy"] == 1.0
+    assert out["primary"] == "f1_macro" and set(out["difference"].values()) == {0.0}
+    assert out["learns"] == {"real": True, "synthetic": True}
+    # The chance baseline is scikit-learn's majority-class model on the same test split
+    majority = wine.train["target"].mode()[0]
+    f1 = f1_score(wine.test["target"], [majority] * len(wine.test), average="macro", zero_division=0)
+    assert out["chance"]["f1_macro"] == pytest.approx(f1) and out["chance"]["f1_macro"] < 0.3
     shuffled = wine.train.assign(target=np.random.default_rng(0).permutation(wine.train["target"].to_numpy()))
     noise = utility(wine.train, shuffled, wine.test, "target", wine.kinds, seed=0)["synthetic"]
     assert noise["accuracy"] < 0.6  # chance is about 0.4 (the largest class)
@@ -147,17 +194,55 @@ def test_utility_binary_and_regression(mixed):
     assert reg["task"] == "regression" and set(reg["real"]) == {"r2", "mae"}
 
 
+def test_utility_is_a_difference_and_no_ratio_at_chance():
+    """A regression target that is noise: the real-data model's R² is at or below chance, so a ratio of two
+    near-zero R² values would rank a worse synthetic model first (the case of R² -0.059 / -0.011 = 5.2);
+    the difference synthetic − real is reported instead, and no ratio."""
+    rng = np.random.default_rng(0)
+
+    def rows(n):
+        return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "y": rng.normal(size=n)})
+
+    kinds = {"a": "continuous", "b": "continuous", "y": "continuous"}
+    train, test = rows(400), rows(200)
+    out = utility(train, rows(400), test, "y", kinds, seed=0)
+    assert out["learns"] == {"real": False, "synthetic": False}
+    assert out["real"]["r2"] < 0.05 and abs(out["chance"]["r2"]) < 0.05  # the training mean: R² about 0
+    assert all(np.isnan(v) for v in out["ratio"].values())
+    assert out["difference"]["r2"] == pytest.approx(out["synthetic"]["r2"] - out["real"]["r2"])
+    # The same features with a learnable target: ratio and difference both, the real model clearly learns
+    signal = [f.assign(y=f["a"] - 0.5 * f["b"] + 0.1 * rng.normal(size=len(f))) for f in (train, test)]
+    learnt = utility(signal[0], signal[0], signal[1], "y", kinds)
+    assert learnt["learns"]["real"] and learnt["ratio"]["r2"] == 1.0 and learnt["difference"]["r2"] == 0.0
+
+
+def test_bootstrap_scores_match_scikit_learn():
+    rng = np.random.default_rng(0)
+    y, pred = rng.integers(0, 4, (5, 60)), rng.integers(0, 5, (5, 60))
+    pred[0] = 1  # one class predicted: the others score 0
+    expected = [f1_score(a, b, average="macro", zero_division=0) for a, b in zip(y, pred, strict=True)]
+    np.testing.assert_allclose(_batch_score("f1_macro", y, pred), expected, rtol=1e-12)
+    y, pred = rng.normal(size=(3, 40)), rng.normal(size=(3, 40))
+    expected = [r2_score(a, b) for a, b in zip(y, pred, strict=True)]
+    np.testing.assert_allclose(_batch_score("r2", y, pred), expected, rtol=1e-12)
+
+
 def test_privacy_copies_and_fresh_rows(mixed):
     kinds, train, test = mixed.kinds, mixed.train, mixed.test
     copies = privacy(train, train.sample(frac=1, random_state=0), test, kinds)
     assert copies["dcr_synth_median"] == 0.0 and copies["dcr_ratio"] == 0.0 and copies["exact_copies"] == 1.0
-    assert copies["dcr_holdout_median"] > 0
+    assert copies["dcr_holdout_median"] > 0 and copies["dcr_shortfall"] == 1.0
+    assert MIN_DCR_TOLERANCE <= copies["dcr_tolerance"] < 0.5
     far = train.copy()
     for c, k in kinds.items():
         if k == "continuous":
             far[c] = far[c] + 100 * far[c].std()
     out = privacy(train, far, test, kinds)
-    assert out["dcr_ratio"] > 1 and out["exact_copies"] == 0.0
+    # Far above 1 is no better than 1: the shortfall below 1, the figure privacy is judged by, is 0 for both
+    assert out["dcr_ratio"] > 1 and out["exact_copies"] == 0.0 and out["dcr_shortfall"] == 0.0
+    unseen = privacy(train, test, test, kinds)
+    assert unseen["dcr_ratio"] == 1.0 and unseen["dcr_shortfall"] == 0.0
+    assert unseen["dcr_tolerance"] == copies["dcr_tolerance"]  # one tolerance per holdout
 
 
 def test_closest_record_distance_matches_brute_force():
