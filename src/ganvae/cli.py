@@ -173,6 +173,7 @@ def sample(
     """Draw samples from a trained model and write them as a PNG grid."""
     import torch
 
+    from ganvae.apply.capabilities import require
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
@@ -180,6 +181,7 @@ def sample(
     if n < 1:
         raise ConfigError("-n must be at least 1")
     model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    require(model, "sample")
     y = _parse_labels(labels, model, n)
     images = model.sample(n, labels=y, generator=torch.Generator().manual_seed(seed))
     nrow = model.num_classes if labels is None and model.num_classes and model.num_classes <= 16 else None
@@ -230,6 +232,10 @@ def _print_info(model, meta) -> None:
         + f"{model.num_classes or 'no'} classes"
     )
     console.print("config: " + ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items()))
+    from ganvae.apply.capabilities import uses
+
+    can = uses(model)
+    console.print("apply with: " + (", ".join(f"ganvae {c}" for c in can) if can else "no apply command"))
     if model.sampling_settings:
         console.print(
             f"changeable when drawing (ganvae synthesize --set): {', '.join(sorted(model.sampling_settings))}"

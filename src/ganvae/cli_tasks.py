@@ -379,7 +379,9 @@ def synthesize_rows(
     ] = None,
 ) -> None:
     """Draw synthetic rows from a trained tabular model into a CSV (dtypes, categories and NaNs restored)."""
+    from ganvae.apply.capabilities import require
     from ganvae.config import split_overrides
+    from ganvae.tasks.base import find_model_dir
     from ganvae.tasks.synthesize import draw_rows
 
     conditions = {}
@@ -389,9 +391,9 @@ def synthesize_rows(
             raise ConfigError(f"--condition {pair!r} is not COLUMN=VALUE")
         conditions[column] = value
     sampling = split_overrides(set_ or [])
-    name, written = draw_rows(
-        run_dir, n, out, model=model, conditions=conditions, seed=seed, sampling=sampling
-    )
+    _, folder = find_model_dir(run_dir, model, "tabular-vae", "synthesize")
+    require(folder, "synthesize")
+    name, written = draw_rows(folder, n, out, conditions=conditions, seed=seed, sampling=sampling)
     _echo(f"{name}: {written} rows -> {out}")
 
 
@@ -435,6 +437,7 @@ def morph(
     """Morph image A into image B through a model's latent space; write an animated GIF and a PNG strip."""
     import torch
 
+    from ganvae.apply.capabilities import require
     from ganvae.data.named import load_named_images
     from ganvae.errors import ConfigError
     from ganvae.grid import save_gif, save_grid
@@ -444,6 +447,7 @@ def morph(
     from ganvae.tasks.prompt import match_class
 
     model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    require(model, "morph")
     cls = None
     if label is not None:
         if not model.num_classes:
@@ -475,6 +479,7 @@ def generate(
     """Generate images of the class a prompt names (exact or closest class name)."""
     import torch
 
+    from ganvae.apply.capabilities import require
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
@@ -483,6 +488,7 @@ def generate(
     if n < 1:
         raise ConfigError("-n must be at least 1")
     model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    require(model, "generate")
     images, name = run_generate(model, prompt, n, torch.Generator().manual_seed(seed))
     save_grid(images, out)
     _echo(f"wrote {n} images of class {name!r} from {model.registered_name} to {out}")
@@ -502,9 +508,12 @@ def score(
     ] = None,
 ) -> None:
     """Score new images with a fitted model; write a CSV of (path, score, flag)."""
+    from ganvae.apply.capabilities import require
     from ganvae.tasks.scoring import score_images
 
-    result = score_images(_resolve_model_dir(run_dir), data, out, method=method, fpr=fpr, threshold=threshold)
+    folder = _resolve_model_dir(run_dir)
+    require(folder, "score")
+    result = score_images(folder, data, out, method=method, fpr=fpr, threshold=threshold)
     _echo(
         f"scored {result['n']} images with {result['method']}: {result['flagged']} flagged as anomalous "
         f"(threshold {result['threshold']:.4g}{result['how']}); wrote {out}"

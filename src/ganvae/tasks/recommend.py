@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from ganvae.apply.capabilities import require
 from ganvae.errors import ConfigError, DataError
 from ganvae.metrics.ranking import ranking_report, top_k
 from ganvae.plan import RunPlan
@@ -289,6 +290,7 @@ def recommend_for(
     if (user is None) == (items is None):
         raise ConfigError("give --user ID or --items ID,ID,... (one of them)")
     task_dir, model_dir = find_model_dir(run_dir, model, "mult-vae", "recommend")
+    require(model_dir, "recommend")
     saved = task_dir / "config.json"
     if not saved.is_file():
         raise ConfigError(f"{task_dir} is not a `ganvae task recommend` folder (no config.json)")
