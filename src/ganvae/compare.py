@@ -22,6 +22,7 @@ from ganvae.atomic import write_json
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate import EvalConfig
 from ganvae.plan import RunPlan
+from ganvae.run_folder import EVAL, RunFolder
 from ganvae.tasks.base import mean_std
 from ganvae.training.memory import PeakMemory
 
@@ -61,8 +62,8 @@ def _run_one(
     from ganvae.evaluate import evaluate_model
     from ganvae.training.run import train_or_reuse
 
-    folder = out / "models" / f"{model_name}-seed{seed}"
-    done = folder / "eval.json"
+    folder = RunFolder(out).model(model_name, seed)
+    done = folder / EVAL
     if done.is_file():
         return json.loads(done.read_text())
     record: dict[str, Any] = {"model": model_name, "seed": seed, "diverged": False}

@@ -117,3 +117,20 @@ def test_sample_on_a_recommender_in_a_fresh_process(folders):
         "(a recommender), not images; use `ganvae recommend` instead"
     ]
     assert not (tmp / "x.png").exists()
+
+
+def test_a_folder_of_several_models_wants_model(folders, capsys):
+    """An apply command on a comparison-shaped folder: one line naming its models, then --model picks."""
+    import shutil
+
+    tmp, saved = folders
+    models = tmp / "cmp" / "models"
+    for name in ("vae", "cgan"):
+        shutil.copytree(saved[name], models / f"{name}-seed0")
+    code, _, err = run(["sample", tmp / "cmp", "-o", tmp / "c.png"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "several models (cgan, vae); pick one with --model" in err
+    code, out, _ = run(
+        ["sample", tmp / "cmp", "--model", "cgan", "--labels", "B", "-n", "4", "-o", tmp / "c.png"], capsys
+    )
+    assert code == 0 and "wrote 4 samples of cgan" in out and (tmp / "c.png").is_file()
+    (tmp / "c.png").unlink()

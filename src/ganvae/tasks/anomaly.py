@@ -22,11 +22,13 @@ import numpy as np
 import torch
 
 from ganvae.atomic import write_json
+from ganvae.data.classes import resolve_class
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.grid import save_grid
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
+from ganvae.run_folder import RunFolder
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
@@ -62,17 +64,6 @@ class AnomalyConfig(RunPlan):
             raise ConfigError("give --normal-class NAME (or index), or --all-classes, not both")
         if self.score_images < 0:
             raise ConfigError("--score-images must be >= 0 (0 scores the whole test split)")
-
-
-def resolve_class(data: ImageData, text: str) -> int:
-    """A class index from a class name (case-insensitive) or an index; unknown → DataError naming them."""
-    names = data.class_names or []
-    lowered = [n.lower() for n in names]
-    if text.strip().lower() in lowered:
-        return lowered.index(text.strip().lower())
-    if text.strip().isdigit() and int(text) < len(names):
-        return int(text)
-    raise DataError(f"class {text!r} is not in {data.name}; known classes: {', '.join(names)}")
 
 
 def one_class_split(data: ImageData, cls: int, seed: int = 0) -> tuple[ImageData, torch.Tensor]:
@@ -133,7 +124,11 @@ def run_anomaly(
     cfg.validate()
     folder = TaskFolder(out, "anomaly", cfg, command)
     data = load_task_images(cfg, labels_for="the one-class protocol")
-    classes = list(range(data.num_classes)) if cfg.all_classes else [resolve_class(data, cfg.normal_class)]
+    classes = (
+        list(range(data.num_classes))
+        if cfg.all_classes
+        else [resolve_class(cfg.normal_class, data.class_names or [], what="--normal-class")]
+    )
     n_eval = len(data.x_test) if cfg.score_images == 0 else min(cfg.score_images, len(data.x_test))
     pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n_eval]
     x_eval, y_eval = data.x_test[pick], data.y_test[pick]
@@ -151,8 +146,9 @@ def run_anomaly(
         train_data, held_out = one_class_split(data, cls)
         for name in cfg.models:
             for seed in range(cfg.seeds):
-                model = folder.model(cfg, name, train_data, seed, tag=f"class{cls}-", progress=progress)
-                model_dir = folder.out / "models" / f"{name}-class{cls}-seed{seed}"
+                tag = f"class{cls}-"
+                model = folder.model(cfg, name, train_data, seed, tag=tag, progress=progress)
+                model_dir = RunFolder(folder.out).model(name, seed, tag)
                 scores, score_s = _scored(model, model_dir, x_eval, held_out)
                 for method, s in scores.items():
                     runs.append(

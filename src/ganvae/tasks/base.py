@@ -20,6 +20,7 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
+from ganvae.run_folder import TASKS, RunFolder, is_model_folder, resolve_model_folder
 
 
 @dataclass
@@ -46,7 +47,7 @@ class TaskFolder:
     def __init__(self, out: str | Path, task: str, cfg: Any, command: str = ""):
         self.out, self.task, self.command = Path(out), task, command
         self.config = {"task": task, "config": json.loads(json.dumps(dataclasses.asdict(cfg), default=str))}
-        saved = self.out / "config.json"
+        saved = RunFolder(self.out).config
         if saved.is_file():
             before = json.loads(saved.read_text(encoding="utf-8"))
             if before.get("task") != task or before.get("config") != self.config["config"]:
@@ -62,12 +63,15 @@ class TaskFolder:
         from ganvae.training.run import versions
 
         self.out.mkdir(parents=True, exist_ok=True)
-        write_json(self.out / "config.json", {**self.config, "command": self.command, "versions": versions()})
+        write_json(
+            RunFolder(self.out).config, {**self.config, "command": self.command, "versions": versions()}
+        )
 
     @property
     def figures(self) -> Path:
-        (self.out / "figures").mkdir(parents=True, exist_ok=True)
-        return self.out / "figures"
+        figures = RunFolder(self.out).figures
+        figures.mkdir(parents=True, exist_ok=True)
+        return figures
 
     def model(
         self, plan: RunPlan, name: str, data: ImageData, seed: int, tag: str = "", progress: bool = True
@@ -75,7 +79,7 @@ class TaskFolder:
         """Train `name` with `seed` on `data` into models/<name>-<tag>seed<k>/ (or reuse what is there)."""
         from ganvae.training.run import train_or_reuse
 
-        folder = self.out / "models" / f"{name}-{tag}seed{seed}"
+        folder = RunFolder(self.out).model(name, seed, tag)
         shared = self.comparison_model(name, seed) if not tag else None
         if shared is not None:
             folder = shared
@@ -92,10 +96,10 @@ class TaskFolder:
     def comparison_model(self, name: str, seed: int) -> Path | None:
         """The comparison's own run of (name, seed) when this task folder sits in RUN/tasks/NAME: a task
         run beside a comparison uses the very models the comparison evaluated (at its budget)."""
-        if self.out.parent.name != "tasks":
+        if self.out.parent.name != TASKS:
             return None
-        folder = self.out.parent.parent / "models" / f"{name}-seed{seed}"
-        return folder if (folder / "model.safetensors").is_file() else None
+        folder = RunFolder(self.out.parent.parent).model(name, seed)
+        return folder if is_model_folder(folder) else None
 
     def finish(
         self,
@@ -125,7 +129,7 @@ class TaskFolder:
             "command": self.command,
             "versions": versions(),
         }
-        write_json(self.out / "metrics.json", metrics)
+        write_json(RunFolder(self.out).metrics, metrics)
         write_task_report(self.out)
         return metrics
 
@@ -144,26 +148,10 @@ def mean_std(values: list[float]) -> dict[str, Any]:
 
 
 def find_model_dir(run_dir: str | Path, model: str | None, default: str, task: str) -> tuple[Path, Path]:
-    """(task folder, model folder) from a task folder (+ a model name, else `default`; its first seed) or
-    from a model folder inside one. CheckpointError naming the models it holds when there is none."""
-    from ganvae.errors import CheckpointError
-
-    run_dir = Path(run_dir)
-    if (run_dir / "model.safetensors").is_file():
-        if model is not None:
-            raise ConfigError("--model picks a model inside a task folder; give the task folder instead")
-        return run_dir.parent.parent, run_dir
-    name = model or default
-    found = [
-        f for f in sorted((run_dir / "models").glob(f"{name}-seed*")) if (f / "model.safetensors").is_file()
-    ]
-    if not found:
-        have = sorted({p.name.rsplit("-seed", 1)[0] for p in (run_dir / "models").glob("*-seed*")})
-        hint = f"; it holds {', '.join(have)}" if have else ""
-        raise CheckpointError(
-            f"{run_dir} holds no trained {name}{hint}; give a folder written by `ganvae task {task}`"
-        )
-    return run_dir, found[0]
+    """(task folder, model folder) by `ganvae.run_folder.resolve_model_folder`'s rule, from a task
+    folder or a model folder inside one. (Callers that need only the model folder call that directly.)"""
+    model_dir = resolve_model_folder(run_dir, model, default=default, written_by=f"`ganvae task {task}`")
+    return (Path(run_dir) if model_dir != Path(run_dir) else model_dir.parent.parent), model_dir
 
 
 def load_task_images(plan: RunPlan, *, labels_for: str = "") -> ImageData:

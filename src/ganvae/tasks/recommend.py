@@ -32,11 +32,11 @@ from ganvae.errors import ConfigError, DataError
 from ganvae.metrics.ranking import ranking_report, top_k
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
+from ganvae.run_folder import CONFIG, RunFolder, is_model_folder, resolve_model_folder
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
     family_verdict,
-    find_model_dir,
     mean_std,
     verdict_sentence,
 )
@@ -125,8 +125,8 @@ def _baseline(folder: TaskFolder, data) -> Any:
     """The popularity model, fitted once (deterministic) and saved like the trained ones."""
     from ganvae.models.base import GenerativeModel, build_model
 
-    path = folder.out / "models" / f"{BASELINE}-seed0"
-    if (path / "model.safetensors").is_file():
+    path = RunFolder(folder.out).model(BASELINE, 0)
+    if is_model_folder(path):
         return GenerativeModel.load(path)
     model = build_model(BASELINE, data.shape).fit_counts(data.x_train)
     model.save(path)
@@ -134,7 +134,7 @@ def _baseline(folder: TaskFolder, data) -> Any:
 
 
 def _train_seconds(model_dir: Path) -> float:
-    meta = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    meta = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
     return float(meta.get("result", {}).get("elapsed_s", 0.0))
 
 
@@ -168,7 +168,7 @@ def run_recommend(
                     "model": name,
                     "family": family_of(name),
                     "seed": seed,
-                    "train_s": _train_seconds(folder.out / "models" / f"{name}-seed{seed}"),
+                    "train_s": _train_seconds(RunFolder(folder.out).model(name, seed)),
                     **report(scores),
                 }
             )
@@ -289,9 +289,10 @@ def recommend_for(
 
     if (user is None) == (items is None):
         raise ConfigError("give --user ID or --items ID,ID,... (one of them)")
-    task_dir, model_dir = find_model_dir(run_dir, model, "mult-vae", "recommend")
+    model_dir = resolve_model_folder(run_dir, model, default="mult-vae", written_by="`ganvae task recommend`")
     require(model_dir, "recommend")
-    saved = task_dir / "config.json"
+    task_dir = Path(run_dir) if model_dir != Path(run_dir) else model_dir.parent.parent
+    saved = RunFolder(task_dir).config
     if not saved.is_file():
         raise ConfigError(f"{task_dir} is not a `ganvae task recommend` folder (no config.json)")
     cfg = json.loads(saved.read_text(encoding="utf-8"))

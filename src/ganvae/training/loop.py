@@ -28,6 +28,7 @@ import torch
 from ganvae.errors import CheckpointError, TrainingDiverged
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
+from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
 from ganvae.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
 from ganvae.training.distributed import DataParallel, rank_seed
@@ -35,8 +36,6 @@ from ganvae.training.engine import make_fabric, process_topology
 from ganvae.training.memory import PeakMemory
 from ganvae.training.progress import TrainProgress
 
-LOG = "log.jsonl"
-CHECKPOINT = Path("checkpoints") / "last"
 GRID_SEED = 1234
 
 
@@ -251,7 +250,7 @@ class Trainer:
         model.eval()
         if self.run_dir is not None and dp.is_global_zero:
             model.save(self.run_dir)
-            _merge_json(self.run_dir / "config.json", {**meta, "result": self.summary()})
+            _merge_json(self.run_dir / CONFIG, {**meta, "result": self.summary()})
         return self
 
     def summary(self) -> dict[str, Any]:
