@@ -378,11 +378,12 @@ def list_() -> None:
     for e in MODELS:
         models.add_row(e.name, e.factory.family, e.summary)
     console.print(models)
-    datasets = Table("dataset", "available here", "where / how", title="datasets")
+    datasets = Table("dataset", "kind", "here", "what it is", title="datasets (ganvae ... --data NAME)")
+    datasets.columns[-1].overflow = "fold"  # a long install path wraps instead of being cut
     for e in DATASETS:
-        ok = e.extra["available"]()
-        where = e.extra["where"]() if ok else e.summary
-        datasets.add_row(e.name, "yes" if ok else "no", where or "")
+        where = e.extra["where"]()
+        found = f"in {where}" if where else f"get it: {e.extra['how']}"
+        datasets.add_row(e.name, e.extra["kind"], "yes" if where else "no", f"{e.summary}\n[dim]{found}[/]")
     console.print(datasets)
     tasks = Table("task", "what it does", title="tasks (ganvae task NAME)")
     for e in TASKS:
