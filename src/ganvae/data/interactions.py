@@ -38,11 +38,12 @@ import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from ganvae.data.base import describe
 from ganvae.data.catalog import RECBOLE_INSTALL, entry_of, names_of, wrong_kind_message
 from ganvae.errors import DataError
 from ganvae.registry import DATASETS
@@ -94,6 +95,7 @@ class InteractionData:
     split: str = "strong"
     y_train: None = None
     class_names: None = None
+    kind: ClassVar[str] = "interactions"  # the `ganvae.data.base.Dataset` protocol
     unit: ClassVar[str] = "users"
 
     @property
@@ -130,6 +132,9 @@ class InteractionData:
             h.update(np.ascontiguousarray(t.numpy()).tobytes())
         h.update("\n".join(self.item_ids).encode())
         return h.hexdigest()[:16]
+
+    def describe(self) -> dict[str, Any]:
+        return describe(self, len(self.x_test))  # test users: their fold-in rows
 
     def title(self, item_id: str) -> str:
         return self.titles.get(item_id, f"item {item_id}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ganvae.atomic import write_json
+from ganvae.data.base import Dataset
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.models.base import GenerativeModel
@@ -103,7 +104,7 @@ class TaskFolder:
 
     def finish(
         self,
-        data: ImageData,
+        data: Dataset,
         results: dict[str, Any],
         section: Section,
         verdicts: list[dict[str, Any]] | None = None,
@@ -115,14 +116,7 @@ class TaskFolder:
 
         metrics = {
             **self.config,
-            "data": {
-                "name": data.name,
-                "unit": getattr(data, "unit", "images"),  # what one row is: images, rows, users
-                "shape": list(data.shape),
-                "n_train": len(data.x_train),
-                "n_test": data.n_test if hasattr(data, "n_test") else len(data.x_test),
-                "class_names": data.class_names,
-            },
+            "data": data.describe(),
             "results": results,
             "section": dataclasses.asdict(section),
             "verdicts": verdicts or [],
