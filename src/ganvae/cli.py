@@ -163,16 +163,14 @@ def sample(
     """Draw samples from a trained model and write them as a PNG grid."""
     import torch
 
-    from ganvae.apply.capabilities import require
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
-    from ganvae.run_folder import resolve_model_folder
 
     if n < 1:
         raise ConfigError("-n must be at least 1")
-    model = GenerativeModel.load(resolve_model_folder(run_dir, model_name))
-    require(model, "sample")
+    model = GenerativeModel.load(model_folder_for("sample", run_dir, model_name))
     y = _parse_labels(labels, model, n)
     images = model.sample(n, labels=y, generator=torch.Generator().manual_seed(seed))
     nrow = model.num_classes if labels is None and model.num_classes and model.num_classes <= 16 else None

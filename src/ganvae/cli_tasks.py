@@ -385,9 +385,8 @@ def synthesize_rows(
     ] = None,
 ) -> None:
     """Draw synthetic rows from a trained tabular model into a CSV (dtypes, categories and NaNs restored)."""
-    from ganvae.apply.capabilities import require
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.config import split_overrides
-    from ganvae.run_folder import resolve_model_folder
     from ganvae.tasks.synthesize import draw_rows
 
     conditions = {}
@@ -397,8 +396,7 @@ def synthesize_rows(
             raise ConfigError(f"--condition {pair!r} is not COLUMN=VALUE")
         conditions[column] = value
     sampling = split_overrides(set_ or [])
-    folder = resolve_model_folder(run_dir, model, default="tabular-vae", written_by=TABLE_FOLDERS)
-    require(folder, "synthesize")
+    folder = model_folder_for("synthesize", run_dir, model, default="tabular-vae", written_by=TABLE_FOLDERS)
     name, written = draw_rows(folder, n, out, conditions=conditions, seed=seed, sampling=sampling)
     _echo(f"{name}: {written} rows -> {out}")
 
@@ -449,18 +447,16 @@ def morph(
     """Morph image A into image B through a model's latent space; write an animated GIF and a PNG strip."""
     import torch
 
-    from ganvae.apply.capabilities import require
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.data.classes import resolve_class
     from ganvae.data.named import load_named_images
     from ganvae.errors import ConfigError
     from ganvae.grid import save_gif, save_grid
     from ganvae.metrics import psnr_per_image
     from ganvae.models.base import GenerativeModel
-    from ganvae.run_folder import resolve_model_folder
     from ganvae.tasks.interpolate import morph as run_morph
 
-    model = GenerativeModel.load(resolve_model_folder(run_dir, model_name))
-    require(model, "morph")
+    model = GenerativeModel.load(model_folder_for("morph", run_dir, model_name))
     cls = None
     if label is not None:
         if not model.num_classes:
@@ -497,17 +493,15 @@ def generate(
     """Generate images of the class a prompt names (exact or closest class name)."""
     import torch
 
-    from ganvae.apply.capabilities import require
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
-    from ganvae.run_folder import resolve_model_folder
     from ganvae.tasks.prompt import generate as run_generate
 
     if n < 1:
         raise ConfigError("-n must be at least 1")
-    model = GenerativeModel.load(resolve_model_folder(run_dir, model_name))
-    require(model, "generate")
+    model = GenerativeModel.load(model_folder_for("generate", run_dir, model_name))
     images, name = run_generate(model, prompt, n, torch.Generator().manual_seed(seed))
     save_grid(images, out)
     _echo(f"wrote {n} images of class {name!r} from {model.registered_name} to {out}")
@@ -530,12 +524,10 @@ def score(
     model_name: ModelOpt = None,
 ) -> None:
     """Score new images with a fitted model; write a CSV of (path, score, flag)."""
-    from ganvae.apply.capabilities import require
-    from ganvae.run_folder import resolve_model_folder
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.tasks.scoring import score_images
 
-    folder = resolve_model_folder(run_dir, model_name, written_by="`ganvae task anomaly`")
-    require(folder, "score")
+    folder = model_folder_for("score", run_dir, model_name, written_by="`ganvae task anomaly`")
     result = score_images(folder, data, out, method=method, fpr=fpr, threshold=threshold)
     _echo(
         f"scored {result['n']} images with {result['method']}: {result['flagged']} flagged as anomalous "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,7 +141,13 @@ def _saved(folder: Path) -> _Saved | None:
 
 
 def resolve_model_folder(
-    path: str | Path, model: str | None = None, *, default: str | None = None, written_by: str = ""
+    path: str | Path,
+    model: str | None = None,
+    *,
+    default: str | None = None,
+    written_by: str = "",
+    usable: Callable[[Path], bool] | None = None,
+    purpose: str = "",
 ) -> Path:
     """The model folder that `path` means. The one rule, for every command that applies a trained model:
 
@@ -149,10 +156,12 @@ def resolve_model_folder(
     - a comparison or task folder: the model under models/ (a task beside a comparison, RUN/tasks/NAME,
       also offers the comparison's models) named `model`, else the only model there, else `default`;
       of that model, seed 0 (the lowest seed). `model` may also name a folder there (`vae-seed2`).
+      Without `model`, only the models `usable` accepts are candidates (the apply commands pass "can serve
+      me", so that `ganvae generate` on a folder of vae and cgan picks cgan).
 
     Anything else is a CheckpointError (nothing trained there) or a ConfigError (several models and none
-    chosen) that names the models the folder holds. `written_by` names the command whose folders fit
-    (e.g. "`ganvae task recommend`") for that message.
+    chosen, or none usable for `purpose`) that names the models the folder holds. `written_by` names the
+    command whose folders fit (e.g. "`ganvae task recommend`") for that message.
     """
     path = Path(path)
     where = written_by or "`ganvae train`, `ganvae compare` or `ganvae task`"
@@ -170,6 +179,14 @@ def resolve_model_folder(
     names = sorted({s.model for s in found})
     if not found:
         raise CheckpointError(f"{path} holds no trained model; give a folder written by {where}")
+    if model is None and usable is not None:
+        found = [s for s in found if usable(s.folder)]
+        if not found:
+            raise ConfigError(
+                f"{path} holds no model that {purpose or 'this command'} can use (it holds "
+                f"{', '.join(names)}); give a folder written by {where}"
+            )
+        names = sorted({s.model for s in found})
     by_folder = [s for s in found if model is not None and s.folder.name == model]
     if by_folder:
         return by_folder[0].folder

@@ -119,8 +119,9 @@ def test_sample_on_a_recommender_in_a_fresh_process(folders):
     assert not (tmp / "x.png").exists()
 
 
-def test_a_folder_of_several_models_wants_model(folders, capsys):
-    """An apply command on a comparison-shaped folder: one line naming its models, then --model picks."""
+def test_a_folder_of_several_models(folders, capsys):
+    """An apply command on a comparison-shaped folder: one line naming its models, then --model picks;
+    without --model, a command that only one of them can serve picks it."""
     import shutil
 
     tmp, saved = folders
@@ -134,3 +135,9 @@ def test_a_folder_of_several_models_wants_model(folders, capsys):
     )
     assert code == 0 and "wrote 4 samples of cgan" in out and (tmp / "c.png").is_file()
     (tmp / "c.png").unlink()
+    # with no --model, only the models that can serve the command are candidates
+    code, out, _ = run(["generate", tmp / "cmp", "--prompt", "c", "-n", "2", "-o", tmp / "c.png"], capsys)
+    assert code == 0 and "class 'c' from cgan" in out
+    (tmp / "c.png").unlink()
+    code, _, err = run(["recommend", tmp / "cmp", "--items", "1"], capsys)
+    assert code == 2 and "holds no model that `ganvae recommend` can use (it holds cgan, vae)" in err

@@ -100,3 +100,14 @@ def test_folders_without_models_say_so(tmp_path):
     (broken / "config.json").write_text("not json")
     with pytest.raises(CheckpointError, match="holds no trained model"):
         resolve_model_folder(tmp_path / "broken")
+
+
+def test_usable_narrows_the_candidates_when_no_model_is_named(comparison):
+    models = comparison / "models"
+    tabular = lambda f: "tabular" in f.name  # noqa: E731  (stands for "can serve the command")
+    assert resolve_model_folder(comparison, usable=tabular) == models / "tabular-vae-seed0"
+    assert resolve_model_folder(comparison, "vae", usable=tabular) == models / "vae-seed2"  # named: as asked
+    with pytest.raises(
+        ConfigError, match=r"no model that `ganvae x` can use \(it holds dcgan, tabular-vae, vae\)"
+    ):
+        resolve_model_folder(comparison, usable=lambda f: False, purpose="`ganvae x`")

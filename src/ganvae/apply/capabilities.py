@@ -102,6 +102,31 @@ def require(model: Any, command: str) -> None:
     raise ConfigError(f"{name} cannot be used by `ganvae {command}`: {lacking[0]}; {_instead(uses(model))}")
 
 
+def model_folder_for(
+    command: str,
+    path: str | Path,
+    model: str | None = None,
+    *,
+    default: str | None = None,
+    written_by: str = "",
+) -> Path:
+    """The model folder `path` means for `command`: `ganvae.run_folder.resolve_model_folder`'s rule,
+    choosing (when `model` is not given) only among the models that can serve `command`; refused in one
+    line (`require`) when the model given cannot."""
+    from ganvae.run_folder import resolve_model_folder
+
+    folder = resolve_model_folder(
+        path,
+        model,
+        default=default,
+        written_by=written_by,
+        usable=lambda f: command in uses(f),
+        purpose=f"`ganvae {command}`",
+    )
+    require(folder, command)
+    return folder
+
+
 def _instead(commands: list[str]) -> str:
     names = [f"`ganvae {c}`" for c in commands]
     if not names:

@@ -27,12 +27,12 @@ from typing import Any, ClassVar
 
 import torch
 
-from ganvae.apply.capabilities import require
+from ganvae.apply.capabilities import model_folder_for
 from ganvae.errors import ConfigError, DataError
 from ganvae.metrics.ranking import ranking_report, top_k
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
-from ganvae.run_folder import CONFIG, RunFolder, is_model_folder, resolve_model_folder
+from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
@@ -42,6 +42,7 @@ from ganvae.tasks.base import (
 )
 
 BASELINE = "popularity"
+RECOMMEND_FOLDERS = "`ganvae task recommend`"
 SPLIT_LABELS = {"strong": "strong generalisation", "recbole": "RecBole split"}
 DEFAULT_EPOCHS = 200.0  # Liang et al.'s 200 epochs; ~5 min for 3 models x 3 seeds on 2 CPU cores
 METRICS = (
@@ -289,8 +290,9 @@ def recommend_for(
 
     if (user is None) == (items is None):
         raise ConfigError("give --user ID or --items ID,ID,... (one of them)")
-    model_dir = resolve_model_folder(run_dir, model, default="mult-vae", written_by="`ganvae task recommend`")
-    require(model_dir, "recommend")
+    model_dir = model_folder_for(
+        "recommend", run_dir, model, default="mult-vae", written_by=RECOMMEND_FOLDERS
+    )
     task_dir = Path(run_dir) if model_dir != Path(run_dir) else model_dir.parent.parent
     saved = RunFolder(task_dir).config
     if not saved.is_file():
