@@ -29,7 +29,7 @@ from ganvae.errors import CheckpointError, TrainingDiverged
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
-from ganvae.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
+from ganvae.training.checkpoint import TRAINER_META, TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
 from ganvae.training.distributed import DataParallel, rank_seed
 from ganvae.training.engine import make_fabric, process_topology
@@ -270,7 +270,7 @@ class Trainer:
 
     # ---- internals -----------------------------------------------------------------------------
     def _resume(self, model: GenerativeModel, raw_opts, dp: DataParallel) -> TrainerState:
-        if self.run_dir is None or not (self.run_dir / CHECKPOINT / "trainer.json").is_file():
+        if self.run_dir is None or not (self.run_dir / CHECKPOINT / TRAINER_META).is_file():
             raise CheckpointError(f"no checkpoint to resume in {self.run_dir}; run without --resume")
         state, _, tensors = load_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts)
         dp.restore_rng(tensors, self.config.seed, state.step)

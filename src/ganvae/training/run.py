@@ -24,7 +24,7 @@ from ganvae.models.base import (
     read_config,
 )
 from ganvae.run_folder import CHECKPOINT, is_model_folder
-from ganvae.training.checkpoint import read_trainer_meta
+from ganvae.training.checkpoint import TRAINER_META, read_trainer_meta
 from ganvae.training.config import TrainConfig
 from ganvae.training.engine import is_first_local_process
 from ganvae.training.loop import Trainer
@@ -118,7 +118,7 @@ def _from_checkpoint(
     out: Path, model_name: str, data: ImageData, cfg: TrainConfig, overrides, budget_given: bool
 ):
     folder = out / CHECKPOINT
-    if not (folder / "trainer.json").is_file():
+    if not (folder / TRAINER_META).is_file():
         raise CheckpointError(f"no checkpoint in {folder}; run without --resume to start training")
     model_meta = read_config(folder)
     if model_meta["model"] != model_name:
@@ -172,7 +172,7 @@ def train_or_reuse(
                 f"{folder} holds a {meta['model']} run on other data; use another --out or delete it"
             )
         return GenerativeModel.load(folder)
-    resume = (folder / CHECKPOINT / "trainer.json").is_file()
+    resume = (folder / CHECKPOINT / TRAINER_META).is_file()
     model, _ = train(
         model_name,
         data,
