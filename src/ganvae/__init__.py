@@ -17,6 +17,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "Dataset": "ganvae.data.base",
     "ImageData": "ganvae.data.images",
     "load_images": "ganvae.data.load",
     "fetch_dataset": "ganvae.data.fetch",

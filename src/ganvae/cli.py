@@ -14,12 +14,12 @@ import typer
 from ganvae.cli_common import (
     DataOpt,
     ImageSizeOpt,
+    ModelOpt,
     SetOpt,
     _command,
     _echo,
     _image_size,
     _load_data,
-    _resolve_model_dir,
 )
 from ganvae.cli_tasks import (
     CategoricalOpt,
@@ -130,6 +130,7 @@ def train(
 def _parse_labels(text: str | None, model, n: int):
     import torch
 
+    from ganvae.data.classes import resolve_class
     from ganvae.errors import ConfigError
 
     if text is None:
@@ -140,22 +141,8 @@ def _parse_labels(text: str | None, model, n: int):
         raise ConfigError(
             "this model is not class-conditional; train cgan/cvae (or --set conditional=true) to use --labels"
         )
-    names = [c.lower() for c in (model.class_names or [])]
-    out = []
-    for token in [t.strip() for t in text.split(",") if t.strip()]:
-        if token.lower() in names:
-            out.append(names.index(token.lower()))
-            continue
-        try:
-            value = int(token)
-        except ValueError:
-            raise ConfigError(
-                f"label {token!r} is neither a class index nor a class name; known: "
-                f"{', '.join(model.class_names or [])}"
-            ) from None
-        if not 0 <= value < model.num_classes:
-            raise ConfigError(f"label {value} is out of range 0..{model.num_classes - 1}")
-        out.append(value)
+    names = model.class_names or [str(i) for i in range(model.num_classes)]
+    out = [resolve_class(t, names, what="--labels") for t in text.split(",") if t.strip()]
     if not out:
         raise ConfigError("--labels is empty; give class indices or names separated by commas")
     return torch.tensor(out).repeat_interleave(max(1, n // len(out)))[:n]
@@ -164,22 +151,26 @@ def _parse_labels(text: str | None, model, n: int):
 @app.command()
 @_command
 def sample(
-    run_dir: Annotated[Path, typer.Argument(help="a run folder written by `ganvae train`")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="a run, comparison or task folder, or a model folder in it")
+    ],
     n: Annotated[int, typer.Option("-n", help="number of samples")] = 64,
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG grid to write")] = Path("samples.png"),
     labels: Annotated[str | None, typer.Option(help="class indices or names, comma-separated")] = None,
     seed: int = 0,
+    model_name: ModelOpt = None,
 ) -> None:
     """Draw samples from a trained model and write them as a PNG grid."""
     import torch
 
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
 
     if n < 1:
         raise ConfigError("-n must be at least 1")
-    model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    model = GenerativeModel.load(model_folder_for("sample", run_dir, model_name))
     y = _parse_labels(labels, model, n)
     images = model.sample(n, labels=y, generator=torch.Generator().manual_seed(seed))
     nrow = model.num_classes if labels is None and model.num_classes and model.num_classes <= 16 else None
@@ -193,21 +184,24 @@ def info(
     target: Annotated[str, typer.Argument(help="a run folder, or a model name (with --data)")],
     data: DataOpt = "digits",
     image_size: ImageSizeOpt = None,
+    model_name: ModelOpt = None,
 ) -> None:
     """Show a model's configuration, parameters and FLOPs per sample (and its training summary)."""
-    import json
-
+    from ganvae.errors import ConfigError
     from ganvae.registry import MODELS
 
     path = Path(target)
     if path.exists():
-        folder = _resolve_model_dir(path)
-        from ganvae.models.base import GenerativeModel
+        from ganvae.models.base import GenerativeModel, read_config
+        from ganvae.run_folder import resolve_model_folder
 
+        folder = resolve_model_folder(path, model_name)
         model = GenerativeModel.load(folder)
-        meta = json.loads((folder / "config.json").read_text())
+        meta = read_config(folder)
     else:
         MODELS.get(target)
+        if model_name is not None:
+            raise ConfigError("--model picks a model inside a folder; give the folder, or drop --model")
         from ganvae.models.base import build_model
 
         dataset, _ = _load_data(data, image_size)
@@ -230,6 +224,10 @@ def _print_info(model, meta) -> None:
         + f"{model.num_classes or 'no'} classes"
     )
     console.print("config: " + ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items()))
+    from ganvae.apply.capabilities import uses
+
+    can = uses(model)
+    console.print("apply with: " + (", ".join(f"ganvae {c}" for c in can) if can else "no apply command"))
     if model.sampling_settings:
         console.print(
             f"changeable when drawing (ganvae synthesize --set): {', '.join(sorted(model.sampling_settings))}"
@@ -256,7 +254,7 @@ def compare(
     steps: Annotated[int | None, typer.Option(help="budget per run: steps")] = None,
     budget: Annotated[str | None, typer.Option(help="budget per run: wall-clock, e.g. 5m")] = None,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="[default: 64 for images, 500 for tables]")
+        int | None, typer.Option("--batch-size", help="(default: 64 for images, 500 for tables)")
     ] = None,
     jobs: Annotated[int, typer.Option(help="(model, seed) runs in parallel processes")] = 1,
     samples: Annotated[int, typer.Option(help="generated images per evaluation")] = 1000,
@@ -379,11 +377,12 @@ def list_() -> None:
     for e in MODELS:
         models.add_row(e.name, e.factory.family, e.summary)
     console.print(models)
-    datasets = Table("dataset", "available here", "where / how", title="datasets")
+    datasets = Table("dataset", "kind", "here", "what it is", title="datasets (ganvae ... --data NAME)")
+    datasets.columns[-1].overflow = "fold"  # a long install path wraps instead of being cut
     for e in DATASETS:
-        ok = e.extra["available"]()
-        where = e.extra["where"]() if ok else e.summary
-        datasets.add_row(e.name, "yes" if ok else "no", where or "")
+        where = e.extra["where"]()
+        found = f"in {where}" if where else f"get it: {e.extra['how']}"
+        datasets.add_row(e.name, e.extra["kind"], "yes" if where else "no", f"{e.summary}\n[dim]{found}[/]")
     console.print(datasets)
     tasks = Table("task", "what it does", title="tasks (ganvae task NAME)")
     for e in TASKS:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +19,14 @@ DataOpt = Annotated[
 ImageSizeOpt = Annotated[str | None, typer.Option("--image-size", help="resize images to N or HxW")]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="override a config value: key=value (repeatable)")
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="the model in a comparison or task folder: NAME, or a folder name such as vae-seed1 "
+        "(default: the folder's only model, seed 0)",
+    ),
 ]
 
 
@@ -68,12 +75,3 @@ def _load_data(spec: str, image_size: str | None):
 
     size = _image_size(image_size)
     return load_images(spec, image_size=size), {"spec": spec, "image_size": size}
-
-
-def _resolve_model_dir(run_dir: Path) -> Path:
-    from ganvae.errors import CheckpointError
-
-    for candidate in (run_dir, run_dir / "checkpoints" / "last"):
-        if (candidate / "model.safetensors").is_file() and (candidate / "config.json").is_file():
-            return candidate
-    raise CheckpointError(f"{run_dir} holds no trained model; give a folder written by `ganvae train`")

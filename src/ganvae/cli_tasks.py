@@ -13,11 +13,11 @@ import typer
 from ganvae.cli_common import (
     DataOpt,
     ImageSizeOpt,
+    ModelOpt,
     SetOpt,
     _command,
     _echo,
     _image_size,
-    _resolve_model_dir,
 )
 from ganvae.errors import ConfigError
 
@@ -170,7 +170,7 @@ def denoise(
         typer.Option(
             "--noise",
             help="comma-separated corruptions NAME:LEVEL (gaussian:σ, salt-pepper:fraction, mask:area), "
-            "e.g. gaussian:0.1,mask:0.25 [default: three Gaussian levels, salt-pepper:0.1, mask:0.25]",
+            "e.g. gaussian:0.1,mask:0.25 (default: three Gaussian levels, salt-pepper:0.1, mask:0.25)",
         ),
     ] = None,
     images: Annotated[int, typer.Option("--images", help="test images corrupted and restored")] = 256,
@@ -365,6 +365,9 @@ def synthesize(
     )
 
 
+TABLE_FOLDERS = "`ganvae task synthesize` or `ganvae compare` on a table"
+
+
 @_command
 def synthesize_rows(
     run_dir: Annotated[
@@ -372,7 +375,10 @@ def synthesize_rows(
     ],
     n: Annotated[int, typer.Option("-n", help="rows to draw")] = 1000,
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV file written")] = Path("synthetic.csv"),
-    model: Annotated[str | None, typer.Option(help="model in the folder (default tabular-vae)")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="model in the folder: NAME or e.g. tabular-gan-seed1 (default: tabular-vae)"),
+    ] = None,
     condition: Annotated[
         list[str] | None, typer.Option("--condition", help="COLUMN=VALUE a row must have (repeatable)")
     ] = None,
@@ -383,6 +389,7 @@ def synthesize_rows(
     ] = None,
 ) -> None:
     """Draw synthetic rows from a trained tabular model into a CSV (dtypes, categories and NaNs restored)."""
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.config import split_overrides
     from ganvae.tasks.synthesize import draw_rows
 
@@ -393,9 +400,8 @@ def synthesize_rows(
             raise ConfigError(f"--condition {pair!r} is not COLUMN=VALUE")
         conditions[column] = value
     sampling = split_overrides(set_ or [])
-    name, written = draw_rows(
-        run_dir, n, out, model=model, conditions=conditions, seed=seed, sampling=sampling
-    )
+    folder = model_folder_for("synthesize", run_dir, model, default="tabular-vae", written_by=TABLE_FOLDERS)
+    name, written = draw_rows(folder, n, out, conditions=conditions, seed=seed, sampling=sampling)
     _echo(f"{name}: {written} rows -> {out}")
 
 
@@ -409,7 +415,10 @@ def recommend_items(
         str | None, typer.Option("--items", help="a new user: comma-separated ids of items they liked")
     ] = None,
     k: Annotated[int, typer.Option("-k", help="how many items to recommend")] = 10,
-    model: Annotated[str | None, typer.Option(help="model in the task folder (default mult-vae)")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="model in the task folder: NAME or e.g. cfgan-seed1 (default: mult-vae)"),
+    ] = None,
 ) -> None:
     """Top-k recommendations (titles when the data has them) for a known user or a new one (--items)."""
     from ganvae.tasks.recommend import recommend_for
@@ -424,7 +433,9 @@ def recommend_items(
 
 @_command
 def morph(
-    run_dir: Annotated[Path, typer.Argument(help="a trained model's run folder")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="a run, comparison or task folder, or a model folder in it")
+    ],
     image_a: Annotated[Path, typer.Argument(help="first image")],
     image_b: Annotated[Path, typer.Argument(help="second image")],
     out: Annotated[
@@ -435,24 +446,28 @@ def morph(
     label: Annotated[
         str | None, typer.Option(help="class to morph within (class-conditional models)")
     ] = None,
+    model_name: ModelOpt = None,
 ) -> None:
     """Morph image A into image B through a model's latent space; write an animated GIF and a PNG strip."""
     import torch
 
+    from ganvae.apply.capabilities import model_folder_for
+    from ganvae.data.classes import resolve_class
     from ganvae.data.named import load_named_images
     from ganvae.errors import ConfigError
     from ganvae.grid import save_gif, save_grid
     from ganvae.metrics import psnr_per_image
     from ganvae.models.base import GenerativeModel
     from ganvae.tasks.interpolate import morph as run_morph
-    from ganvae.tasks.prompt import match_class
 
-    model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    model = GenerativeModel.load(model_folder_for("morph", run_dir, model_name))
     cls = None
     if label is not None:
         if not model.num_classes:
             raise ConfigError(f"{model.registered_name} is not class-conditional; drop --label")
-        cls = match_class(label, model.class_names or [str(i) for i in range(model.num_classes)])
+        cls = resolve_class(
+            label, model.class_names or [str(i) for i in range(model.num_classes)], what="--label"
+        )
     _, a = load_named_images(image_a, model.shape)
     _, b = load_named_images(image_b, model.shape)
     frames = run_morph(model, a[0], b[0], steps, method, cls)
@@ -470,15 +485,19 @@ def morph(
 
 @_command
 def generate(
-    run_dir: Annotated[Path, typer.Argument(help="a class-conditional model's run folder (cvae, cgan)")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="a class-conditional model's folder (cvae, cgan), or a folder holding one")
+    ],
     prompt: Annotated[str, typer.Option(help='a class name, e.g. "ankle boot"')],
     n: Annotated[int, typer.Option("-n", help="number of images")] = 16,
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG grid to write")] = Path("generated.png"),
     seed: int = 0,
+    model_name: ModelOpt = None,
 ) -> None:
     """Generate images of the class a prompt names (exact or closest class name)."""
     import torch
 
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
@@ -486,7 +505,7 @@ def generate(
 
     if n < 1:
         raise ConfigError("-n must be at least 1")
-    model = GenerativeModel.load(_resolve_model_dir(run_dir))
+    model = GenerativeModel.load(model_folder_for("generate", run_dir, model_name))
     images, name = run_generate(model, prompt, n, torch.Generator().manual_seed(seed))
     save_grid(images, out)
     _echo(f"wrote {n} images of class {name!r} from {model.registered_name} to {out}")
@@ -494,7 +513,9 @@ def generate(
 
 @_command
 def score(
-    run_dir: Annotated[Path, typer.Argument(help="a model folder from `ganvae task anomaly` (models/...)")],
+    run_dir: Annotated[
+        Path, typer.Argument(help="a `ganvae task anomaly` folder, or a model folder in it (models/...)")
+    ],
     data: Annotated[str, typer.Option("--data", "-d", help="an image, a folder of images, or a dataset")],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV to write")] = Path("scores.csv"),
     method: Annotated[str | None, typer.Option(help="anomaly score (default: the model's first)")] = None,
@@ -504,11 +525,14 @@ def score(
     threshold: Annotated[
         float | None, typer.Option(help="flag scores above this value instead of using --fpr")
     ] = None,
+    model_name: ModelOpt = None,
 ) -> None:
     """Score new images with a fitted model; write a CSV of (path, score, flag)."""
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.tasks.scoring import score_images
 
-    result = score_images(_resolve_model_dir(run_dir), data, out, method=method, fpr=fpr, threshold=threshold)
+    folder = model_folder_for("score", run_dir, model_name, written_by="`ganvae task anomaly`")
+    result = score_images(folder, data, out, method=method, fpr=fpr, threshold=threshold)
     _echo(
         f"scored {result['n']} images with {result['method']}: {result['flagged']} flagged as anomalous "
         f"(threshold {result['threshold']:.4g}{result['how']}); wrote {out}"

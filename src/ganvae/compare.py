@@ -20,6 +20,7 @@ from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, share, spread, use_case_row
 from ganvae.metrics import stability
 from ganvae.plan import RunPlan
+from ganvae.run_folder import CONFIG, EVAL, RunFolder
 from ganvae.training.memory import PeakMemory
 
 
@@ -59,12 +60,12 @@ class Comparison:
         return _Context(self.cfg)
 
     def record_path(self, job: Job) -> Path:
-        return self.out / "models" / job.name / "eval.json"
+        return RunFolder(self.out).model(job.model, job.seed) / EVAL
 
     def run(self, ctx: _Context, job: Job) -> list[dict]:
         from ganvae.training.run import train_or_reuse
 
-        cfg, folder = self.cfg, self.out / "models" / job.name
+        cfg, folder = self.cfg, RunFolder(self.out).model(job.model, job.seed)
         try:
             model = train_or_reuse(
                 job.model,
@@ -87,7 +88,7 @@ class Comparison:
                     "curve": _curve(_read_log(folder)),
                 }
             ]
-        meta = json.loads((folder / "config.json").read_text())
+        meta = json.loads((folder / CONFIG).read_text())
         record = evaluate_run(
             model,
             ctx.ref,
@@ -95,7 +96,7 @@ class Comparison:
             job.seed,
             result=meta.get("result", {}),
             log=_read_log(folder),
-            figures=self.out / "figures" if job.seed == 0 else None,
+            figures=RunFolder(self.out).figures if job.seed == 0 else None,
         )
         return [record]
 
@@ -153,7 +154,7 @@ def _family(model_name: str) -> str:
 
 
 def _read_log(folder: Path) -> list[dict]:
-    path = folder / "log.jsonl"
+    path = RunFolder(folder).log
     return [json.loads(x) for x in path.read_text().splitlines() if x] if path.is_file() else []
 
 
@@ -217,7 +218,7 @@ def compare(
 
     cfg.validate()
     out = Path(out)
-    saved = out / "config.json"
+    saved = RunFolder(out).config
     resolved = {"compare": cfg.settings(), "budget": cfg.budget(), "command": command}
     if saved.is_file():
         before = json.loads(saved.read_text())
@@ -270,7 +271,7 @@ def compare(
         "command": command,
         "versions": resolved["versions"],
     }
-    write_json(out / "metrics.json", result)
+    write_json(RunFolder(out).metrics, result)
     from ganvae.report.html import write_report
 
     write_report(out)

@@ -75,7 +75,7 @@ def _load_models() -> None:
 
 
 def _load_datasets() -> None:
-    import ganvae.data.builtin  # noqa: F401
+    import ganvae.data.catalog  # noqa: F401
 
 
 def _load_tasks() -> None:

@@ -57,9 +57,18 @@ def test_info_prints_capacity(trained, capsys):
     assert code == 0 and "encoder" in out and "decoder" in out
 
 
-def test_list_shows_models_and_datasets(capsys):
+def test_list_shows_models_and_every_dataset_with_its_kind(capsys, monkeypatch):
+    from ganvae.registry import DATASETS
+
+    monkeypatch.setenv("COLUMNS", "80")
     code, out, _ = run(["list"], capsys)
-    assert code == 0 and "wgan-gp" in out and "fashion-mnist" in out
+    assert code == 0 and "wgan-gp" in out
+    lines = out.splitlines()
+    assert max(map(len, lines)) <= 80
+    for e in DATASETS:  # its row starts with its name and kind, and says whether it is here
+        row = [ln for ln in lines if ln.startswith(f"│ {e.name} ")]
+        assert len(row) == 1 and f"│ {e.extra['kind']} " in row[0], e.name
+        assert ("│ yes " in row[0]) == e.extra["available"](), e.name
 
 
 def test_sample_labels_on_unconditional_model(tmp_path, capsys):

@@ -1,4 +1,4 @@
-"""Built-in image datasets, registered by name in `ganvae.registry.DATASETS`.
+"""Readers of the built-in image datasets (registered, with every other built-in, in `ganvae.data.catalog`).
 
 - ``digits``: scikit-learn's 8 x 8 handwritten digits (Alpaydin & Kaynak, 1998), shipped inside
   scikit-learn, so it is always available: the default for quick runs.
@@ -6,18 +6,13 @@
   with their official 60,000 / 10,000 train/test split, found on disk (see `search_paths`); fetch them with
   ``ganvae data fetch <name>`` or, for Fashion-MNIST on Debian, ``apt-get install dataset-fashion-mnist``.
 
-Each entry's factory takes no argument and returns an `ImageData`; extras ``available()`` and ``where()``
-tell ``ganvae list`` whether the data is on this machine and where.
-
->>> from ganvae.registry import DATASETS
->>> DATASETS.get("digits").factory().shape
+>>> load_digits_data().shape
 (1, 8, 8)
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +22,6 @@ from ganvae.data.idx import read_idx_images, read_idx_labels
 from ganvae.data.images import ImageData
 from ganvae.data.split import train_test_split
 from ganvae.errors import DataError
-from ganvae.registry import DATASETS
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -35,9 +29,6 @@ IDX_FILES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-FASHION_MNIST_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
 # Where distributions install data: the Debian package dataset-fashion-mnist puts the original files here.
 SYSTEM_DIRS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")]}
 INSTALL_HINT = {"fashion-mnist": " or `apt-get install dataset-fashion-mnist`"}
@@ -129,32 +120,3 @@ def load_digits_data() -> ImageData:
         source="scikit-learn load_digits",
         meta={"split": "seeded", "test_fraction": 0.2, "seed": 0},
     )
-
-
-def _register_idx(name: str, summary: str, class_names: list[str] | None) -> None:
-    def factory() -> ImageData:
-        return load_idx_dataset(name, class_names)
-
-    def where() -> str | None:
-        folder = find_idx_dir(name)
-        return None if folder is None else str(folder)
-
-    available: Callable[[], bool] = lambda: find_idx_dir(name) is not None  # noqa: E731
-    DATASETS.register(name, factory, summary, available=available, where=where)
-
-
-DATASETS.register(
-    "digits",
-    load_digits_data,
-    "scikit-learn handwritten digits, 1,797 images 8x8 gray, 10 classes (always available; the default)",
-    available=lambda: True,
-    where=lambda: "scikit-learn (bundled)",
-)
-_register_idx(
-    "fashion-mnist",
-    "Zalando Fashion-MNIST, 70,000 images 28x28 gray, 10 clothing classes",
-    FASHION_MNIST_CLASSES,
-)
-_register_idx(
-    "mnist", "MNIST handwritten digits, 70,000 images 28x28 gray, 10 classes", [str(i) for i in range(10)]
-)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from ganvae.data.base import describe
 from ganvae.errors import DataError
 
 
@@ -33,6 +35,8 @@ class ImageData:
     class_names: list[str] | None = None
     source: str = ""
     meta: dict[str, object] = field(default_factory=dict)
+    kind: ClassVar[str] = "images"  # the `ganvae.data.base.Dataset` protocol
+    unit: ClassVar[str] = "images"
 
     def __post_init__(self) -> None:
         for split in ("train", "test"):
@@ -73,6 +77,14 @@ class ImageData:
     @property
     def labelled(self) -> bool:
         return self.y_train is not None
+
+    @property
+    def split(self) -> str:
+        """official (the source's own), seeded (`ganvae.data.split`) or given (made by the caller)."""
+        return str(self.meta.get("split", "given"))
+
+    def describe(self) -> dict[str, Any]:
+        return describe(self, len(self.x_test))
 
     def fingerprint(self) -> str:
         """A short hash of the pixels and labels, to key caches (domain classifier, features)."""

@@ -21,7 +21,8 @@ splits (`split=`):
   as in RecBole's full-sort evaluation, which masks a user's training and validation items. Every item of
   the filtered file is a column, as in RecBole, even one seen only in validation or test.
 
-`--data ml-100k` reads the copy of MovieLens-100k that ships inside the `recbole==1.2.1` wheel. The
+`--data ml-100k` (registered in `ganvae.data.catalog`) reads the copy of MovieLens-100k that ships inside
+the `recbole==1.2.1` wheel. The
 package is located through its installed distribution metadata and never imported (recbole's import
 pulls heavy dependencies; only the file is wanted). The MovieLens licence forbids redistribution, so the
 file is read where it lies and never copied.
@@ -37,15 +38,16 @@ import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from ganvae.data.base import describe
+from ganvae.data.catalog import RECBOLE_INSTALL, entry_of, names_of, wrong_kind_message
 from ganvae.errors import DataError
+from ganvae.registry import DATASETS
 
-BUILTIN = {"ml-100k": "recbole/dataset_example/ml-100k/ml-100k.inter"}
-INSTALL_HINT = "pip install recbole==1.2.1 --no-deps"
 SPLITS = {
     "strong": "held-out users, 80 % of each folded in (Liang et al. 2018)",
     "recbole": "RecBole 1.2.1's per-user random 80/10/10 split, seed 2020",
@@ -93,6 +95,7 @@ class InteractionData:
     split: str = "strong"
     y_train: None = None
     class_names: None = None
+    kind: ClassVar[str] = "interactions"  # the `ganvae.data.base.Dataset` protocol
     unit: ClassVar[str] = "users"
 
     @property
@@ -130,27 +133,37 @@ class InteractionData:
         h.update("\n".join(self.item_ids).encode())
         return h.hexdigest()[:16]
 
+    def describe(self) -> dict[str, Any]:
+        return describe(self, len(self.x_test))  # test users: their fold-in rows
+
     def title(self, item_id: str) -> str:
         return self.titles.get(item_id, f"item {item_id}")
 
 
 # ---- locating files --------------------------------------------------------------------------------
-def builtin_path(name: str) -> Path:
-    """The file of a built-in interaction dataset inside an installed wheel, without importing it."""
+def wheel_file(rel: str) -> Path | None:
+    """`rel` ("package/path/in/wheel") inside the installed distribution of its package, found through the
+    distribution's metadata without importing the package; None when the package is not installed."""
     from importlib.metadata import PackageNotFoundError, distribution
 
-    rel = BUILTIN[name]
     try:
         dist = distribution(rel.split("/")[0])
     except PackageNotFoundError:
+        return None
+    return Path(str(dist.locate_file(rel)))
+
+
+def builtin_path(name: str) -> Path:
+    """The file of a built-in interaction dataset inside an installed wheel, without importing it."""
+    path = wheel_file(DATASETS.get(name).extra["file"])
+    if path is None:
         raise DataError(
             f"--data {name} reads MovieLens from the recbole wheel, which is not installed; "
-            f"run `{INSTALL_HINT}` or give the path of a u.data / ratings.csv / .inter file"
-        ) from None
-    path = Path(str(dist.locate_file(rel)))
+            f"run `{RECBOLE_INSTALL}` or give the path of a u.data / ratings.csv / .inter file"
+        )
     if not path.is_file():
         raise DataError(
-            f"recbole is installed but {path} is missing; reinstall with `{INSTALL_HINT}` "
+            f"recbole is installed but {path} is missing; reinstall with `{RECBOLE_INSTALL}` "
             "or give a ratings file"
         )
     return path
@@ -159,7 +172,7 @@ def builtin_path(name: str) -> Path:
 def resolve_interactions(spec: str | Path) -> Path:
     """A ratings file from a built-in name, a file path, or a folder with u.data / ratings.csv / *.inter."""
     text = str(spec)
-    if text in BUILTIN:
+    if entry_of(text, "interactions") is not None:
         return builtin_path(text)
     path = Path(text).expanduser()
     if path.is_dir():
@@ -169,7 +182,10 @@ def resolve_interactions(spec: str | Path) -> Path:
             raise DataError(f"{path} holds no u.data, ratings.csv or .inter file; give the file itself")
         return found[0]
     if not path.is_file():
-        known = ", ".join(BUILTIN)
+        other = wrong_kind_message(text, "interactions")  # `ganvae task recommend --data wine`
+        if other:
+            raise DataError(other)
+        known = ", ".join(names_of("interactions"))
         raise DataError(
             f"--data {text!r} is neither a built-in interaction dataset ({known}) nor a file; "
             "give a MovieLens u.data / ratings.csv or a RecBole .inter file"
@@ -388,7 +404,7 @@ def load_interactions(
         f"{len(train)} training users, {len(val)} validation users, {len(test)} test users "
         f"(fold-in {foldin_share:.0%} of each test user's items, the rest ranked); {len(item_ids)} items"
     )
-    name = str(spec) if str(spec) in BUILTIN else path.name
+    name = str(spec) if entry_of(str(spec), "interactions") is not None else path.name
     return InteractionData(
         name,
         x_train,
@@ -477,7 +493,7 @@ def _load_recbole_split(spec: str | Path, threshold: float, min_items: int, seed
         f"training, validation and test; {len(test)} test users, each ranking their test items among all "
         f"{len(item_ids)} items but their training items (the model's input) and validation items",
     ]
-    name = str(spec) if str(spec) in BUILTIN else path.name
+    name = str(spec) if entry_of(str(spec), "interactions") is not None else path.name
     foldin, valid = matrix(0, test), matrix(1, test)
     return InteractionData(
         name,

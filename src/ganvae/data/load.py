@@ -1,6 +1,6 @@
 """`load_images`: one entry point from a user's ``--data`` value to an `ImageData`.
 
-The value is either a built-in name (``digits``, ``fashion-mnist``, ``mnist``; see `ganvae.data.builtin`)
+The value is either a built-in name (``digits``, ``fashion-mnist``, ``mnist``; see `ganvae.data.catalog`)
 or a path: a folder of images (sub-folders = classes), a folder of IDX files, one IDX images file, or a
 ``.npz`` archive. Sources without their own test set get a seeded split (`ganvae.data.split`).
 
@@ -22,13 +22,13 @@ import torch
 import torch.nn.functional as F
 
 from ganvae.data.builtin import idx_file, load_idx_pair
+from ganvae.data.catalog import entry_of, names_of, wrong_kind_message
 from ganvae.data.folder import is_image_file, normalize_size, read_image_folder
 from ganvae.data.idx import IMAGES_MAGIC, is_gzip
 from ganvae.data.images import ImageData
 from ganvae.data.npz import read_npz
 from ganvae.data.split import train_test_split
 from ganvae.errors import DataError
-from ganvae.registry import DATASETS
 
 _ZIP_MAGIC = b"PK\x03\x04"
 
@@ -48,8 +48,9 @@ def load_images(
     """
     size = normalize_size(image_size)
     text = os.fspath(spec)
-    if text in DATASETS and not _looks_like_path(text):
-        return _resized(DATASETS.get(text).factory(), size)
+    builtin = entry_of(text, "images")
+    if builtin is not None and not _looks_like_path(text):
+        return _resized(builtin.factory(), size)
     path = Path(text).expanduser()
     if not path.exists():
         raise DataError(_not_found_message(text))
@@ -78,11 +79,14 @@ def load_images(
 
 
 def builtin_names() -> list[str]:
-    """Names of the registered built-in datasets."""
-    return DATASETS.names()
+    """Names of the built-in image datasets."""
+    return names_of("images")
 
 
 def _not_found_message(text: str) -> str:
+    other = wrong_kind_message(text, "images")  # `ganvae train vae --data wine`
+    if other:
+        return other
     names = builtin_names()
     close = difflib.get_close_matches(text, names, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""

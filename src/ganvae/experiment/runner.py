@@ -34,7 +34,9 @@ class Job:
     @property
     def name(self) -> str:
         """The folder name of its model run: `<model>-<tag>seed<k>`."""
-        return f"{self.model}-{self.tag}seed{self.seed}"
+        from ganvae.run_folder import model_folder_name
+
+        return model_folder_name(self.model, self.seed, self.tag)
 
 
 class Experiment(Protocol):

@@ -51,12 +51,13 @@ from ganvae.atomic import atomic_dir
 from ganvae.data.images import ImageData
 from ganvae.errors import CheckpointError, ConfigError, DataError
 from ganvae.features.network import FeatureNet
+from ganvae.run_folder import CONFIG, WEIGHTS
 
 log = logging.getLogger(__name__)
 
 FORMAT = "ganvae-domain-classifier"
 FORMAT_VERSION = 1
-WEIGHTS_FILE, META_FILE = "model.safetensors", "config.json"
+WEIGHTS_FILE, META_FILE = WEIGHTS, CONFIG  # laid out like a model folder
 TARGET_IMAGES_SEEN = 20_000  # default epochs = ceil(this / train size), within [MIN_EPOCHS, MAX_EPOCHS]
 MIN_EPOCHS, MAX_EPOCHS = 4, 40
 TRAIN_ACCURACY_SAMPLE = 5000  # train images scored for `train_accuracy_`

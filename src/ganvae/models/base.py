@@ -21,9 +21,7 @@ from ganvae.atomic import atomic_path, write_json
 from ganvae.config import apply_overrides, field_names, to_dict
 from ganvae.errors import CheckpointError, ConfigError
 from ganvae.nn.noise import seeded
-
-WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
+from ganvae.run_folder import CONFIG, WEIGHTS
 
 
 class Optimizers(Protocol):

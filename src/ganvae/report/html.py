@@ -12,6 +12,7 @@ from ganvae.metrics.meta import known
 from ganvae.report import plots
 from ganvae.report.env import data_uri, environment
 from ganvae.report.section import merge_task_verdicts, read_metrics, task_sections
+from ganvae.run_folder import RunFolder
 
 COST_KEYS = {
     "train_s": "train s",
@@ -66,7 +67,7 @@ def write_report(run_dir: str | Path) -> Path:
     """(Re-)render `run_dir/report.html` from `run_dir/metrics.json` and `run_dir/figures/`."""
     run_dir = Path(run_dir)
     metrics = read_metrics(run_dir, "compare")
-    fig = run_dir / "figures"
+    fig = RunFolder(run_dir).figures
     plots.fd_curves(metrics, fig / "fd-curves.png")
     plots.loss_curves(metrics, fig / "losses.png")
     plots.latent_maps(metrics, fig / "latent-maps.png")
@@ -100,6 +101,6 @@ def write_report(run_dir: str | Path) -> Path:
             ),
         )
     )
-    out = run_dir / "report.html"
+    out = RunFolder(run_dir).report
     write_text(out, html)
     return out

@@ -10,10 +10,11 @@ from typing import Any
 from ganvae.atomic import write_text
 from ganvae.errors import DataError
 from ganvae.report.env import data_uri, environment
+from ganvae.run_folder import METRICS, TASKS, RunFolder
 
 
 def read_metrics(folder: Path, what: str) -> dict[str, Any]:
-    path = Path(folder) / "metrics.json"
+    path = RunFolder(folder).metrics
     if not path.is_file():
         raise DataError(f"{path} not found; give a folder written by `ganvae {what}`")
     try:
@@ -33,16 +34,16 @@ def load_section(folder: Path) -> dict[str, Any]:
 
 def task_sections(run_dir: Path) -> list[dict[str, Any]]:
     """Sections of the tasks run inside a comparison folder (RUN/tasks/*/metrics.json), by task name."""
-    folder = Path(run_dir) / "tasks"
+    folder = Path(run_dir) / TASKS
     if not folder.is_dir():
         return []
-    return [load_section(p.parent) for p in sorted(folder.glob("*/metrics.json"))]
+    return [load_section(p.parent) for p in sorted(folder.glob(f"*/{METRICS}"))]
 
 
 def task_verdicts(run_dir: Path) -> dict[str, dict[str, Any]]:
     """Use-case verdict rows that tasks inside a comparison folder measured, by use case."""
     out = {}
-    for p in sorted((Path(run_dir) / "tasks").glob("*/metrics.json")):
+    for p in sorted((Path(run_dir) / TASKS).glob(f"*/{METRICS}")):
         for row in read_metrics(p.parent, "task").get("verdicts", []):
             out[row["use_case"]] = row
     return out
@@ -62,6 +63,6 @@ def write_task_report(folder: str | Path) -> Path:
     folder = Path(folder)
     m = read_metrics(folder, "task")
     html = environment().get_template("task.html").render(m=m, sec=load_section(folder))
-    out = folder / "report.html"
+    out = RunFolder(folder).report
     write_text(out, html)
     return out

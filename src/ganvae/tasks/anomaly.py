@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ganvae.atomic import write_json
+from ganvae.data.classes import resolve_class
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
@@ -30,6 +31,7 @@ from ganvae.grid import save_grid
 from ganvae.metrics.detection import detection_metrics
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
+from ganvae.run_folder import RunFolder
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
@@ -62,17 +64,6 @@ class AnomalyConfig(RunPlan):
             raise ConfigError("give --normal-class NAME (or index), or --all-classes, not both")
         if self.score_images < 0:
             raise ConfigError("--score-images must be >= 0 (0 scores the whole test split)")
-
-
-def resolve_class(data: ImageData, text: str) -> int:
-    """A class index from a class name (case-insensitive) or an index; unknown → DataError naming them."""
-    names = data.class_names or []
-    lowered = [n.lower() for n in names]
-    if text.strip().lower() in lowered:
-        return lowered.index(text.strip().lower())
-    if text.strip().isdigit() and int(text) < len(names):
-        return int(text)
-    raise DataError(f"class {text!r} is not in {data.name}; known classes: {', '.join(names)}")
 
 
 def one_class_split(data: ImageData, cls: int, seed: int = 0) -> tuple[ImageData, torch.Tensor]:
@@ -143,9 +134,7 @@ def run_anomaly(
     anomalous = (y_eval != classes[0]).numpy().astype(int)
     roc = {}
     for name in cfg.models:
-        saved = json.loads(
-            (folder.out / "models" / Job(name, 0, f"class{classes[0]}-").name / SCORES).read_text()
-        )
+        saved = json.loads((RunFolder(folder.out).model(name, 0, f"class{classes[0]}-") / SCORES).read_text())
         roc.update({f"{name} / {m}": (np.asarray(s), anomalous) for m, s in saved["scores"].items()})
     plots.roc_curves(folder.figures / "roc.png", roc)
     results = summarise(runs, data, classes)
@@ -167,7 +156,9 @@ class OneClass:
         cfg = self.cfg
         data = load_task_images(cfg, labels_for="the one-class protocol")
         classes = (
-            list(range(data.num_classes)) if cfg.all_classes else [resolve_class(data, cfg.normal_class)]
+            list(range(data.num_classes))
+            if cfg.all_classes
+            else [resolve_class(cfg.normal_class, data.class_names or [], what="--normal-class")]
         )
         n_eval = len(data.x_test) if cfg.score_images == 0 else min(cfg.score_images, len(data.x_test))
         pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n_eval]
@@ -183,7 +174,8 @@ class OneClass:
         model = self.folder.model(
             self.cfg, job.model, train_data, job.seed, tag=job.tag, progress=self.progress
         )
-        scores, score_s = _scored(model, self.folder.out / "models" / job.name, x_eval, held_out)
+        model_dir = RunFolder(self.folder.out).model(job.model, job.seed, job.tag)
+        scores, score_s = _scored(model, model_dir, x_eval, held_out)
         if job.seed == 0 and cls == classes[0]:
             _extremes(self.folder.figures, job.model, x_eval, scores)
         anomalous = (y_eval != cls).numpy().astype(int)

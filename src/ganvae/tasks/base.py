@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ganvae.atomic import write_json
+from ganvae.data.base import Dataset
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
+from ganvae.run_folder import TASKS, RunFolder, is_model_folder
 
 
 @dataclass
@@ -46,7 +48,7 @@ class TaskFolder:
     def __init__(self, out: str | Path, task: str, cfg: Any, command: str = ""):
         self.out, self.task, self.command = Path(out), task, command
         self.config = {"task": task, "config": cfg.settings()}
-        saved = self.out / "config.json"
+        saved = RunFolder(self.out).config
         if saved.is_file():
             before = json.loads(saved.read_text(encoding="utf-8"))
             before.get("config", {}).pop("jobs", None)
@@ -63,12 +65,15 @@ class TaskFolder:
         from ganvae.training.run import versions
 
         self.out.mkdir(parents=True, exist_ok=True)
-        write_json(self.out / "config.json", {**self.config, "command": self.command, "versions": versions()})
+        write_json(
+            RunFolder(self.out).config, {**self.config, "command": self.command, "versions": versions()}
+        )
 
     @property
     def figures(self) -> Path:
-        (self.out / "figures").mkdir(parents=True, exist_ok=True)
-        return self.out / "figures"
+        figures = RunFolder(self.out).figures
+        figures.mkdir(parents=True, exist_ok=True)
+        return figures
 
     def model(
         self, plan: RunPlan, name: str, data: ImageData, seed: int, tag: str = "", progress: bool = True
@@ -76,7 +81,7 @@ class TaskFolder:
         """Train `name` with `seed` on `data` into models/<name>-<tag>seed<k>/ (or reuse what is there)."""
         from ganvae.training.run import train_or_reuse
 
-        folder = self.out / "models" / f"{name}-{tag}seed{seed}"
+        folder = RunFolder(self.out).model(name, seed, tag)
         shared = self.comparison_model(name, seed) if not tag else None
         if shared is not None:
             folder = shared
@@ -92,19 +97,19 @@ class TaskFolder:
 
     def record_path(self, job) -> Path:
         """Where the records of one runner job are kept, so that a re-run resumes (`experiment.runner`)."""
-        return self.out / "records" / f"{job.name}.json"
+        return RunFolder(self.out).record(job.name)
 
     def comparison_model(self, name: str, seed: int) -> Path | None:
         """The comparison's own run of (name, seed) when this task folder sits in RUN/tasks/NAME: a task
         run beside a comparison uses the very models the comparison evaluated (at its budget)."""
-        if self.out.parent.name != "tasks":
+        if self.out.parent.name != TASKS:
             return None
-        folder = self.out.parent.parent / "models" / f"{name}-seed{seed}"
-        return folder if (folder / "model.safetensors").is_file() else None
+        folder = RunFolder(self.out.parent.parent).model(name, seed)
+        return folder if is_model_folder(folder) else None
 
     def finish(
         self,
-        data: ImageData,
+        data: Dataset,
         results: dict[str, Any],
         section: Section,
         verdicts: list[dict[str, Any]] | None = None,
@@ -116,46 +121,16 @@ class TaskFolder:
 
         metrics = {
             **self.config,
-            "data": {
-                "name": data.name,
-                "unit": getattr(data, "unit", "images"),  # what one row is: images, rows, users
-                "shape": list(data.shape),
-                "n_train": len(data.x_train),
-                "n_test": data.n_test if hasattr(data, "n_test") else len(data.x_test),
-                "class_names": data.class_names,
-            },
+            "data": data.describe(),
             "results": results,
             "section": dataclasses.asdict(section),
             "verdicts": verdicts or [],
             "command": self.command,
             "versions": versions(),
         }
-        write_json(self.out / "metrics.json", metrics)
+        write_json(RunFolder(self.out).metrics, metrics)
         write_task_report(self.out)
         return metrics
-
-
-def find_model_dir(run_dir: str | Path, model: str | None, default: str, task: str) -> tuple[Path, Path]:
-    """(task folder, model folder) from a task folder (+ a model name, else `default`; its first seed) or
-    from a model folder inside one. CheckpointError naming the models it holds when there is none."""
-    from ganvae.errors import CheckpointError
-
-    run_dir = Path(run_dir)
-    if (run_dir / "model.safetensors").is_file():
-        if model is not None:
-            raise ConfigError("--model picks a model inside a task folder; give the task folder instead")
-        return run_dir.parent.parent, run_dir
-    name = model or default
-    found = [
-        f for f in sorted((run_dir / "models").glob(f"{name}-seed*")) if (f / "model.safetensors").is_file()
-    ]
-    if not found:
-        have = sorted({p.name.rsplit("-seed", 1)[0] for p in (run_dir / "models").glob("*-seed*")})
-        hint = f"; it holds {', '.join(have)}" if have else ""
-        raise CheckpointError(
-            f"{run_dir} holds no trained {name}{hint}; give a folder written by `ganvae task {task}`"
-        )
-    return run_dir, found[0]
 
 
 def load_task_images(plan: RunPlan, *, labels_for: str = "") -> ImageData:

@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from ganvae.apply.capabilities import model_folder_for
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import (
@@ -42,13 +43,14 @@ from ganvae.metrics.meta import Metric
 from ganvae.metrics.ranking import ranking_report, top_k
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
+from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    find_model_dir,
 )
 
 BASELINE = "popularity"
+RECOMMEND_FOLDERS = "`ganvae task recommend`"
 SPLIT_LABELS = {"strong": "strong generalisation", "recbole": "RecBole split"}
 DEFAULT_EPOCHS = 200.0  # Liang et al.'s 200 epochs; ~5 min for 3 models x 3 seeds on 2 CPU cores
 METRICS = (
@@ -132,8 +134,8 @@ def _baseline(folder: TaskFolder, data) -> Any:
     """The popularity model, fitted once (deterministic) and saved like the trained ones."""
     from ganvae.models.base import GenerativeModel, build_model
 
-    path = folder.out / "models" / f"{BASELINE}-seed0"
-    if (path / "model.safetensors").is_file():
+    path = RunFolder(folder.out).model(BASELINE, 0)
+    if is_model_folder(path):
         return GenerativeModel.load(path)
     model = build_model(BASELINE, data.shape).fit_counts(data.x_train)
     model.save(path)
@@ -141,7 +143,7 @@ def _baseline(folder: TaskFolder, data) -> Any:
 
 
 def _train_seconds(model_dir: Path) -> float:
-    meta = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    meta = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
     return float(meta.get("result", {}).get("elapsed_s", 0.0))
 
 
@@ -206,7 +208,7 @@ class Recommendation:
                 "model": job.model,
                 "family": family_of(job.model),
                 "seed": job.seed,
-                "train_s": _train_seconds(self.folder.out / "models" / job.name),
+                "train_s": _train_seconds(RunFolder(self.folder.out).model(job.model, job.seed)),
                 **_report(data, model),
             }
         ]
@@ -323,8 +325,11 @@ def recommend_for(
 
     if (user is None) == (items is None):
         raise ConfigError("give --user ID or --items ID,ID,... (one of them)")
-    task_dir, model_dir = find_model_dir(run_dir, model, "mult-vae", "recommend")
-    saved = task_dir / "config.json"
+    model_dir = model_folder_for(
+        "recommend", run_dir, model, default="mult-vae", written_by=RECOMMEND_FOLDERS
+    )
+    task_dir = Path(run_dir) if model_dir != Path(run_dir) else model_dir.parent.parent
+    saved = RunFolder(task_dir).config
     if not saved.is_file():
         raise ConfigError(f"{task_dir} is not a `ganvae task recommend` folder (no config.json)")
     cfg = json.loads(saved.read_text(encoding="utf-8"))

@@ -34,10 +34,10 @@ from ganvae.errors import ConfigError
 from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
+from ganvae.run_folder import CONFIG, RunFolder
 from ganvae.tasks.base import (
     Section,
     TaskFolder,
-    find_model_dir,
 )
 
 REAL = "real (test split)"
@@ -185,7 +185,7 @@ def run_synthesize(
             t0 = time.perf_counter()
             synth = model.sample(n_rows, generator=torch.Generator().manual_seed(seed))
             sample_s = time.perf_counter() - t0
-            _write_csv(synth, folder.out / "synthetic" / f"{name}-seed{seed}.csv")
+            _write_csv(synth, RunFolder(folder.out).synthetic(name, seed))
             run = {
                 "model": name,
                 "family": MODELS.get(name).factory.family,
@@ -214,7 +214,7 @@ def run_synthesize(
 def _train_seconds(folder: TaskFolder, name: str, seed: int) -> float:
     import json
 
-    meta = json.loads((folder.out / "models" / f"{name}-seed{seed}" / "config.json").read_text("utf-8"))
+    meta = json.loads((RunFolder(folder.out).model(name, seed) / CONFIG).read_text("utf-8"))
     return float(meta.get("result", {}).get("elapsed_s", 0.0))
 
 
@@ -480,12 +480,13 @@ def draw_rows(
     """`ganvae synthesize`: n rows from a trained tabular model (in a task folder, or its own folder) into
     a CSV written atomically; returns (model name, rows written). `sampling` changes the model's
     sampling-only settings for this draw (e.g. tabular-vae's ``categorical``)."""
+    from ganvae.apply.capabilities import model_folder_for
     from ganvae.models.base import GenerativeModel
 
-    _, model_dir = find_model_dir(run_dir, model, "tabular-vae", "synthesize")
+    model_dir = model_folder_for(
+        "synthesize", run_dir, model, default="tabular-vae", written_by="`ganvae task synthesize`"
+    )
     net = GenerativeModel.load(model_dir)
-    if net.data_kind != "table":
-        raise ConfigError(f"{model_dir} holds {net.registered_name}, not a tabular model")
     net.with_sampling(sampling or {})
     frame = net.sample(n, conditions=conditions or None, generator=torch.Generator().manual_seed(seed))
     _write_csv(frame, Path(out))

@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from ganvae.atomic import atomic_dir, write_json
 from ganvae.errors import CheckpointError
 from ganvae.models.base import GenerativeModel
+from ganvae.run_folder import WEIGHTS
 from ganvae.training.state import optimizer_from_flat, optimizer_to_flat, rng_from_flat, rng_to_flat
 
 TRAINER_TENSORS = "trainer.safetensors"
@@ -74,7 +75,7 @@ def load_checkpoint(
     its JSON metadata and its tensors."""
     meta = read_trainer_meta(folder)
     try:
-        weights = load_file(str(folder / "model.safetensors"))
+        weights = load_file(str(folder / WEIGHTS))
         tensors = load_file(str(folder / TRAINER_TENSORS))
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(

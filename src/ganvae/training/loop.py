@@ -28,15 +28,14 @@ import torch
 from ganvae.errors import CheckpointError, TrainingDiverged
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
-from ganvae.training.checkpoint import TrainerState, load_checkpoint, save_checkpoint
+from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
+from ganvae.training.checkpoint import TRAINER_META, TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
 from ganvae.training.distributed import DataParallel, rank_seed
 from ganvae.training.engine import make_fabric, process_topology
 from ganvae.training.memory import PeakMemory
 from ganvae.training.progress import TrainProgress
 
-LOG = "log.jsonl"
-CHECKPOINT = Path("checkpoints") / "last"
 GRID_SEED = 1234
 
 
@@ -251,7 +250,7 @@ class Trainer:
         model.eval()
         if self.run_dir is not None and dp.is_global_zero:
             model.save(self.run_dir)
-            _merge_json(self.run_dir / "config.json", {**meta, "result": self.summary()})
+            _merge_json(self.run_dir / CONFIG, {**meta, "result": self.summary()})
         return self
 
     def summary(self) -> dict[str, Any]:
@@ -271,7 +270,7 @@ class Trainer:
 
     # ---- internals -----------------------------------------------------------------------------
     def _resume(self, model: GenerativeModel, raw_opts, dp: DataParallel) -> TrainerState:
-        if self.run_dir is None or not (self.run_dir / CHECKPOINT / "trainer.json").is_file():
+        if self.run_dir is None or not (self.run_dir / CHECKPOINT / TRAINER_META).is_file():
             raise CheckpointError(f"no checkpoint to resume in {self.run_dir}; run without --resume")
         state, _, tensors = load_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts)
         dp.restore_rng(tensors, self.config.seed, state.step)

@@ -17,17 +17,17 @@ from ganvae.config import apply_overrides
 from ganvae.data.images import ImageData
 from ganvae.errors import CheckpointError, ConfigError, DataError
 from ganvae.models.base import (
-    WEIGHTS,
     GenerativeModel,
     build_from_meta,
     build_model,
     config_keys,
     read_config,
 )
-from ganvae.training.checkpoint import read_trainer_meta
+from ganvae.run_folder import CHECKPOINT, is_model_folder
+from ganvae.training.checkpoint import TRAINER_META, read_trainer_meta
 from ganvae.training.config import TrainConfig
 from ganvae.training.engine import is_first_local_process
-from ganvae.training.loop import CHECKPOINT, Trainer
+from ganvae.training.loop import Trainer
 
 BUDGET_KEYS = ("epochs", "steps", "budget_s")
 
@@ -118,7 +118,7 @@ def _from_checkpoint(
     out: Path, model_name: str, data: ImageData, cfg: TrainConfig, overrides, budget_given: bool
 ):
     folder = out / CHECKPOINT
-    if not (folder / "trainer.json").is_file():
+    if not (folder / TRAINER_META).is_file():
         raise CheckpointError(f"no checkpoint in {folder}; run without --resume to start training")
     model_meta = read_config(folder)
     if model_meta["model"] != model_name:
@@ -164,7 +164,7 @@ def train_or_reuse(
     """The model of run folder `folder`: loaded when finished, resumed from its checkpoint when interrupted,
     trained from scratch otherwise. What `compare` and the tasks use so that a re-run repeats no work."""
     folder = Path(folder)
-    if (folder / WEIGHTS).is_file() and (folder / "config.json").is_file():
+    if is_model_folder(folder):
         meta = read_config(folder)
         trained_on = meta.get("data", {}).get("fingerprint")
         if meta["model"] != model_name or (trained_on and trained_on != data.fingerprint()):
@@ -172,7 +172,7 @@ def train_or_reuse(
                 f"{folder} holds a {meta['model']} run on other data; use another --out or delete it"
             )
         return GenerativeModel.load(folder)
-    resume = (folder / CHECKPOINT / "trainer.json").is_file()
+    resume = (folder / CHECKPOINT / TRAINER_META).is_file()
     model, _ = train(
         model_name,
         data,

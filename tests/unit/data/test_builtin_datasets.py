@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from ganvae.data import load_images
-from ganvae.data.builtin import FASHION_MNIST_CLASSES, data_dir, search_paths
+from ganvae.data.builtin import data_dir, search_paths
+from ganvae.data.catalog import FASHION_MNIST_CLASSES
 from ganvae.errors import DataError
 from ganvae.registry import DATASETS
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from scipy.stats import mannwhitneyu
 
-from ganvae.errors import ConfigError, DataError
+from ganvae.errors import ConfigError
 from ganvae.metrics.detection import detection_metrics
 from ganvae.models.base import build_model
-from ganvae.tasks.anomaly import AnomalyConfig, one_class_split, resolve_class
+from ganvae.tasks.anomaly import AnomalyConfig, one_class_split
 from ganvae.tasks.scoring import threshold_at_fpr
 
 
@@ -34,17 +34,6 @@ def test_threshold_flags_at_most_the_requested_share_of_normal_scores():
         assert (calib > t).mean() <= fpr
         # the closed form: the ceil((1 - fpr)(n - 1))-th order statistic
         assert t == np.sort(calib)[int(np.ceil((1 - fpr) * (len(calib) - 1)))]
-
-
-def test_classes_resolve_by_name_or_index(digits):
-    assert resolve_class(digits, "3") == 3
-    named = digits.subset()
-    named.class_names = [f"Digit {i}" for i in range(10)]
-    assert resolve_class(named, "digit 7") == 7
-    with pytest.raises(DataError, match="known classes: Digit 0"):
-        resolve_class(named, "cat")
-    with pytest.raises(DataError):
-        resolve_class(digits, "12")
 
 
 def test_one_class_split_holds_out_normal_training_images(digits):
