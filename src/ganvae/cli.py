@@ -18,15 +18,14 @@ from ganvae.cli_common import (
     SetOpt,
     _command,
     _echo,
-    _image_size,
     _load_data,
 )
+from ganvae.cli_options import plan_options
 from ganvae.cli_tasks import (
     CategoricalOpt,
     DropOpt,
     RowsOpt,
     TargetOpt,
-    _plan,
     generate,
     morph,
     recommend_items,
@@ -246,17 +245,12 @@ def _print_info(model, meta) -> None:
 
 @app.command()
 @_command
+@plan_options(
+    out_help="run folder (default runs/compare-DATA)",
+    batch_help="(default: 64 for images, 500 for tables)",
+    batch_size=None,
+)
 def compare(
-    data: DataOpt = "digits",
-    models: Annotated[str, typer.Option(help="comma-separated model names")] = "vae,dcgan",
-    seeds: Annotated[int, typer.Option(help="seeds per model")] = 3,
-    epochs: Annotated[float | None, typer.Option(help="budget per run: epochs")] = None,
-    steps: Annotated[int | None, typer.Option(help="budget per run: steps")] = None,
-    budget: Annotated[str | None, typer.Option(help="budget per run: wall-clock, e.g. 5m")] = None,
-    batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="(default: 64 for images, 500 for tables)")
-    ] = None,
-    jobs: Annotated[int, typer.Option(help="(model, seed) runs in parallel processes")] = 1,
     samples: Annotated[int, typer.Option(help="generated images per evaluation")] = 1000,
     recon_images: Annotated[
         int,
@@ -272,17 +266,14 @@ def compare(
             help="TorchScript Inception network (e.g. inception-2015-12-05.pt): adds FID and KID",
         ),
     ] = None,
-    image_size: ImageSizeOpt = None,
-    set_: SetOpt = None,
-    precision: Annotated[str, typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed")] = "auto",
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="run folder (default runs/compare-DATA)")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")] = False,
     target: TargetOpt = None,
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
     rows: RowsOpt = 0,
+    *,
+    plan: dict,
+    out: Path | None,
+    quiet: bool,
 ) -> None:
     """Train several models x seeds at one budget, evaluate them alike, write metrics.json and report.html.
 
@@ -294,42 +285,29 @@ def compare(
     from ganvae.data.tabular import is_table
     from ganvae.errors import ConfigError
 
+    data = plan["data"]
     if is_table(data):
-        if image_size is not None or jobs != 1 or inception_weights is not None:
-            raise ConfigError("--image-size, --jobs and --inception-weights apply to images, not tables")
-        if models == "vae,dcgan":
-            models = "tabular-vae,tabular-gan"
-        plan = _plan(data, models, seeds, epochs, steps, budget, batch_size or 500, None, set_, precision)
+        if plan["image_size"] is not None or inception_weights is not None:
+            raise ConfigError("--image-size and --inception-weights apply to images, not tables")
+        if plan["models"] == ("vae", "dcgan"):
+            plan["models"] = ("tabular-vae", "tabular-gan")
+        plan = {**plan, "batch_size": plan["batch_size"] or 500}
+        plan.pop("image_size")
         folder = out or Path("runs") / f"compare-{Path(data).stem}"
         return run_table_comparison(plan, target, categorical, drop, rows, folder, quiet)
     if target or categorical or drop or rows:
         raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
-    batch_size = batch_size or 64
 
     from ganvae.compare import CompareConfig
-    from ganvae.config import parse_duration, split_overrides
     from ganvae.evaluate import EvalConfig
     from ganvae.experiment.comparison import compare as run_compare
 
-    size = _image_size(image_size)
-    cfg = CompareConfig(
-        data=data,
-        models=tuple(m.strip() for m in models.split(",") if m.strip()),
-        seeds=seeds,
-        epochs=epochs,
-        steps=steps,
-        budget_s=parse_duration(budget) if budget is not None else None,
-        batch_size=batch_size,
-        image_size=size,
-        jobs=jobs,
-        precision=precision,
-        overrides=split_overrides(set_ or []),
-        eval=EvalConfig(
-            n_samples=samples,
-            n_recon=recon_images,
-            inception_weights=str(inception_weights.resolve()) if inception_weights else None,
-        ),
+    evaluation = EvalConfig(
+        n_samples=samples,
+        n_recon=recon_images,
+        inception_weights=str(inception_weights.resolve()) if inception_weights else None,
     )
+    cfg = CompareConfig(**{**plan, "batch_size": plan["batch_size"] or 64}, eval=evaluation)
     folder = out or Path("runs") / f"compare-{Path(data).name}"
     command = "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "ganvae compare"
     result = run_compare(cfg, folder, progress=not quiet, command=command)

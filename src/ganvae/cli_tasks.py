@@ -11,14 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from ganvae.cli_common import (
-    DataOpt,
-    ImageSizeOpt,
     ModelOpt,
-    SetOpt,
     _command,
     _echo,
-    _image_size,
 )
+from ganvae.cli_options import plan_options
 from ganvae.errors import ConfigError
 
 task_app = typer.Typer(
@@ -26,44 +23,8 @@ task_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ModelsOpt = Annotated[str, typer.Option(help="comma-separated model names")]
-SeedsOpt = Annotated[int, typer.Option(help="seeds per model")]
-EpochsOpt = Annotated[float | None, typer.Option(help="budget per run: epochs")]
-StepsOpt = Annotated[int | None, typer.Option(help="budget per run: steps")]
-BudgetOpt = Annotated[str | None, typer.Option(help="budget per run: wall-clock, e.g. 2m")]
-BatchOpt = Annotated[int, typer.Option("--batch-size")]
-PrecisionOpt = Annotated[str, typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed")]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="task folder (default runs/TASK-DATA)")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bars")]
-
-
-def _plan(
-    data: str,
-    models: str,
-    seeds: int,
-    epochs: float | None,
-    steps: int | None,
-    budget: str | None,
-    batch_size: int,
-    image_size: str | None,
-    set_: list[str] | None,
-    precision: str,
-) -> dict[str, Any]:
-    """The RunPlan fields every task shares, from the shared options."""
-    from ganvae.config import parse_duration, split_overrides
-
-    return {
-        "data": data,
-        "models": tuple(m.strip() for m in models.split(",") if m.strip()),
-        "seeds": seeds,
-        "epochs": epochs,
-        "steps": steps,
-        "budget_s": parse_duration(budget) if budget is not None else None,
-        "batch_size": batch_size,
-        "image_size": _image_size(image_size),
-        "overrides": split_overrides(set_ or []),
-        "precision": precision,
-    }
+RECOMMEND_DATA = "ml-100k (the copy in the recbole wheel), or a u.data / ratings.csv / .inter file"
+TABLE_DATA = "a .csv / .parquet file, or credit-data, diamonds, wine, breast-cancer"
 
 
 def _command_line() -> str:
@@ -76,6 +37,7 @@ def _default_out(task: str, data: str, suffix: str = "") -> Path:
 
 @task_app.command()
 @_command
+@plan_options(models="vae,dcgan", seeds=1)
 def anomaly(
     normal_class: Annotated[
         str | None, typer.Option("--normal-class", help="the class trained on (name or index)")
@@ -86,25 +48,16 @@ def anomaly(
     score_images: Annotated[
         int, typer.Option("--score-images", help="test images scored (random subset); 0 = all")
     ] = 1000,
-    data: DataOpt = "digits",
-    models: ModelsOpt = "vae,dcgan",
-    seeds: SeedsOpt = 1,
-    epochs: EpochsOpt = None,
-    steps: StepsOpt = None,
-    budget: BudgetOpt = None,
-    batch_size: BatchOpt = 64,
-    image_size: ImageSizeOpt = None,
-    set_: SetOpt = None,
-    precision: PrecisionOpt = "auto",
-    out: OutOpt = None,
-    quiet: QuietOpt = False,
+    *,
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
 ) -> None:
     """One-class anomaly detection: train on one class, score the test split (AUROC, AUPRC, ROC curves)."""
     from ganvae.tasks.anomaly import AnomalyConfig, run_anomaly
 
-    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, image_size, set_, precision)
     cfg = AnomalyConfig(**plan, normal_class=normal_class, all_classes=all_classes, score_images=score_images)
-    folder = out or _default_out("anomaly", data)
+    folder = out or _default_out("anomaly", plan["data"])
     m = run_anomaly(cfg, folder, progress=not quiet, command=_command_line())
     for key, row in m["results"]["scores"].items():
         _echo(f"{key}: AUROC {row['auroc']['mean']:.3f}, AUPRC {row['auprc']['mean']:.3f}")
@@ -113,6 +66,7 @@ def anomaly(
 
 @task_app.command()
 @_command
+@plan_options(models="cvae,cgan")
 def augment(
     labels_per_class: Annotated[
         str, typer.Option("--labels-per-class", help="real labelled images per class, K (comma-separated)")
@@ -123,18 +77,10 @@ def augment(
     classifier_steps: Annotated[
         int, typer.Option("--classifier-steps", help="updates of the small classifier in every arm")
     ] = 150,
-    data: DataOpt = "digits",
-    models: ModelsOpt = "cvae,cgan",
-    seeds: SeedsOpt = 3,
-    epochs: EpochsOpt = None,
-    steps: StepsOpt = None,
-    budget: BudgetOpt = None,
-    batch_size: BatchOpt = 64,
-    image_size: ImageSizeOpt = None,
-    set_: SetOpt = None,
-    precision: PrecisionOpt = "auto",
-    out: OutOpt = None,
-    quiet: QuietOpt = False,
+    *,
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
 ) -> None:
     """Augment K real labelled images per class with conditional samples: accuracy of a small classifier
     trained on real only, real + synthetic and synthetic only, against K."""
@@ -147,14 +93,13 @@ def augment(
         raise ConfigError(
             f"--labels-per-class expects comma-separated integers such as 10,50,100, got {labels_per_class!r}"
         ) from None
-    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, image_size, set_, precision)
     cfg = AugmentConfig(
         **plan,
         labels_per_class=ks,
         synthetic_per_class=synthetic_per_class,
         classifier_steps=classifier_steps,
     )
-    folder = out or _default_out("augment", data)
+    folder = out or _default_out("augment", plan["data"])
     m = run_augment(cfg, folder, progress=not quiet, command=_command_line())
     for k, row in m["results"]["accuracy"].items():
         cells = ", ".join(f"{arm} {v['mean']:.3f}" for arm, v in row.items() if arm != REAL)
@@ -164,6 +109,7 @@ def augment(
 
 @task_app.command()
 @_command
+@plan_options(models="vae,dvae,dcgan", seeds=1)
 def denoise(
     noise: Annotated[
         str | None,
@@ -174,28 +120,19 @@ def denoise(
         ),
     ] = None,
     images: Annotated[int, typer.Option("--images", help="test images corrupted and restored")] = 256,
-    data: DataOpt = "digits",
-    models: ModelsOpt = "vae,dvae,dcgan",
-    seeds: SeedsOpt = 1,
-    epochs: EpochsOpt = None,
-    steps: StepsOpt = None,
-    budget: BudgetOpt = None,
-    batch_size: BatchOpt = 64,
-    image_size: ImageSizeOpt = None,
-    set_: SetOpt = None,
-    precision: PrecisionOpt = "auto",
-    out: OutOpt = None,
-    quiet: QuietOpt = False,
+    *,
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
 ) -> None:
     """Denoising: corrupt test images, restore them with each model (PSNR/SSIM against the clean images)."""
     from ganvae.tasks.denoise import DenoiseConfig, run_denoise
 
-    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, image_size, set_, precision)
     extra: dict[str, Any] = {"images": images}
     if noise is not None:
         extra["noise"] = tuple(s.strip() for s in noise.split(",") if s.strip())
     cfg = DenoiseConfig(**plan, **extra)
-    folder = out or _default_out("denoise", data)
+    folder = out or _default_out("denoise", plan["data"])
     m = run_denoise(cfg, folder, progress=not quiet, command=_command_line())
     methods = m["results"]["methods"]
     for key in m["results"]["noise"]:
@@ -206,28 +143,20 @@ def denoise(
 
 @task_app.command()
 @_command
+@plan_options(models="vae,dcgan", seeds=1)
 def interpolate(
     pairs: Annotated[int, typer.Option(help="pairs of test images morphed per model")] = 8,
     path_steps: Annotated[int, typer.Option("--path-steps", help="decoded points per morph")] = 12,
-    data: DataOpt = "digits",
-    models: ModelsOpt = "vae,dcgan",
-    seeds: SeedsOpt = 1,
-    epochs: EpochsOpt = None,
-    steps: StepsOpt = None,
-    budget: BudgetOpt = None,
-    batch_size: BatchOpt = 64,
-    image_size: ImageSizeOpt = None,
-    set_: SetOpt = None,
-    precision: PrecisionOpt = "auto",
-    out: OutOpt = None,
-    quiet: QuietOpt = False,
+    *,
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
 ) -> None:
     """Morph between pairs of real test images (linear and spherical paths): smoothness, strips, GIFs."""
     from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
 
-    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, image_size, set_, precision)
     cfg = InterpolateConfig(**plan, pairs=pairs, path_steps=path_steps)
-    folder = out or _default_out("interpolate", data)
+    folder = out or _default_out("interpolate", plan["data"])
     m = run_interpolate(cfg, folder, progress=not quiet, command=_command_line())
     for key, row in m["results"]["paths"].items():
         _echo(
@@ -239,16 +168,14 @@ def interpolate(
 
 @task_app.command()
 @_command
+@plan_options(
+    exclude=("image_size",),
+    data_help=RECOMMEND_DATA,
+    data="ml-100k",
+    models="mult-vae,mult-dae,cfgan",
+    batch_size=100,
+)
 def recommend(
-    data: Annotated[
-        str,
-        typer.Option(
-            "--data",
-            "-d",
-            help="ml-100k (the copy in the recbole wheel), or a u.data / ratings.csv / .inter file",
-        ),
-    ] = "ml-100k",
-    models: ModelsOpt = "mult-vae,mult-dae,cfgan",
     threshold: Annotated[float, typer.Option(help="ratings >= this are positives")] = 4.0,
     min_items: Annotated[int, typer.Option("--min-items", help="drop users with fewer positives")] = 5,
     test_users: Annotated[
@@ -265,21 +192,15 @@ def recommend(
     split_seed: Annotated[
         int | None, typer.Option("--split-seed", help="seed of the split (default 0; recbole: 2020)")
     ] = None,
-    seeds: SeedsOpt = 3,
-    epochs: EpochsOpt = None,
-    steps: StepsOpt = None,
-    budget: BudgetOpt = None,
-    batch_size: BatchOpt = 100,
-    set_: SetOpt = None,
-    precision: PrecisionOpt = "auto",
-    out: OutOpt = None,
-    quiet: QuietOpt = False,
+    *,
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
 ) -> None:
     """Recommendation from implicit feedback on held-out users (or, --split recbole, on RecBole's split):
     Recall@20/50, NDCG@100, coverage, novelty (the popularity baseline is always included)."""
     from ganvae.tasks.recommend import RecommendConfig, run_recommend
 
-    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, None, set_, precision)
     cfg = RecommendConfig(
         **plan,
         threshold=threshold,
@@ -288,7 +209,7 @@ def recommend(
         split=split,
         split_seed=split_seed,
     )
-    folder = out or _default_out("recommend", data, "" if split == "strong" else split)
+    folder = out or _default_out("recommend", plan["data"], "" if split == "strong" else split)
     m = run_recommend(cfg, folder, progress=not quiet, command=_command_line())
     for note in m["results"]["data"]["notes"]:
         _echo(note)
@@ -336,32 +257,26 @@ def run_table_comparison(
 
 @task_app.command()
 @_command
+@plan_options(
+    exclude=("image_size",),
+    data_help=TABLE_DATA,
+    data="credit-data",
+    models="tabular-vae,tabular-gan",
+    batch_size=500,
+)
 def synthesize(
-    data: Annotated[
-        str,
-        typer.Option(
-            "--data", "-d", help="a .csv / .parquet file, or credit-data, diamonds, wine, breast-cancer"
-        ),
-    ] = "credit-data",
     target: TargetOpt = None,
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
     rows: RowsOpt = 0,
-    models: ModelsOpt = "tabular-vae,tabular-gan",
-    seeds: SeedsOpt = 3,
-    epochs: EpochsOpt = None,
-    steps: StepsOpt = None,
-    budget: BudgetOpt = None,
-    batch_size: BatchOpt = 500,
-    set_: SetOpt = None,
-    precision: PrecisionOpt = "auto",
-    out: OutOpt = None,
-    quiet: QuietOpt = False,
+    *,
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
 ) -> None:
     """Tabular synthetic data: fidelity, diversity, utility (train synthetic, test real) and privacy."""
-    plan = _plan(data, models, seeds, epochs, steps, budget, batch_size, None, set_, precision)
     run_table_comparison(
-        plan, target, categorical, drop, rows, out or _default_out("synthesize", data), quiet
+        plan, target, categorical, drop, rows, out or _default_out("synthesize", plan["data"]), quiet
     )
 
 

@@ -34,6 +34,7 @@ from ganvae.report.env import fmt
 from ganvae.run_folder import RunFolder
 from ganvae.tasks.base import (
     Section,
+    TaskExperiment,
     TaskFolder,
     load_task_images,
 )
@@ -142,14 +143,11 @@ def run_anomaly(
     return folder.finish(data, results, section, verdicts=results["verdicts"])
 
 
-@dataclass
-class OneClass:
+class OneClass(TaskExperiment):
     """One runner job: train (or reuse) a model on one normal class and score the evaluation images by
     every anomaly score it has; seed 0 of the first class draws the most and least anomalous images."""
 
     cfg: AnomalyConfig
-    folder: TaskFolder
-    progress: bool = True
 
     def context(self):
         """(data, normal classes, evaluation images, their labels): a seeded subset, alike everywhere."""
@@ -163,9 +161,6 @@ class OneClass:
         n_eval = len(data.x_test) if cfg.score_images == 0 else min(cfg.score_images, len(data.x_test))
         pick = torch.randperm(len(data.x_test), generator=torch.Generator().manual_seed(0))[:n_eval]
         return data, classes, data.x_test[pick], data.y_test[pick]
-
-    def record_path(self, job: Job) -> Path:
-        return self.folder.record_path(job)
 
     def run(self, ctx, job: Job) -> list[dict[str, Any]]:
         data, classes, x_eval, y_eval = ctx

@@ -39,6 +39,7 @@ from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
+    TaskExperiment,
     TaskFolder,
     load_task_images,
 )
@@ -196,20 +197,14 @@ def run_augment(
 REAL_JOB = "real"  # the job of the real-only arm
 
 
-@dataclass
-class Augmentation:
+class Augmentation(TaskExperiment):
     """One runner job at one K and seed: the real-only classifier (job "real"), or one model trained on
     the K images per class, its samples, and the classifier on real + synthetic and on synthetic only."""
 
     cfg: AugmentConfig
-    folder: TaskFolder
-    progress: bool = True
 
     def context(self):
         return load_task_images(self.cfg, labels_for="augmentation")
-
-    def record_path(self, job: Job) -> Path:
-        return self.folder.record_path(job)
 
     def run(self, data, job: Job) -> list[dict[str, Any]]:
         cfg, name, seed = self.cfg, job.model, job.seed

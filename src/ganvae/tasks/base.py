@@ -133,6 +133,20 @@ class TaskFolder:
         return metrics
 
 
+@dataclass
+class TaskExperiment:
+    """What every task's experiment (`ganvae.experiment.runner`) shares: its config, its folder (where the
+    models train and each job's records are kept) and whether to show progress bars. Subclasses add
+    `context()` and `run(ctx, job)`."""
+
+    cfg: Any
+    folder: TaskFolder
+    progress: bool = True
+
+    def record_path(self, job) -> Path:
+        return self.folder.record_path(job)
+
+
 def load_task_images(plan: RunPlan, *, labels_for: str = "") -> ImageData:
     """The plan's images. `labels_for` names what needs class labels; unlabelled data is refused for it."""
     from ganvae.data import load_images

@@ -42,6 +42,7 @@ from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
+    TaskExperiment,
     TaskFolder,
     load_task_images,
 )
@@ -249,13 +250,10 @@ def run_denoise(
     return folder.finish(data, results, section, verdicts=results["verdicts"])
 
 
-@dataclass
-class Denoising:
+class Denoising(TaskExperiment):
     """One runner job: train (or reuse) a model and restore every corruption of the same test images."""
 
     cfg: DenoiseConfig
-    folder: TaskFolder
-    progress: bool = True
 
     def context(self):
         """(data, clean test images, their labels, {corruption: corrupted images}): seeded by the spec, so
@@ -268,9 +266,6 @@ class Denoising:
         labels = data.y_test[pick] if data.labelled else None
         noisy = {spec_label(c, lv): corrupt(clean, c, lv) for c, lv in parse_noise(self.cfg.noise)}
         return data, clean, labels, noisy
-
-    def record_path(self, job: Job) -> Path:
-        return self.folder.record_path(job)
 
     def run(self, ctx, job: Job) -> list[dict[str, Any]]:
         data, clean, labels, noisy = ctx

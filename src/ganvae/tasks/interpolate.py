@@ -29,6 +29,7 @@ from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.tasks.base import (
     Section,
+    TaskExperiment,
     TaskFolder,
     load_task_images,
 )
@@ -148,23 +149,17 @@ def run_interpolate(
     return folder.finish(data, results, section, verdicts=[_verdict(results)])
 
 
-@dataclass
-class Interpolation:
+class Interpolation(TaskExperiment):
     """One runner job: train (or reuse) a model, morph pairs of test images both ways, measure the paths;
     seed 0 draws the strips and GIFs."""
 
     cfg: InterpolateConfig
-    folder: TaskFolder
-    progress: bool = True
 
     def context(self):
         from ganvae.features import get_domain_classifier
 
         data = load_task_images(self.cfg)
         return data, get_domain_classifier(data)
-
-    def record_path(self, job: Job) -> Path:
-        return self.folder.record_path(job)
 
     def run(self, ctx, job: Job) -> list[dict[str, Any]]:
         data, clf = ctx

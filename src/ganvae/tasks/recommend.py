@@ -46,6 +46,7 @@ from ganvae.report.env import fmt
 from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
 from ganvae.tasks.base import (
     Section,
+    TaskExperiment,
     TaskFolder,
 )
 
@@ -187,19 +188,13 @@ def _report(data, model) -> dict[str, float]:
     )
 
 
-@dataclass
-class Recommendation:
+class Recommendation(TaskExperiment):
     """One runner job: train (or reuse) a recommender and rank the held-out users' items."""
 
     cfg: RecommendConfig
-    folder: TaskFolder
-    progress: bool = True
 
     def context(self):
         return self.cfg.load()
-
-    def record_path(self, job: Job) -> Path:
-        return self.folder.record_path(job)
 
     def run(self, data, job: Job) -> list[dict[str, Any]]:
         model = self.folder.model(self.cfg, job.model, data, job.seed, progress=self.progress)

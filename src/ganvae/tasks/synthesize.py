@@ -31,12 +31,14 @@ import torch
 
 from ganvae.atomic import atomic_path
 from ganvae.errors import ConfigError
+from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.run_folder import CONFIG, RunFolder
 from ganvae.tasks.base import (
     Section,
+    TaskExperiment,
     TaskFolder,
 )
 
@@ -163,14 +165,11 @@ def run_synthesize(
     cfg: SynthesizeConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model per seed on the table, sample, score, and write the task folder."""
-    from ganvae.registry import MODELS
-
     cfg.validate()
     folder = TaskFolder(out, "synthesize", cfg, command)
     data = cfg.load()
     table = data.table
     train, test, kinds, target = table.train, table.test, table.kinds, table.target
-    n_rows = cfg.rows or len(train)
     folder.start()
 
     # the ceiling of fidelity: unseen real rows (utility and privacy would score them against
@@ -178,25 +177,10 @@ def run_synthesize(
     runs: list[dict[str, Any]] = [
         {"model": REAL, "family": "reference", "seed": 0, **fidelity(train, test, kinds)}
     ]
-    seed0: dict[str, Any] = {}
-    for name in cfg.models:
-        for seed in range(cfg.seeds):
-            model = folder.model(cfg, name, data, seed, progress=progress)
-            t0 = time.perf_counter()
-            synth = model.sample(n_rows, generator=torch.Generator().manual_seed(seed))
-            sample_s = time.perf_counter() - t0
-            _write_csv(synth, RunFolder(folder.out).synthetic(name, seed))
-            run = {
-                "model": name,
-                "family": MODELS.get(name).factory.family,
-                "seed": seed,
-                "train_s": _train_seconds(folder, name, seed) + data.fit_s,
-                "sample_s": sample_s,
-                **evaluate_rows(train, synth, test, kinds, target, seed),
-            }
-            runs.append(run)
-            if seed == 0:
-                seed0[name] = synth
+    jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
+    runs += run_jobs(Synthesis(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
+    # seed 0's rows again for the figures: sampling is seeded, so these are the rows its job scored
+    seed0 = {name: _draw(folder.model(cfg, name, data, 0, progress=False), cfg, data) for name in cfg.models}
     results = summarise(runs, target)
     results["data"] = {
         "rows": len(table.frame),
@@ -209,6 +193,37 @@ def run_synthesize(
     }
     section = _section(results, cfg, data, _figures(folder, train, seed0, kinds, results))
     return folder.finish(data, results, section, verdicts=results["verdicts"])
+
+
+def _draw(model, cfg: SynthesizeConfig, data, seed: int = 0):
+    return model.sample(cfg.rows or len(data.table.train), generator=torch.Generator().manual_seed(seed))
+
+
+class Synthesis(TaskExperiment):
+    """One runner job: train (or reuse) a table model, draw rows (saved as CSV) and score them."""
+
+    cfg: SynthesizeConfig
+
+    def context(self):
+        return self.cfg.load()
+
+    def run(self, data, job: Job) -> list[dict[str, Any]]:
+        table = data.table
+        model = self.folder.model(self.cfg, job.model, data, job.seed, progress=self.progress)
+        t0 = time.perf_counter()
+        synth = _draw(model, self.cfg, data, job.seed)
+        sample_s = time.perf_counter() - t0
+        _write_csv(synth, RunFolder(self.folder.out).synthetic(job.model, job.seed))
+        return [
+            {
+                "model": job.model,
+                "family": model.family,
+                "seed": job.seed,
+                "train_s": _train_seconds(self.folder, job.model, job.seed) + data.fit_s,
+                "sample_s": sample_s,
+                **evaluate_rows(table.train, synth, table.test, table.kinds, table.target, job.seed),
+            }
+        ]
 
 
 def _train_seconds(folder: TaskFolder, name: str, seed: int) -> float:

@@ -1,0 +1,127 @@
+"""The options every comparison and task share (the fields of `ganvae.plan.RunPlan`), declared once.
+
+`@plan_options(...)` adds them to a command's own options and hands the command one `plan` dict (the
+RunPlan fields, parsed) plus `out` and `quiet`, so `compare` and the six tasks no longer repeat a dozen
+option declarations each. A command sets its own defaults (`models="vae,dcgan"`, `seeds=1`), help for
+`--data`, and leaves out what does not apply to its data (`exclude=("image_size",)`).
+
+>>> @plan_options(models="vae,dcgan", seeds=1)            # doctest: +SKIP
+... def anomaly(normal_class: str = "0", *, plan, out, quiet): ...
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# name -> (type, typer option, default): the order is the order of --help
+SHARED: dict[str, tuple[Any, Any, Any]] = {
+    "data": (str, lambda help: typer.Option("--data", "-d", help=help), "digits"),
+    "models": (str, lambda _: typer.Option(help="comma-separated model names"), "vae,dcgan"),
+    "seeds": (int, lambda _: typer.Option(help="seeds per model"), 3),
+    "epochs": (float | None, lambda _: typer.Option(help="budget per run: epochs"), None),
+    "steps": (int | None, lambda _: typer.Option(help="budget per run: steps"), None),
+    "budget": (str | None, lambda _: typer.Option(help="budget per run: wall-clock, e.g. 5m"), None),
+    "batch_size": (int | None, lambda help: typer.Option("--batch-size", help=help), 64),
+    "jobs": (
+        int,
+        lambda _: typer.Option(help="(model, seed) runs in parallel processes (results do not change)"),
+        1,
+    ),
+    "image_size": (
+        str | None,
+        lambda _: typer.Option("--image-size", help="resize images to N or HxW"),
+        None,
+    ),
+    "set_": (
+        list[str] | None,
+        lambda _: typer.Option("--set", help="override a config value: key=value (repeatable)"),
+        None,
+    ),
+    "precision": (str, lambda _: typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed"), "auto"),
+    "out": (Path | None, lambda help: typer.Option("--out", "-o", help=help), None),
+    "quiet": (bool, lambda _: typer.Option("--quiet", "-q", help="no progress bars"), False),
+}
+LAST = ("image_size", "set_", "precision", "out", "quiet")
+DATA_HELP = "built-in name (digits, fashion-mnist, mnist) or a folder of images / .npz / IDX path"
+
+
+def plan_options(
+    *,
+    exclude: tuple[str, ...] = (),
+    data_help: str = DATA_HELP,
+    out_help: str = "task folder (default runs/TASK-DATA)",
+    batch_help: str | None = None,
+    **defaults: Any,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Add the shared options (but `exclude`) to a command with these `defaults`; the command receives
+    `plan` (RunPlan fields), `out` and `quiet` as keyword arguments."""
+    helps = {"data": data_help, "out": out_help, "batch_size": batch_help}
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(fn, eval_str=True).parameters.values()
+            if p.name not in ("plan", "out", "quiet")
+        ]
+        shared = {
+            name: inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=defaults.get(name, default),
+                annotation=Annotated[kind, option(helps.get(name))],
+            )
+            for name, (kind, option, default) in SHARED.items()
+            if name not in exclude
+        }
+        # --help lists the data, models, seeds and budget first, the command's own options, then the rest
+        front = [p for name, p in shared.items() if name not in LAST]
+        last = [p for name, p in shared.items() if name in LAST]
+
+        @functools.wraps(fn)
+        def command(**kwargs: Any) -> None:
+            given = {k: kwargs.pop(k) for k in list(kwargs) if k in SHARED}
+            out, quiet = given.pop("out", None), given.pop("quiet", False)
+            return fn(**kwargs, plan=plan_fields(**given), out=out, quiet=quiet)
+
+        command.__signature__ = inspect.Signature(front + own + last)  # type: ignore[attr-defined]
+        return command
+
+    return decorate
+
+
+def plan_fields(
+    data: str,
+    models: str,
+    seeds: int,
+    epochs: float | None = None,
+    steps: int | None = None,
+    budget: str | None = None,
+    batch_size: int | None = 64,
+    jobs: int = 1,
+    image_size: str | None = None,
+    set_: list[str] | None = None,
+    precision: str = "auto",
+) -> dict[str, Any]:
+    """The RunPlan fields from the shared options' values."""
+    from ganvae.cli_common import _image_size
+    from ganvae.config import parse_duration, split_overrides
+
+    return {
+        "data": data,
+        "models": tuple(m.strip() for m in models.split(",") if m.strip()),
+        "seeds": seeds,
+        "epochs": epochs,
+        "steps": steps,
+        "budget_s": parse_duration(budget) if budget is not None else None,
+        "batch_size": batch_size,
+        "jobs": jobs,
+        "image_size": _image_size(image_size),
+        "overrides": split_overrides(set_ or []),
+        "precision": precision,
+    }
