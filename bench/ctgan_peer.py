@@ -279,7 +279,7 @@ def read_rows(path: str, like):
 
 
 def score(table, meta: dict) -> dict:
-    from ganvae.tasks.synthesize import evaluate_rows
+    from ganvae.evaluate.tables import evaluate_rows
 
     synth = read_rows(meta["rows_csv"], table.train)
     t0 = time.perf_counter()
@@ -322,7 +322,7 @@ def summarise(runs: list[dict]) -> dict:
 def drive(args: argparse.Namespace) -> None:
     import torch
 
-    from ganvae.tasks.synthesize import fidelity
+    from ganvae.evaluate.tables import fidelity
 
     plan = []
     for item in args.runs.split(","):

@@ -23,7 +23,7 @@ import torch
 
 from ganvae import metrics as M
 from ganvae.data import load_images
-from ganvae.evaluate import EvalConfig, Reference, evaluate_model
+from ganvae.evaluate.images import EvalConfig, Reference, evaluate_model
 from ganvae.features import get_domain_classifier
 from ganvae.models import build_model
 from ganvae.training import TrainConfig, Trainer

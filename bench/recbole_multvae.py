@@ -62,9 +62,9 @@ def ganvae_worker(preset: str, seed: int, epochs: int, threads: int) -> dict:
 
     torch.set_num_threads(threads)
     from ganvae.data.interactions import load_interactions
+    from ganvae.evaluate.interactions import scores_in_batches
     from ganvae.metrics.ranking import ranking_report
     from ganvae.models import build_model
-    from ganvae.tasks.recommend import scores_in_batches
     from ganvae.training import TrainConfig, Trainer
 
     spec = PRESETS[preset]

@@ -299,7 +299,7 @@ def compare(
         raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
 
     from ganvae.compare import CompareConfig
-    from ganvae.evaluate import EvalConfig
+    from ganvae.evaluate.images import EvalConfig
     from ganvae.experiment.comparison import compare as run_compare
 
     evaluation = EvalConfig(

@@ -14,7 +14,7 @@ from typing import Any
 
 from ganvae.atomic import write_json
 from ganvae.errors import ConfigError, TrainingDiverged
-from ganvae.evaluate import EvalConfig
+from ganvae.evaluate.images import EvalConfig
 from ganvae.experiment.intervals import RULE
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, share, spread, use_case_row
@@ -39,7 +39,7 @@ class _Context:
 
     def __init__(self, cfg: CompareConfig):
         from ganvae.data import load_images
-        from ganvae.evaluate import Reference
+        from ganvae.evaluate.images import Reference
         from ganvae.features import get_domain_classifier
 
         self.data = load_images(cfg.data, image_size=cfg.image_size)
@@ -113,7 +113,7 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """The record of one trained (model, seed) that `summarise` reads: every figure of `evaluate_model`,
     the training cost from `result` (the run's config.json), and the FD curve and losses from its log."""
-    from ganvae.evaluate import evaluate_model
+    from ganvae.evaluate.images import evaluate_model
 
     result = result or {}
     with PeakMemory() as eval_peak:  # evaluation runs on the CPU

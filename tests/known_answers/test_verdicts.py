@@ -9,7 +9,7 @@ import torch
 from standins import StandIn, StochasticStandIn
 
 from ganvae.compare import evaluate_run, summarise, use_case_verdicts
-from ganvae.evaluate import EvalConfig, Reference
+from ganvae.evaluate.images import EvalConfig, Reference
 from ganvae.experiment.claims import FAILS, HOLDS, UNSURE, evaluate_claims
 
 SEEDS = 3

@@ -29,6 +29,7 @@ import torch
 
 from ganvae.apply.capabilities import model_folder_for
 from ganvae.errors import ConfigError, DataError
+from ganvae.evaluate.interactions import ranking
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import (
     FAILS,
@@ -40,7 +41,7 @@ from ganvae.experiment.verdicts import (
     use_case_row,
 )
 from ganvae.metrics.meta import Metric
-from ganvae.metrics.ranking import ranking_report, top_k
+from ganvae.metrics.ranking import top_k
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
@@ -127,10 +128,6 @@ def family_of(name: str) -> str:
     return entry.factory.family
 
 
-def scores_in_batches(model, x: torch.Tensor, batch: int = 1024) -> torch.Tensor:
-    return torch.cat([model.rank(x[i : i + batch]).float().cpu() for i in range(0, len(x), batch)])
-
-
 def _baseline(folder: TaskFolder, data) -> Any:
     """The popularity model, fitted once (deterministic) and saved like the trained ones."""
     from ganvae.models.base import GenerativeModel, build_model
@@ -159,7 +156,7 @@ def run_recommend(
 
     pop = _baseline(folder, data)
     runs = [
-        {"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **_report(data, pop)},
+        {"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **ranking(data, pop)},
     ]
     jobs = [Job(name, seed) for name in cfg.models if name != BASELINE for seed in range(cfg.seeds)]
     runs += run_jobs(Recommendation(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
@@ -179,15 +176,6 @@ def run_recommend(
     return folder.finish(data, results, section, verdicts=results["verdicts"])
 
 
-def _report(data, model) -> dict[str, float]:
-    """Ranking figures of a model's scores for the held-out users; their known items (fold-in, and on the
-    RecBole split validation items) are never ranked. RecBole's Recall@k is hits / test items, uncapped."""
-    scores = scores_in_batches(model, data.foldin)
-    return ranking_report(
-        scores, data.known, data.heldout, data.x_train, capped_recall=data.split != "recbole"
-    )
-
-
 class Recommendation(TaskExperiment):
     """One runner job: train (or reuse) a recommender and rank the held-out users' items."""
 
@@ -204,7 +192,7 @@ class Recommendation(TaskExperiment):
                 "family": family_of(job.model),
                 "seed": job.seed,
                 "train_s": _train_seconds(RunFolder(self.folder.out).model(job.model, job.seed)),
-                **_report(data, model),
+                **ranking(data, model),
             }
         ]
 

@@ -10,7 +10,7 @@ import torch
 from ganvae import metrics as M
 from ganvae.compare import summarise
 from ganvae.data.images import ImageData
-from ganvae.evaluate import EvalConfig, Reference
+from ganvae.evaluate.images import EvalConfig, Reference
 
 
 def run(model, seed, fd, *, diverged=False, curve=None, family="gan"):

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganvae.tasks.synthesize import REAL, evaluate_rows, fidelity, summarise
+from ganvae.evaluate.tables import evaluate_rows, fidelity
+from ganvae.tasks.synthesize import REAL, summarise
 from ganvae.tasks.table_verdicts import privacy_verdict, utility_verdict
 
 KINDS = {"x": "continuous", "y": "continuous", "z": "continuous", "c": "categorical", "f": "boolean"}
