@@ -317,6 +317,8 @@ def compare(
             _echo(f"{v['use_case']}: {v['winner']} ({v['metric']} {v['value_text']}{how})")
     for c in result["claims"]:
         _echo(f"claim {c['number']} ({c['text']}): {c['verdict']}")
+    if cfg.seeds < 2:
+        _echo("one seed per model: no difference can be judged, every claim is inconclusive; use --seeds 3")
     _echo(f"report: {folder / 'report.html'}")
 
 

@@ -52,9 +52,17 @@ class TaskFolder:
         if saved.is_file():
             before = json.loads(saved.read_text(encoding="utf-8"))
             before.get("config", {}).pop("jobs", None)
-            if before.get("task") != task or before.get("config") != self.config["config"]:
+            if before.get("task") != task:
                 raise ConfigError(
-                    f"{self.out} holds a {before.get('task', 'different')} run with other settings; "
+                    f"{self.out} holds a `{before.get('task', 'different')}` task, not `{task}`; "
+                    "give another --out"
+                )
+            old, new = before.get("config", {}), self.config["config"]
+            changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+            if changed:
+                what = ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} asked" for k in changed[:3])
+                raise ConfigError(
+                    f"{self.out} holds this task with other settings ({what}); "
                     "use another --out or the same options"
                 )
         elif self.out.exists() and any(self.out.iterdir()):
