@@ -15,22 +15,11 @@ import numpy as np
 WORST_PAIRS = 5  # pairs listed per run: the lowest pair-trend scores among the pairs that count
 
 
-def category_coverage(real, synth, kinds: dict[str, str]) -> float:
-    """Mean over discrete columns of the share of the real rows' categories that synthetic rows contain
-    (1.0 when the table has no discrete column)."""
-    shares = []
-    for col, kind in kinds.items():
-        if kind in ("categorical", "boolean"):
-            have = set(real[col].astype(str))
-            shares.append(len(have & set(synth[col].astype(str))) / len(have))
-    return float(np.mean(shares)) if shares else 1.0
-
-
 def fidelity(train, synth, kinds: dict[str, str]) -> dict[str, Any]:
     """Quality (column shapes, pair trends), category coverage, and the pairs behind the pair-trend score:
     ``pairs`` holds how many pairs count, the `WORST_PAIRS` lowest-scored of them and the pair with the
     strongest real trend (Pearson's r if the table has two numbers, else Cramér's V)."""
-    from ganvae.metrics.tabular import column_shapes, pair_trends, quality_of
+    from ganvae.metrics.tabular import category_coverage, column_shapes, pair_trends, quality_of
 
     pairs = pair_trends(train, synth, kinds)
     q = quality_of(column_shapes(train, synth, kinds), pairs)

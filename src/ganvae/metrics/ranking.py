@@ -27,6 +27,14 @@ import math
 import torch
 
 from ganvae.errors import DataError
+from ganvae.metrics.meta import declare
+
+declare("recall@20", "Recall@20", better="higher", bounds=(0.0, 1.0))
+declare("recall@50", "Recall@50", better="higher", bounds=(0.0, 1.0))
+declare("ndcg@100", "NDCG@100", better="higher", bounds=(0.0, 1.0))
+# shares of the catalogue reached and how rare the recommended items are: descriptive, not better either way
+declare("coverage@10", "coverage@10", bounds=(0.0, 1.0))
+declare("novelty@10", "novelty@10 (bits)", unit="bits", bounds=(0.0, None))
 
 
 def _check(scores: torch.Tensor, foldin: torch.Tensor, heldout: torch.Tensor | None, k: int) -> None:

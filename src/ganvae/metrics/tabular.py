@@ -48,8 +48,12 @@ from ganvae.metrics.tabular_privacy import privacy
 from ganvae.metrics.tabular_utility import utility
 
 declare("quality", "quality score (SDMetrics' QualityReport)", better="higher", bounds=(0.0, 1.0))
+declare("column_shapes", "column shapes", better="higher", bounds=(0.0, 1.0))
+declare("pair_trends", "pair trends", better="higher", bounds=(0.0, 1.0))
+declare("category_coverage", "category coverage", better="higher", bounds=(0.0, 1.0))
 
 __all__ = [
+    "category_coverage",
     "column_pair_trends",
     "column_shapes",
     "correlation_matrices",
@@ -213,3 +217,14 @@ def quality(real: pd.DataFrame, synth: pd.DataFrame, kinds: dict[str, str]) -> d
     """The SDMetrics quality report's three numbers, `column_shapes`, `column_pair_trends` and `score`,
     with ``pairs_counted`` of ``pairs`` (the pairs whose real trend passes the threshold)."""
     return quality_of(column_shapes(real, synth, kinds), pair_trends(real, synth, kinds))
+
+
+def category_coverage(real, synth, kinds: dict[str, str]) -> float:
+    """Mean over discrete columns of the share of the real rows' categories that synthetic rows contain
+    (1.0 when the table has no discrete column)."""
+    shares = []
+    for col, kind in kinds.items():
+        if kind in ("categorical", "boolean"):
+            have = set(real[col].astype(str))
+            shares.append(len(have & set(synth[col].astype(str))) / len(have))
+    return float(np.mean(shares)) if shares else 1.0

@@ -33,7 +33,9 @@ from ganvae.metrics.frames import check_frames, numeric_values
 from ganvae.metrics.meta import declare
 
 # 0: a model trained on synthetic rows predicts as well as one trained on the real rows
-declare("utility_gap", "TSTR utility: synthetic − real", better="higher")
+declare("utility_gap", "utility: synthetic − real", better="higher")
+# only where the real-data model clearly beats chance (else it is not computed)
+declare("utility_ratio", "utility ratio", better="higher")
 
 _MAX_NATIVE_CATEGORIES = 255  # HistGradientBoosting's limit (max_bins); beyond it, ordinal codes
 PRIMARY = {"classification": "f1_macro", "regression": "r2"}  # the score a verdict uses

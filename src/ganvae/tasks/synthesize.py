@@ -34,6 +34,7 @@ from ganvae.errors import ConfigError
 from ganvae.evaluate.tables import WORST_PAIRS, evaluate_rows, fidelity
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
+from ganvae.metrics.meta import get as get_metric
 from ganvae.plan import RunPlan
 from ganvae.report.env import fmt
 from ganvae.run_folder import CONFIG, RunFolder
@@ -45,15 +46,16 @@ from ganvae.tasks.base import (
 
 REAL = "real (test split)"
 DEFAULT_EPOCHS = 300.0  # CTGAN's and TVAE's own default; at 50 TVAE was far from converged on credit-data
-METRICS = (  # key, table label, higher is better (None: an ideal value, see the table's note)
-    ("quality", "quality score", True),
-    ("column_shapes", "column shapes", True),
-    ("pair_trends", "pair trends", True),
-    ("category_coverage", "category coverage", True),
-    ("utility_gap", "utility: synthetic − real", True),
-    ("utility_ratio", "utility ratio", True),
-    ("dcr_ratio", "DCR ratio", None),
-    ("exact_copies", "exact copies", False),
+# the per-model table's columns (labels and directions: the metrics' own metadata)
+SHOWN = (
+    "quality",
+    "column_shapes",
+    "pair_trends",
+    "category_coverage",
+    "utility_gap",
+    "utility_ratio",
+    "dcr_ratio",
+    "exact_copies",
 )
 UTILITY_KEYS = ("utility_gap", "utility_ratio")
 # Figures kept per model for the verdicts, not shown as table columns
@@ -179,7 +181,7 @@ def summarise(runs: list[dict[str, Any]], target: str | None) -> dict[str, Any]:
     facts behind the utility and privacy rules (`ganvae.tasks.table_verdicts`)."""
     from ganvae.tasks.table_verdicts import privacy_verdict, utility_verdict
 
-    keys = [k for k, _, _ in METRICS if target is not None or k not in UTILITY_KEYS] + list(EXTRA_KEYS)
+    keys = [k for k in SHOWN if target is not None or k not in UTILITY_KEYS] + list(EXTRA_KEYS)
     table: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(r["model"] for r in runs):
         rs = [r for r in runs if r["model"] == name]
@@ -297,8 +299,8 @@ def _section(results: dict[str, Any], cfg: SynthesizeConfig, data, figures) -> S
             + ", ".join(f"{k} {c:.2%}" for k, c in copies.items())
             + f" (real unseen rows: {ref:.2%}, rows that happen to repeat)."
         )
-    keys = [key for key, _, _ in METRICS if any(key in row for row in table.values())]
-    columns = [label for key, label, _ in METRICS if key in keys]
+    keys = [key for key in SHOWN if any(key in row for row in table.values())]
+    columns = [get_metric(key).label for key in keys]
     rows = [
         [
             name,
