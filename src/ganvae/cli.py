@@ -158,11 +158,16 @@ def sample(
     labels: Annotated[str | None, typer.Option(help="class indices or names, comma-separated")] = None,
     seed: int = 0,
     model_name: ModelOpt = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="a sampling-only setting, e.g. prior=mixture for a VAE (repeatable)"),
+    ] = None,
 ) -> None:
     """Draw samples from a trained model and write them as a PNG grid."""
     import torch
 
     from ganvae.apply.capabilities import model_folder_for
+    from ganvae.config import split_overrides
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
@@ -170,6 +175,7 @@ def sample(
     if n < 1:
         raise ConfigError("-n must be at least 1")
     model = GenerativeModel.load(model_folder_for("sample", run_dir, model_name))
+    model.with_sampling(split_overrides(set_ or []))
     y = _parse_labels(labels, model, n)
     images = model.sample(n, labels=y, generator=torch.Generator().manual_seed(seed))
     nrow = model.num_classes if labels is None and model.num_classes and model.num_classes <= 16 else None
@@ -228,9 +234,8 @@ def _print_info(model, meta) -> None:
     can = uses(model)
     console.print("apply with: " + (", ".join(f"ganvae {c}" for c in can) if can else "no apply command"))
     if model.sampling_settings:
-        console.print(
-            f"changeable when drawing (ganvae synthesize --set): {', '.join(sorted(model.sampling_settings))}"
-        )
+        how = "ganvae synthesize --set" if model.data_kind == "table" else "ganvae sample --set"
+        console.print(f"changeable when drawing ({how}): {', '.join(sorted(model.sampling_settings))}")
     table = Table("part", "parameters", "forward MFLOPs / sample")
     for row in capacity_table(model):
         table.add_row(row["part"], f"{row['parameters']:,}", f"{row['flops'] / 1e6:.2f}")

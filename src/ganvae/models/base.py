@@ -53,6 +53,9 @@ class GenerativeModel(nn.Module):
     # Config keys that change only how samples are drawn from the trained networks, never the networks or
     # their training, so they may be changed on a trained model (`ganvae synthesize --set`, `with_sampling`)
     sampling_settings: ClassVar[frozenset[str]] = frozenset()
+    # Prefixes of state a checkpoint may lack (added after it was written): loading leaves it at its
+    # initial value, which the model reads as "not there" (a VAE's mixture prior, fitted after training)
+    optional_state: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -137,6 +140,10 @@ class GenerativeModel(nn.Module):
         training device). A model that samples its own training rows indexes them here (CTGAN's
         training-by-sampling); it must not keep them in its state_dict (no training data in checkpoints)."""
 
+    def finish_training(self, x_train: torch.Tensor) -> None:
+        """Called by the training loop once, when training ends (on every process, before the final
+        evaluation and save), with the training tensor. A VAE fits its ex-post mixture prior here."""
+
     def parts(self) -> dict[str, tuple[list[nn.Module], Any]]:
         """Named sub-networks: (their modules, a function running them on a batch of b inputs).
 
@@ -215,6 +222,7 @@ class GenerativeModel(nn.Module):
                 f"{folder / WEIGHTS} is missing or corrupt ({exc}); retrain or restore it"
             ) from None
         missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith(model.optional_state)]
         if missing or unexpected:
             raise CheckpointError(
                 f"{folder / WEIGHTS} does not match its config (missing {len(missing)}, unexpected "

@@ -39,6 +39,10 @@ class VAEConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     train_noise: float = 0.0  # σ of Gaussian noise on the encoder's input while training (denoising VAE)
+    # what `sample` draws codes from: the N(0, I) prior, or the ex-post Gaussian mixture fitted to the
+    # training codes when training ends (Ghosh et al. 2020); a sampling-only setting
+    prior: Literal["normal", "mixture"] = "normal"
+    prior_components: int = 10
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:
@@ -47,6 +51,10 @@ class VAEConfig:
             raise ConfigError("beta must be >= 0 (1 is the plain VAE, > 1 a β-VAE)")
         if self.lr <= 0:
             raise ConfigError("lr must be positive")
+        if self.prior not in ("normal", "mixture"):
+            raise ConfigError(f"prior must be normal or mixture, not {self.prior!r}")
+        if self.prior_components < 1:
+            raise ConfigError("prior_components must be at least 1")
         if self.train_noise < 0:
             raise ConfigError("train_noise must be >= 0 (0 trains a plain VAE, e.g. 0.2 a denoising VAE)")
 
@@ -63,6 +71,8 @@ class VAE(GenerativeModel):
     config_class = VAEConfig
     family = "vae"
     anomaly_scores = ("neg-elbo", "recon-error")
+    sampling_settings = frozenset({"prior"})
+    optional_state = ("prior_",)  # checkpoints written before the mixture prior existed
 
     def __init__(self, config: VAEConfig, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, shape, num_classes)
@@ -72,6 +82,12 @@ class VAE(GenerativeModel):
         # log σ of the Gaussian likelihood: the batch optimum while training, its running average for
         # evaluation (a buffer, saved with the weights); unused with Bernoulli.
         self.register_buffer("log_sigma", torch.zeros(()))
+        # the ex-post mixture prior (`fit_prior`): weights, means and Cholesky factors of the covariances;
+        # all-zero weights mean "not fitted"
+        k, d = config.prior_components, config.latent_dim
+        self.register_buffer("prior_weights", torch.zeros(k))
+        self.register_buffer("prior_means", torch.zeros(k, d))
+        self.register_buffer("prior_tril", torch.eye(d).repeat(k, 1, 1))
 
     # ---- networks ------------------------------------------------------------------------------
     def posterior(
@@ -144,6 +160,51 @@ class VAE(GenerativeModel):
         loss = (nll + self.config.beta * kl).mean()
         opt.step("vae", loss)
         return {"loss": loss.detach(), "nll": nll.mean().detach(), "kl": kl.mean().detach()}
+
+    # ---- the ex-post prior ------------------------------------------------------------------------
+    def finish_training(self, x_train: torch.Tensor) -> None:
+        if not self.num_classes:  # a conditional VAE's codes are label-free by design: keep N(0, I)
+            self.fit_prior(x_train)
+
+    @torch.no_grad()
+    def fit_prior(self, x: torch.Tensor, max_codes: int = 20_000) -> VAE:
+        """Fit the mixture prior: a full-covariance Gaussian mixture (scikit-learn) on the posterior means of
+        up to `max_codes` training images (a seeded subset). The aggregate posterior of a trained VAE sits
+        far from N(0, I) ("prior holes"): decoding codes drawn where the codes are fixes much of the
+        blotchiness of its samples (Ghosh et al. 2020, "From variational to deterministic autoencoders")."""
+        from sklearn.mixture import GaussianMixture
+
+        was_training = self.training
+        self.eval()
+        pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:max_codes]
+        codes = torch.cat([self.encode(x[pick[i : i + 1024]]).cpu() for i in range(0, len(pick), 1024)])
+        k = max(1, min(self.config.prior_components, len(codes) // 10))
+        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, random_state=0)
+        gmm.fit(codes.double().numpy())
+        self.prior_weights.zero_()[:k] = torch.as_tensor(gmm.weights_, dtype=torch.float32)
+        self.prior_means[:k] = torch.as_tensor(gmm.means_, dtype=torch.float32)
+        self.prior_tril[:k] = torch.linalg.cholesky(torch.as_tensor(gmm.covariances_)).float()
+        self.train(was_training)
+        return self
+
+    @property
+    def prior_fitted(self) -> bool:
+        return bool(self.prior_weights.sum() > 0)
+
+    def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        if self.config.prior == "normal":
+            return super().latent(n, generator)
+        if not self.prior_fitted:
+            raise ConfigError(
+                "this VAE has no fitted mixture prior (trained before it existed, or conditional); "
+                "sample with prior=normal"
+            )
+        # components drawn i.i.d. (never grouped by component, as GaussianMixture.sample returns them)
+        where = generator.device if generator is not None else self.device
+        comp = torch.multinomial(self.prior_weights.to(where), n, replacement=True, generator=generator)
+        comp = comp.to(self.device)
+        eps = seeded(torch.randn, (n, self.latent_dim, 1), generator, self.device)
+        return self.prior_means[comp] + (self.prior_tril[comp] @ eps).squeeze(-1)
 
     # ---- the interface -------------------------------------------------------------------------
     @torch.no_grad()

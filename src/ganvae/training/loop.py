@@ -153,6 +153,7 @@ class Trainer:
         fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision, devices, num_nodes)
         self.device_ = str(fabric.device)
         self.peak_memory_ = PeakMemory(fabric.device).start()  # read after the last step
+        self.finish_s_ = 0.0  # the model's end-of-training work (a VAE's prior fit), outside the budget
         model = model.to(fabric.device).train()
         x = data.x_train.to(fabric.device)
         y = data.y_train.to(fabric.device) if data.y_train is not None else None
@@ -216,6 +217,10 @@ class Trainer:
                 out_of_time, halt = dp.agree_to_stop(out_of_time, stop.is_set())
                 done = (total is not None and state.step >= total) or out_of_time
                 t_over = time.perf_counter()
+                if done:  # before the final grid, evaluation and save: e.g. a VAE's ex-post prior
+                    t_finish = time.perf_counter()
+                    model.finish_training(x)
+                    self.finish_s_ = time.perf_counter() - t_finish
                 if state.step % cfg.log_every == 0 or done or halt:
                     now = time.perf_counter()
                     rate = (state.images_seen - seen_log) / max(now - t_log, 1e-9)
@@ -258,6 +263,7 @@ class Trainer:
         return {
             **s.as_dict(),
             "images_per_s": s.images_seen / max(s.elapsed_s, 1e-9),
+            "finish_s": self.finish_s_,
             "device": self.device_,
             "precision": self.precision_,
             **(
