@@ -145,7 +145,14 @@ def test_dvae_encoder_sees_noise_while_training_and_clean_images_after(tiny_digi
 
     model.posterior = spy
     Trainer(TrainConfig(steps=1, batch_size=16), progress=False).fit(model, tiny_digits)
-    assert len(seen) == 1 and seen[0].min() >= 0 and seen[0].max() <= 1
+    # the one training step's input first; then the end-of-training prior fit encodes clean images
+    assert len(seen) == 2 and seen[0].min() >= 0 and seen[0].max() <= 1
+    assert torch.equal(
+        seen[1],
+        tiny_digits.x_train[
+            torch.randperm(len(tiny_digits.x_train), generator=torch.Generator().manual_seed(0))
+        ][: len(seen[1])],
+    )
     # the encoder's input is a noisy image: far from every clean training image
     gap = torch.cdist(seen[0].flatten(1), tiny_digits.x_train.flatten(1)).min(1).values
     assert (gap > 0.5).all()
