@@ -63,7 +63,7 @@ FIGURES = (  # key, column label
 def load_bench_table(name: str, subsample: int = 0):
     """ganvae's table `name` with rows holding a missing value dropped (ctgan cannot train on NaN in a
     continuous column), split as `load_table` splits it (seed 0); optionally a seeded row subsample."""
-    from ganvae.data.tabular import load_table
+    from ganvae.data.tables import load_table
 
     raw = load_table(name)
     frame = raw.frame
@@ -123,7 +123,7 @@ def worker(args: argparse.Namespace) -> None:
 def _train_ours(args, table, n_rows: int) -> dict:
     import torch
 
-    from ganvae.data.table_data import prepare_table
+    from ganvae.data.tables.table_data import prepare_table
     from ganvae.models.base import build_model
     from ganvae.training import TrainConfig, Trainer
 

@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ctgan_peer import BATCH, load_bench_table  # noqa: E402  (the same table and split as that bench)
 
-from ganvae.data.table_data import prepare_table  # noqa: E402
+from ganvae.data.tables.table_data import prepare_table  # noqa: E402
 from ganvae.evaluate.tables import evaluate_rows  # noqa: E402
 from ganvae.models.base import build_model  # noqa: E402
 from ganvae.models.tabular import sample_frame  # noqa: E402

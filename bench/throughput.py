@@ -95,8 +95,8 @@ def image_data(size: int, batch: int):
 
 
 def table_data(size: int, batch: int):
-    from ganvae.data.table_data import prepare_table
-    from ganvae.data.tabular import load_table
+    from ganvae.data.tables import load_table
+    from ganvae.data.tables.table_data import prepare_table
 
     return prepare_table(load_table("credit-data"), seed=0)
 

@@ -287,7 +287,7 @@ def compare(
     diversity, utility (--target) and privacy."""
     import shlex
 
-    from ganvae.data.tabular import is_table
+    from ganvae.data.tables import is_table
     from ganvae.errors import ConfigError
 
     data = plan["data"]

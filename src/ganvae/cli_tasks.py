@@ -368,7 +368,7 @@ def morph(
 
     from ganvae.apply.capabilities import model_folder_for
     from ganvae.data.classes import resolve_class
-    from ganvae.data.named import load_named_images
+    from ganvae.data.images.named import load_named_images
     from ganvae.errors import ConfigError
     from ganvae.grid import save_gif, save_grid
     from ganvae.metrics import psnr_per_image

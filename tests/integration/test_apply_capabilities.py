@@ -40,8 +40,8 @@ def _args(command: str, tmp) -> list:
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     """name -> a saved (untrained) model folder, plus an 8x8 PNG at `a.png` beside them."""
-    from ganvae.data.table_data import prepare_table
-    from ganvae.data.tabular import load_table
+    from ganvae.data.tables import load_table
+    from ganvae.data.tables.table_data import prepare_table
 
     tmp = tmp_path_factory.mktemp("apply")
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp / "a.png")

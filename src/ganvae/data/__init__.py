@@ -9,9 +9,9 @@ torch.Size([1437, 1, 8, 8])
 
 from typing import Any
 
-from ganvae.data.fetch import fetch_dataset
 from ganvae.data.images import ImageData
-from ganvae.data.load import load_images
+from ganvae.data.images.fetch import fetch_dataset
+from ganvae.data.images.load import load_images
 
 # Tabular names load on first use: pandas and scipy would add ~0.4 s to every image run's import.
 _TABULAR = ("Span", "Table", "TabularTransformer", "load_table", "split_table")
@@ -30,7 +30,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _TABULAR:
-        from ganvae.data import tabular
+        from ganvae.data import tables
 
-        return getattr(tabular, name)
+        return getattr(tables, name)
     raise AttributeError(f"module 'ganvae.data' has no attribute {name!r}")

@@ -8,8 +8,8 @@ finishes:
 =============  ==============================  ==========================================================
 kind           factory returns                 finished by
 =============  ==============================  ==========================================================
-images         `ImageData` (official split)    `ganvae.data.load.load_images` (resizing)
-table          `pandas.DataFrame`; extra       `ganvae.data.tabular.load_table` (kinds, checks, split)
+images         `ImageData` (official split)    `ganvae.data.images.load.load_images` (resizing)
+table          `pandas.DataFrame`; extra       `ganvae.data.tables.load_table` (kinds, checks, split)
                `target`: its default target
 interactions   the ratings file's `Path`       `ganvae.data.interactions.load_interactions`
 =============  ==============================  ==========================================================
@@ -98,19 +98,19 @@ def _register(
 
 # ---- images -----------------------------------------------------------------------------------------
 def _digits():
-    from ganvae.data.builtin import load_digits_data
+    from ganvae.data.images.builtin import load_digits_data
 
     return load_digits_data()
 
 
 def _idx(name: str, class_names: list[str]) -> tuple[Callable[[], Any], Callable[[], str | None]]:
     def factory():
-        from ganvae.data.builtin import load_idx_dataset
+        from ganvae.data.images.builtin import load_idx_dataset
 
         return load_idx_dataset(name, class_names)
 
     def where() -> str | None:
-        from ganvae.data.builtin import find_idx_dir
+        from ganvae.data.images.builtin import find_idx_dir
 
         folder = find_idx_dir(name)
         return None if folder is None else str(folder)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ganvae.data.tabular_kinds import DATETIME, KINDS
+from ganvae.data.tables.kinds import DATETIME, KINDS
 from ganvae.errors import DataError
 
 

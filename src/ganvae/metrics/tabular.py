@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganvae.data.tabular_kinds import DISCRETE_KINDS, NUMERIC_KINDS
+from ganvae.data.tables.kinds import DISCRETE_KINDS, NUMERIC_KINDS
 from ganvae.metrics.frames import check_frames, histogram_codes, joint_codes, numeric_values
 from ganvae.metrics.meta import declare
 from ganvae.metrics.tabular_privacy import privacy

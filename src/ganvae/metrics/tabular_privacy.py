@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ganvae.data.tabular_kinds import DISCRETE_KINDS
+from ganvae.data.tables.kinds import DISCRETE_KINDS
 from ganvae.metrics.frames import check_frames, joint_codes, numeric_values
 from ganvae.metrics.meta import declare
 

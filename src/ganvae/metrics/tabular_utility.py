@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganvae.data.tabular_kinds import CONTINUOUS, DISCRETE_KINDS
+from ganvae.data.tables.kinds import CONTINUOUS, DISCRETE_KINDS
 from ganvae.errors import DataError
 from ganvae.metrics.frames import check_frames, numeric_values
 from ganvae.metrics.meta import declare

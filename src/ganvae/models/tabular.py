@@ -20,7 +20,7 @@ from ganvae.errors import ConfigError
 def transformer_of(context: dict[str, Any], width: int):
     """The fitted `TabularTransformer` a tabular model was built for (restored from its JSON state) and
     the `SpanLayout` of its rows, checked against the model's row width."""
-    from ganvae.data.tabular import TabularTransformer
+    from ganvae.data.tables import TabularTransformer
     from ganvae.nn.tabular import SpanLayout
 
     if "transformer" not in context:

@@ -1,7 +1,7 @@
 """Blocks for models of transformed table rows: per-span output activations and reconstruction losses,
 and the residual MLP of CTGAN's generator.
 
-A transformed row is a concatenation of spans (see `ganvae.data.tabular.TabularTransformer`): a scalar
+A transformed row is a concatenation of spans (see `ganvae.data.tables.TabularTransformer`): a scalar
 in [-1, 1] per continuous column ("alpha", tanh) and one-hots (softmax) for modes, categories and
 missing-value flags. All softmax spans are handled together, padded to the widest (see `SpanLayout`),
 so a table with many categorical columns costs a few kernels per step, not dozens.

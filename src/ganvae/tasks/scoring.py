@@ -33,7 +33,7 @@ def score_images(
     threshold: float | None = None,
 ) -> dict[str, Any]:
     """Score every image of `data` with the model in `model_dir`; write `out` as CSV (path, score, flag)."""
-    from ganvae.data.named import load_named_images
+    from ganvae.data.images.named import load_named_images
 
     if not 0.0 < fpr < 1.0:
         raise ConfigError(f"--fpr {fpr} must lie strictly between 0 and 1, e.g. 0.05")

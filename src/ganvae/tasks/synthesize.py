@@ -86,8 +86,8 @@ class SynthesizeConfig(RunPlan):
         return {"spec": self.data, "target": self.target, "categorical": list(self.categorical)}
 
     def load(self):
-        from ganvae.data.table_data import prepare_table
-        from ganvae.data.tabular import load_table
+        from ganvae.data.tables import load_table
+        from ganvae.data.tables.table_data import prepare_table
 
         table = load_table(
             self.data,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganvae.data.idx import write_idx
+from ganvae.data.images.idx import write_idx
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from ganvae.data import load_images
 from ganvae.data.catalog import KINDS, entry_of, names_of, wrong_kind_message
 from ganvae.data.interactions import resolve_interactions
-from ganvae.data.tabular import builtin_tables, is_table, load_table
+from ganvae.data.tables import builtin_tables, is_table, load_table
 from ganvae.errors import DataError
 from ganvae.registry import DATASETS
 

@@ -26,8 +26,8 @@ def _ratings(tmp_path):
 def one_of_each(tmp_path):
     from ganvae.data import load_images
     from ganvae.data.interactions import load_interactions
-    from ganvae.data.table_data import prepare_table
-    from ganvae.data.tabular import load_table
+    from ganvae.data.tables import load_table
+    from ganvae.data.tables.table_data import prepare_table
 
     return {
         "images": load_images("digits"),

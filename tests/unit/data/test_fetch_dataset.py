@@ -8,9 +8,9 @@ import socket
 import numpy as np
 import pytest
 
-from ganvae.data import fetch as fetch_module
 from ganvae.data import fetch_dataset, load_images
-from ganvae.data.idx import write_idx
+from ganvae.data.images import fetch as fetch_module
+from ganvae.data.images.idx import write_idx
 from ganvae.errors import DataError
 
 IMAGES = "train-images-idx3-ubyte.gz"

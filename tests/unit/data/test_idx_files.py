@@ -8,7 +8,14 @@ import struct
 import numpy as np
 import pytest
 
-from ganvae.data.idx import is_gzip, read_idx, read_idx_header, read_idx_images, read_idx_labels, write_idx
+from ganvae.data.images.idx import (
+    is_gzip,
+    read_idx,
+    read_idx_header,
+    read_idx_images,
+    read_idx_labels,
+    write_idx,
+)
 from ganvae.errors import DataError
 
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from ganvae.data import load_images
-from ganvae.data.folder import read_image_folder
+from ganvae.data.images.folder import read_image_folder
 from ganvae.errors import DataError
 
 

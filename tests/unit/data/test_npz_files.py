@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ganvae.data import load_images
-from ganvae.data.npz import read_npz
+from ganvae.data.images.npz import read_npz
 from ganvae.errors import DataError
 
 RNG = np.random.default_rng(0)

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from ganvae.data.mode_normalizer import ModeNormalizer, fit_dp_mixture_1d
-from ganvae.data.tabular import Span, TabularTransformer, load_table, split_table
-from ganvae.data.tabular_kinds import infer_kinds
+from ganvae.data.tables import Span, TabularTransformer, load_table, split_table
+from ganvae.data.tables.kinds import infer_kinds
+from ganvae.data.tables.mode_normalizer import ModeNormalizer, fit_dp_mixture_1d
 from ganvae.errors import CheckpointError, DataError
 
 

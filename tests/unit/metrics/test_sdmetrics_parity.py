@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganvae.data.tabular_kinds import infer_kinds
+from ganvae.data.tables.kinds import infer_kinds
 from ganvae.metrics.tabular import column_shapes, pair_trends, quality
 
 sdmetrics = pytest.importorskip("sdmetrics")

@@ -11,7 +11,7 @@ from scipy.stats import ks_2samp
 from scipy.stats.contingency import association
 from sklearn.metrics import f1_score, r2_score
 
-from ganvae.data.tabular import load_table
+from ganvae.data.tables import load_table
 from ganvae.errors import DataError
 from ganvae.metrics.frames import joint_codes
 from ganvae.metrics.tabular import (

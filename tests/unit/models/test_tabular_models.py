@@ -12,8 +12,8 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from ganvae.data.table_data import prepare_table
-from ganvae.data.tabular import load_table
+from ganvae.data.tables import load_table
+from ganvae.data.tables.table_data import prepare_table
 from ganvae.errors import ConfigError, DataError
 from ganvae.models import GenerativeModel, build_model
 from ganvae.models.tabular_gan import Conditions

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganvae.data.mode_normalizer import ModeNormalizer
-from ganvae.data.tabular_kinds import DATETIME
+from ganvae.data.tables.kinds import DATETIME
+from ganvae.data.tables.mode_normalizer import ModeNormalizer
 from ganvae.errors import DataError
 
 # Floats are restored at the precision they were observed with (prices in cents stay in cents), up to

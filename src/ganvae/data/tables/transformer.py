@@ -1,7 +1,7 @@
 """`TabularTransformer`: a table <-> the float32 matrix a tabular GAN or VAE works on, reversibly.
 
 The data transformation of CTGAN (Xu et al., 2019, "Modeling Tabular Data using Conditional GAN"):
-continuous and datetime columns by mode-specific normalisation (`ganvae.data.mode_normalizer`) into an
+continuous and datetime columns by mode-specific normalisation (`ganvae.data.tables.mode_normalizer`) into an
 alpha (Tanh) and a mode one-hot (softmax); categorical and boolean columns as one-hots (softmax). Missing
 values are kept rather than dropped: a continuous column with NaN gains a [present, missing] one-hot,
 and a categorical NaN is a category of its own. `inverse_transform` accepts raw generator outputs
@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganvae.data.mode_normalizer import ModeNormalizer
-from ganvae.data.tabular_columns import DiscreteColumn, NumericColumn, _is_missing
-from ganvae.data.tabular_kinds import DISCRETE_KINDS, KINDS
+from ganvae.data.tables.columns import DiscreteColumn, NumericColumn, _is_missing
+from ganvae.data.tables.kinds import DISCRETE_KINDS, KINDS
+from ganvae.data.tables.mode_normalizer import ModeNormalizer
 from ganvae.errors import CheckpointError, ConfigError, DataError
 
 FORMAT = "ganvae.tabular_transformer"

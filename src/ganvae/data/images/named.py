@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganvae.data.folder import decode_image, is_image_file, list_image_folder, resize_array
-from ganvae.data.load import load_images, resize_images
+from ganvae.data.images.folder import decode_image, is_image_file, list_image_folder, resize_array
+from ganvae.data.images.load import load_images, resize_images
 from ganvae.errors import DataError
 
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights: colour images shown to a gray model

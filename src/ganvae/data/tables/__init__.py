@@ -28,8 +28,8 @@ import pandas as pd
 
 from ganvae.data.catalog import entry_of, names_of, wrong_kind_message
 from ganvae.data.split import split_indices
-from ganvae.data.tabular_kinds import DISCRETE_KINDS, KINDS, infer_kinds, parse_datetime_columns
-from ganvae.data.tabular_transformer import Span, TabularTransformer
+from ganvae.data.tables.kinds import DISCRETE_KINDS, KINDS, infer_kinds, parse_datetime_columns
+from ganvae.data.tables.transformer import Span, TabularTransformer
 from ganvae.errors import DataError
 
 __all__ = [
@@ -124,7 +124,7 @@ def load_table(
     seed: int = 0,
     name: str | None = None,
 ) -> Table:
-    """Load a table, infer its column kinds (`ganvae.data.tabular_kinds`) and split it (seeded).
+    """Load a table, infer its column kinds (`ganvae.data.tables.kinds`) and split it (seeded).
 
     `categorical` forces columns categorical; `drop` removes columns before anything else; `target` names
     the column to predict (built-ins have a default). Text columns of dates are parsed to datetime64.

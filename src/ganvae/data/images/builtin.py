@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ganvae.data.idx import read_idx_images, read_idx_labels
 from ganvae.data.images import ImageData
+from ganvae.data.images.idx import read_idx_images, read_idx_labels
 from ganvae.data.split import train_test_split
 from ganvae.errors import DataError
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ganvae.data.builtin import data_dir
+from ganvae.data.images.builtin import data_dir
 from ganvae.errors import DataError
 
 CHUNK = 1 << 16

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import torch
 
 from ganvae.data.base import describe
-from ganvae.data.tabular import Table, TabularTransformer
+from ganvae.data.tables import Table, TabularTransformer
 
 
 @dataclass

@@ -21,12 +21,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganvae.data.builtin import idx_file, load_idx_pair
 from ganvae.data.catalog import entry_of, names_of, wrong_kind_message
-from ganvae.data.folder import is_image_file, normalize_size, read_image_folder
-from ganvae.data.idx import IMAGES_MAGIC, is_gzip
 from ganvae.data.images import ImageData
-from ganvae.data.npz import read_npz
+from ganvae.data.images.builtin import idx_file, load_idx_pair
+from ganvae.data.images.folder import is_image_file, normalize_size, read_image_folder
+from ganvae.data.images.idx import IMAGES_MAGIC, is_gzip
+from ganvae.data.images.npz import read_npz
 from ganvae.data.split import train_test_split
 from ganvae.errors import DataError
 
