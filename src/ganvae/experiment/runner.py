@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -112,7 +113,9 @@ def _worker_init(threads: int) -> None:
 
 
 def _worker(experiment: Experiment, job: Job) -> list[dict]:
-    # one context per worker process, reused by its later jobs of the same experiment
-    if _WORKER.get("key") != repr(experiment):
-        _WORKER.update(key=repr(experiment), ctx=experiment.context())
+    # one context per worker process, reused by its later jobs of the same experiment. Every job arrives
+    # as a fresh unpickled copy, so "the same" is equal pickled state (a repr would hold object ids)
+    key = pickle.dumps(experiment)
+    if _WORKER.get("key") != key:
+        _WORKER.update(key=key, ctx=experiment.context())
     return _run(experiment, _WORKER["ctx"], job)

@@ -38,3 +38,5 @@ def test_parallel_jobs_give_the_same_records_in_other_processes():
     parallel = run_jobs(Squares(), JOBS, n_jobs=2)
     assert [(r["model"], r["value"]) for r in parallel] == [(r["model"], r["value"]) for r in serial]
     assert {r["pid"] for r in parallel} != {os.getpid()}
+    # one context per worker process, not one per job
+    assert len({r["ctx"] for r in parallel}) == len({r["pid"] for r in parallel})
