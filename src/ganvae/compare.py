@@ -221,12 +221,7 @@ def compare(
     saved = RunFolder(out).config
     resolved = {"compare": cfg.settings(), "budget": cfg.budget(), "command": command}
     if saved.is_file():
-        before = json.loads(saved.read_text())
-        before.get("compare", {}).pop("jobs", None)  # folders written when --jobs was saved
-        if before.get("compare") != resolved["compare"]:
-            raise ConfigError(
-                f"{out} holds a comparison with other settings; use another --out or the same options"
-            )
+        cfg.refuse_other_settings(json.loads(saved.read_text()).get("compare", {}), out, "a comparison")
     ctx = _Context(cfg)  # validates the data before anything is written
     out.mkdir(parents=True, exist_ok=True)
     resolved["versions"] = versions()
@@ -239,15 +234,7 @@ def compare(
     summary, extra = summarise(runs)
     families = {m: _family(m) for m in cfg.models}
     result = {
-        "data": {
-            "name": ctx.data.name,
-            "spec": cfg.data,
-            "source": ctx.data.source,
-            "shape": list(ctx.data.shape),
-            "n_train": len(ctx.data.x_train),
-            "n_test": len(ctx.data.x_test),
-            "class_names": ctx.data.class_names,
-        },
+        "data": {**ctx.data.describe(), "spec": cfg.data, "source": ctx.data.source},
         "features": {
             "name": ctx.classifier.feature_name,
             "test_accuracy": ctx.classifier.accuracy_,

@@ -76,6 +76,18 @@ class RunPlan:
         values.pop("jobs", None)
         return json.loads(json.dumps(values, default=str))
 
+    def refuse_other_settings(self, saved: dict[str, Any], folder: Any, what: str) -> None:
+        """ConfigError naming the settings that differ from `saved` (those `folder` was written with): a
+        re-run into a folder must use the same ones, or reused runs would be judged beside new ones."""
+        saved = {k: v for k, v in saved.items() if k != "jobs"}  # folders written when --jobs was saved
+        new = self.settings()
+        changed = sorted(k for k in {*saved, *new} if saved.get(k) != new.get(k))
+        if changed:
+            diff = ", ".join(f"{k}: {saved.get(k)!r} there, {new.get(k)!r} asked" for k in changed[:3])
+            raise ConfigError(
+                f"{folder} holds {what} with other settings ({diff}); use another --out or the same options"
+            )
+
     def overrides_for(self, name: str) -> dict[str, str]:
         keys = config_keys(name)
         return {k: v for k, v in self.overrides.items() if k in keys}

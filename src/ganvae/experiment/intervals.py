@@ -36,14 +36,14 @@ RULE = (
 Interval = tuple[float, float, float]  # (estimate, low, high)
 
 
-def _values(values: Sequence[float]) -> np.ndarray:
-    arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    return arr
+def finite(values: Sequence[float | None]) -> np.ndarray:
+    """The finite values as a float array (missing and NaN / infinite ones left out)."""
+    return np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
 
 
 def mean_interval(values: Sequence[float], conf: float = CONFIDENCE) -> Interval | None:
     """The t interval of the mean of per-seed values (None with fewer than 2)."""
-    x = _values(values)
+    x = finite(values)
     if len(x) < 2:
         return None
     m, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
@@ -55,7 +55,7 @@ def welch_difference(a: Sequence[float], b: Sequence[float], conf: float = CONFI
     """Welch's interval of mean(a) - mean(b) (None when either side has fewer than 2 values).
 
     Both sides without any spread (a deterministic figure) give the exact difference as the interval."""
-    x, y = _values(a), _values(b)
+    x, y = finite(a), finite(b)
     if len(x) < 2 or len(y) < 2:
         return None
     d = float(x.mean() - y.mean())
@@ -91,7 +91,7 @@ def newcombe_difference(k1: int, n1: int, k2: int, n2: int, conf: float = CONFID
 def variance_ratio(a: Sequence[float], b: Sequence[float], conf: float = CONFIDENCE) -> Interval | None:
     """var(a) / var(b) with its F interval (None with fewer than 2 values a side). A side with no spread
     at all gives 0 or infinity with the same bound, as no F interval can be formed."""
-    x, y = _values(a), _values(b)
+    x, y = finite(a), finite(b)
     if len(x) < 2 or len(y) < 2:
         return None
     va, vb = float(x.var(ddof=1)), float(y.var(ddof=1))

@@ -22,8 +22,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ganvae.experiment import intervals as I
 from ganvae.metrics.meta import Metric
 from ganvae.metrics.meta import get as get_metric
@@ -34,7 +32,7 @@ HOLDS, FAILS, UNSURE = "holds", "does not hold", "inconclusive"
 # ---- entries ------------------------------------------------------------------------------------------
 def estimate(values: list[float]) -> dict[str, Any]:
     """Mean and sample std of per-seed values (std None for one seed: there is no spread to show)."""
-    arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    arr = I.finite(values)
     return {
         "kind": "mean",
         "mean": float(arr.mean()) if len(arr) else None,
@@ -52,7 +50,7 @@ def share(k: int, n: int) -> dict[str, Any]:
 
 def spread(values: list[float]) -> dict[str, Any]:
     """The sample std of per-seed values as the figure (None below 2 values); `values` kept to compare."""
-    arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    arr = I.finite(values)
     return {
         "kind": "spread",
         "mean": float(arr.std(ddof=1)) if len(arr) > 1 else None,
@@ -98,10 +96,12 @@ class Side:
     entry: dict[str, Any]
 
 
-def _badness(metric: Metric, entry: dict[str, Any], direction: str | None = None) -> float:
-    if direction is not None:  # a check that compares raw values one way ("blurrier" = lower sharpness)
-        return entry["mean"] if direction == "lower" else -entry["mean"]
-    return metric.badness(entry["mean"])
+def _badness(metric: Metric, value: float, direction: str | None = None) -> float:
+    """Lower is better: by the metric's metadata, or (a check comparing raw values one way, "blurrier" =
+    lower sharpness) by `direction`."""
+    if direction is not None:
+        return value if direction == "lower" else -value
+    return metric.badness(value)
 
 
 def members(
@@ -121,7 +121,7 @@ def representative(
     """The best model of `family` on `metric` by its metadata (None when no model has the figure)."""
     meta = get_metric(metric) if isinstance(metric, str) else metric
     sides = members(summary, families, family, meta.key)
-    return min(sides, key=lambda s: _badness(meta, s.entry)) if sides else None
+    return min(sides, key=lambda s: _badness(meta, s.mean)) if sides else None
 
 
 # ---- is one better than another ---------------------------------------------------------------------------
@@ -137,15 +137,18 @@ class Comparison:
     reason: str
     text: str
 
-    @property
-    def a_better(self) -> bool:
-        return self.clear and (self.estimate or 0) > 0
+
+def _not_clear(reason: str) -> Comparison:
+    return Comparison(None, None, None, False, reason, "—")
 
 
-def _per_seed_badness(metric: Metric, entry: dict[str, Any], direction: str | None) -> list[float]:
-    if direction is not None:
-        return [v if direction == "lower" else -v for v in entry["values"]]
-    return [metric.badness(v) for v in entry["values"]]
+def _judged(
+    d: float, lo: float, hi: float, text: str, none: float = 0.0, said: str = "no difference"
+) -> Comparison:
+    """A comparison with its interval: clear when the interval excludes `none`, the value of no difference
+    (`said` in words)."""
+    clear = lo > none or hi < none
+    return Comparison(d, lo, hi, clear, "" if clear else f"the 95 % interval includes {said}", text)
 
 
 def compare_entries(
@@ -153,40 +156,35 @@ def compare_entries(
 ) -> Comparison:
     """Is entry `a` better than entry `b` on `metric` (or, with `direction`, lower/higher in raw value)?"""
     if not (usable(a) and usable(b)):
-        return Comparison(None, None, None, False, "a figure is missing", "—")
+        return _not_clear("a figure is missing")
+    if a["n"] < 2 or b["n"] < 2:  # the stated rule, for every kind of figure
+        return _not_clear("one seed: no spread to judge by")
     kind = a.get("kind", "mean")
     if kind == "share":
-        sign = 1.0 if (direction or metric.better) == "higher" else -1.0
         d, lo, hi = I.newcombe_difference(a["k"], a["n"], b["k"], b["n"])
-        d, lo, hi = (d, lo, hi) if sign > 0 else (0.0 - d, 0.0 - hi, 0.0 - lo)  # no "-0"
-        clear = lo > 0 or hi < 0
-        text = f"{100 * d:+.0f} percentage points (95 % CI {100 * lo:+.0f} to {100 * hi:+.0f})"
-        return Comparison(d, lo, hi, clear, "" if clear else "the 95 % interval includes no difference", text)
+        if (direction or metric.better) != "higher":
+            d, lo, hi = 0.0 - d, 0.0 - hi, 0.0 - lo  # 0.0 - x: no "-0"
+        return _judged(
+            d, lo, hi, f"{100 * d:+.0f} percentage points (95 % CI {100 * lo:+.0f} to {100 * hi:+.0f})"
+        )
     if kind == "spread":
-        got = I.variance_ratio(b["values"], a["values"])  # > 1: b varies more, so a is steadier
-        if got is None:
-            return Comparison(None, None, None, False, "fewer than 2 runs with a figure", "—")
-        r, lo, hi = got
-        clear = lo > 1.0 or hi < 1.0
+        r, lo, hi = I.variance_ratio(b["values"], a["values"])  # > 1: b varies more, so a is steadier
         text = f"variance ratio {_number(r, 2)} (95 % CI {_number(lo, 2)}–{_number(hi, 2)})"
-        reason = "" if clear else "the interval of the variance ratio includes 1"
-        return Comparison(math.log(r) if 0 < r < math.inf else r, lo, hi, clear, reason, text)
-    if a["n"] < 2 or b["n"] < 2:
-        return Comparison(None, None, None, False, "one seed: no spread to judge by", "—")
-    got = I.welch_difference(_per_seed_badness(metric, b, direction), _per_seed_badness(metric, a, direction))
-    assert got is not None
-    d, lo, hi = got
+        return _judged(math.log(r) if 0 < r < math.inf else r, lo, hi, text, none=1.0, said="a ratio of 1")
+    d, lo, hi = I.welch_difference(  # type: ignore[misc]
+        [_badness(metric, v, direction) for v in b["values"]],
+        [_badness(metric, v, direction) for v in a["values"]],
+    )
     if metric.ideal is not None and direction is None:
         unit = "in |log ratio|" if metric.scale == "log" else f"in distance from {metric.ideal:g}"
     else:
         unit = metric.unit
-    return _finish(d, lo, hi, unit)
-
-
-def _finish(d: float, lo: float, hi: float, unit: str) -> Comparison:
-    clear = lo > 0 or hi < 0
-    text = f"{_number(d, 2)} (95 % CI {_number(lo, 2)} to {_number(hi, 2)}){' ' + unit if unit else ''}"
-    return Comparison(d, lo, hi, clear, "" if clear else "the 95 % interval includes no difference", text)
+    return _judged(
+        d,
+        lo,
+        hi,
+        f"{_number(d, 2)} (95 % CI {_number(lo, 2)} to {_number(hi, 2)}){' ' + unit if unit else ''}",
+    )
 
 
 def against_bound(entry: dict[str, Any], above: float | None = None, below: float | None = None) -> str:
@@ -220,7 +218,7 @@ def use_case_row(
     sides = [s for fam in ("gan", "vae") if (s := representative(summary, families, fam, meta))]
     if not sides:
         return None
-    sides.sort(key=lambda s: _badness(meta, s.entry))
+    sides.sort(key=lambda s: _badness(meta, s.mean))
     best = sides[0]
     row: dict[str, Any] = {
         "use_case": use_case,

@@ -51,20 +51,12 @@ class TaskFolder:
         saved = RunFolder(self.out).config
         if saved.is_file():
             before = json.loads(saved.read_text(encoding="utf-8"))
-            before.get("config", {}).pop("jobs", None)
             if before.get("task") != task:
                 raise ConfigError(
                     f"{self.out} holds a `{before.get('task', 'different')}` task, not `{task}`; "
                     "give another --out"
                 )
-            old, new = before.get("config", {}), self.config["config"]
-            changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
-            if changed:
-                what = ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} asked" for k in changed[:3])
-                raise ConfigError(
-                    f"{self.out} holds this task with other settings ({what}); "
-                    "use another --out or the same options"
-                )
+            cfg.refuse_other_settings(before.get("config", {}), self.out, "this task")
         elif self.out.exists() and any(self.out.iterdir()):
             raise ConfigError(f"{self.out} is not empty and holds no {task} task; give another --out")
 
