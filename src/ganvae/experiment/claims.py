@@ -29,6 +29,7 @@ from ganvae.experiment.verdicts import (
     against_bound,
     compare_entries,
     members,
+    no_usable_generator,
     representative,
 )
 from ganvae.metrics.meta import get as get_metric
@@ -155,6 +156,7 @@ class ClaimResult:
     checks: list[CheckResult] = field(default_factory=list)
     note: str = ""
     by_construction: str = ""
+    unusable: str = ""  # why every verdict is inconclusive: no model is a usable generator
 
 
 def _rule(check: Check) -> str:
@@ -229,14 +231,18 @@ def _combine(claim: Claim, verdicts: list[str]) -> str:
 def evaluate_claims(summary: dict[str, dict[str, Any]], families: dict[str, str]) -> list[ClaimResult]:
     """`summary[model][metric]` is an entry (`verdicts.estimate` / `share` / `spread`); `families[model]`
     is "gan" or "vae"."""
+    # claims about two models that are both noise would be findings about noise (issue 21)
+    unusable = no_usable_generator(summary)
     results = []
     for claim in CLAIMS:
         checks = [
             (_absolute if c.subject is not None else _comparative)(c, summary, families) for c in claim.checks
         ]
-        verdict = _combine(claim, [c.verdict for c in checks])
+        verdict = UNSURE if unusable else _combine(claim, [c.verdict for c in checks])
         results.append(
-            ClaimResult(claim.number, claim.text, verdict, checks, claim.note, claim.by_construction)
+            ClaimResult(
+                claim.number, claim.text, verdict, checks, claim.note, claim.by_construction, unusable or ""
+            )
         )
     return results
 

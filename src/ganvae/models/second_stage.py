@@ -33,7 +33,11 @@ class SecondStage(nn.Module):
     def __init__(self, dim: int, hidden: int = 128):
         super().__init__()
         self.encoder = nn.Sequential(
-            nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2 * dim)
+            nn.Linear(dim, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 2 * dim),
         )
         self.decoder = nn.Sequential(
             nn.Linear(dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, dim)
@@ -64,7 +68,9 @@ class SecondStage(nn.Module):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
         return nll + beta * kl
 
-    def fit(self, codes: torch.Tensor, steps: int = 2000, batch_size: int = 256, seed: int = 0) -> SecondStage:
+    def fit(
+        self, codes: torch.Tensor, steps: int = 2000, batch_size: int = 256, seed: int = 0
+    ) -> SecondStage:
         """Train on `codes` (n x d) with Adam for `steps` steps, seeded; returns self."""
         codes = codes.detach().float()
         self.shift.copy_(codes.mean(0))

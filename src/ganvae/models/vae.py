@@ -244,8 +244,8 @@ class VAE(GenerativeModel):
         if self.config.prior == "two-stage":
             if not self.stage2.fitted:
                 raise ConfigError(
-                    "this VAE has no second stage (it is trained only when a VAE trains with "
-                    "prior=two-stage); sample with prior=mixture or normal, or retrain with --set prior=two-stage"
+                    "this VAE has no second stage (trained only when a VAE trains with prior=two-stage); "
+                    "sample with prior=mixture or normal, or retrain with --set prior=two-stage"
                 )
             return self.stage2.sample(n, generator)
         if not self.prior_fitted:

@@ -51,7 +51,8 @@ def test_fit_leaves_the_callers_random_stream_alone():
     assert torch.equal(torch.rand(3), expected)
     # and the fit depends on its seed alone, not on the weights it started from
     other = SecondStage(2, hidden=8).fit(codes, steps=5)
-    assert all(torch.equal(a, b) for a, b in zip(stage.state_dict().values(), other.state_dict().values()))
+    pairs = zip(stage.state_dict().values(), other.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
 
 
 @pytest.fixture(scope="module")
