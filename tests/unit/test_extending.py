@@ -15,7 +15,8 @@ from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.metrics import meta
 from ganvae.plan import RunPlan
 from ganvae.registry import DATASETS, MODELS, TASKS
-from ganvae.tasks.base import Section, TaskFolder
+from ganvae.report.sections import Section
+from ganvae.tasks.base import TaskFolder
 
 
 def test_a_model_preset_joins_the_registry_and_trains_like_the_others(tiny_digits):
