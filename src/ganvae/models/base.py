@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import torch
 from safetensors import SafetensorError
@@ -22,6 +22,9 @@ from ganvae.config import apply_overrides, field_names, to_dict
 from ganvae.errors import CheckpointError, ConfigError
 from ganvae.nn.noise import seeded
 from ganvae.run_folder import CONFIG, WEIGHTS
+
+if TYPE_CHECKING:
+    from ganvae.data.base import DataKind
 
 
 class Optimizers(Protocol):
@@ -43,12 +46,14 @@ class GenerativeModel(nn.Module):
     config_class: ClassVar[type]
     family: ClassVar[str] = ""  # "vae" or "gan": what the comparison groups by
     anomaly_scores: ClassVar[tuple[str, ...]] = ()  # methods `score` knows; the first is the default
-    # What one data row is. "images": C x H x W in [0, 1] (the default; the loop writes sample grids).
-    # "interactions": one user's binary item vector, shape (n_items,), for the recommenders (Mult-VAE,
-    # CFGAN...): they rank items with `rank` instead of drawing images, so the loop writes no grids and the
-    # image-only tests and tasks skip them. One flag rather than a second base class keeps one interface.
-    # "table": one transformed table row, shape (width,), for the tabular models; they need the fitted
-    # data transformer (its spans, to activate and score each column) as `context`.
+    # What one data row is: a kind registered in `ganvae.data.catalog` (`kind` gives its `DataKind`, which
+    # the loop, `build_model` and the CLI ask instead of comparing names). "images": C x H x W in [0, 1]
+    # (the default; the loop writes sample grids). "interactions": one user's binary item vector, shape
+    # (n_items,), for the recommenders (Mult-VAE, CFGAN...): they rank items with `rank` instead of drawing
+    # images, so the loop writes no grids and the image-only tests and tasks skip them. One flag rather than
+    # a second base class keeps one interface. "table": one transformed table row, shape (width,), for the
+    # tabular models; they need the fitted data transformer (its spans, to activate and score each column)
+    # as `context`.
     data_kind: ClassVar[str] = "images"
     # Config keys that change only how samples are drawn from the trained networks, never the networks or
     # their training, so they may be changed on a trained model (`ganvae synthesize --set`, `with_sampling`)
@@ -151,10 +156,17 @@ class GenerativeModel(nn.Module):
         return {}
 
     # ---- helpers shared by both families -------------------------------------------------------
+    @classmethod
+    def kind(cls) -> DataKind:
+        """The kind of data the model trains on (`data_kind`), as registered in `ganvae.data.catalog`."""
+        from ganvae.data.catalog import data_kind
+
+        return data_kind(cls.data_kind)
+
     @property
     def unit(self) -> str:
         """What one training sample is called in progress bars and summaries."""
-        return {"table": "rows", "interactions": "users"}.get(self.data_kind, "images")
+        return self.kind().unit
 
     @property
     def device(self) -> torch.device:
@@ -244,13 +256,6 @@ def read_config(folder: Path) -> dict[str, Any]:
     return meta
 
 
-# What to do instead when a model meets data of another kind (see `data_kind`)
-USE_INSTEAD = {
-    "interactions": "use `ganvae task recommend`",
-    "table": "give a table (--data file.csv) to `ganvae compare` or `ganvae task synthesize`",
-}
-
-
 def build_model(
     name: str,
     shape: tuple[int, int, int],
@@ -270,10 +275,11 @@ def build_model(
 
     entry = MODELS.get(name)
     cls = entry.factory
-    if (cls.data_kind == "images") != (len(shape) == 3):  # e.g. `ganvae train mult-vae --data digits`
+    kind = cls.kind()
+    if not kind.fits(tuple(shape)):  # e.g. `ganvae train mult-vae --data digits`
         raise ConfigError(
-            f"{name} is a model of {cls.data_kind}, which does not fit data of shape {tuple(shape)}; "
-            + USE_INSTEAD.get(cls.data_kind, "give image data")
+            f"{name} is a model of {kind.name}, which does not fit data of shape {tuple(shape)}; "
+            + kind.use_models
         )
     cfg = apply_overrides(entry.extra["preset"], overrides or {}, where=f"{name} config")
     model = cls(cfg, shape, num_classes, **({"context": context} if context else {}))

@@ -190,6 +190,7 @@ class Trainer:
         t0 = time.perf_counter() - state.elapsed_s
         t_log, seen_log = time.perf_counter(), state.images_seen
         epoch_cached, order = -1, None
+        pictures = model.kind().pictures  # only pictures are drawn as sample grids
 
         with (
             _stop_signals(stop),
@@ -227,8 +228,8 @@ class Trainer:
                     record = self._flush(sums, counts, state, epoch, rate, dp)
                     bar.update(state, record)
                     t_log, seen_log = time.perf_counter(), state.images_seen
-                # sample grids are images: models of other data (data_kind) have nothing to draw
-                grids = self.run_dir is not None and model.data_kind == "images" and dp.is_global_zero
+                # sample grids are pictures: models of other kinds of data have nothing to draw
+                grids = self.run_dir is not None and pictures and dp.is_global_zero
                 if grids and (state.step % sample_every == 0 or done):
                     self._grid(model, state.step, data)
                 due = (eval_every and state.step % eval_every == 0) or (
