@@ -86,6 +86,13 @@ class VAE(GenerativeModel):
 
     def __init__(self, config: VAEConfig, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, shape, num_classes)
+        if self.num_classes and config.prior != "normal":
+            # the ex-post priors are fitted to label-free codes; a conditional VAE's codes are meant to
+            # follow N(0, I) given the label, which is what it samples
+            raise ConfigError(
+                f"a conditional VAE samples its codes from N(0, I): add --set prior=normal "
+                f"(prior={config.prior} is for unconditional VAEs)"
+            )
         self.encoder = ConvEncoder(self.shape, config.width, norm="batch")
         self.head = nn.Linear(self.encoder.out_dim + self.num_classes, 2 * config.latent_dim)
         self.decoder = ConvDecoder(config.latent_dim, self.shape, config.width, self.num_classes)
