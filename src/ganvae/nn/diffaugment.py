@@ -101,7 +101,7 @@ def cutout_size(h: int, w: int) -> tuple[int, int]:
 def _cutout(x: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     h, w = x.shape[2:]
     ch, cw = cutout_size(h, w)
-    # the centre, as the reference draws it: 0..H-1 for an even size, 0..H for an odd one
+    # the centre, as the reference draws it: 0..H for an even size, 0..H-1 for an odd one
     cy = _uniform_int(u[:, 0], 0, h - ch % 2)
     cx = _uniform_int(u[:, 1], 0, w - cw % 2)
     return cutout(x, cy - ch // 2, cx - cw // 2, ch, cw)
