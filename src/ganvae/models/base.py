@@ -310,8 +310,13 @@ def config_keys(name: str) -> set[str]:
 
 
 def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
+    from ganvae.registry import MODELS
+
     known = config_keys(meta["model"])
     cfg = {k: v for k, v in meta.get("config", {}).items() if k in known}
+    # a setting added after this config was saved: what the run trained with (a config's optional
+    # `absent_means`), not today's default; e.g. a GAN saved before DiffAugment existed trained without it
+    cfg = {**getattr(MODELS.get(meta["model"]).extra["preset"], "absent_means", {}), **cfg}
     return build_model(
         meta["model"],
         tuple(meta["shape"]),

@@ -91,6 +91,9 @@ class GANConfig:
         "ema_decay": Param("categorical", choices=(0.0, 0.99, 0.999, 0.9999)),
     }
 
+    # configs saved before DiffAugment existed trained without it (a resumed old run must not start now)
+    absent_means = {"diffaug": "none"}
+
     def for_data(self, n_train: int) -> GANConfig:
         """This config with diffaug=auto settled for a training split of `n_train` images."""
         if self.diffaug.strip().lower() != "auto":

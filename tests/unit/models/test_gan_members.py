@@ -191,6 +191,7 @@ def test_a_checkpoint_without_the_ema_loads_and_draws_from_the_raw_generator(tra
     (tmp_path / "old" / "config.json").write_text(json.dumps(meta))
     old = GenerativeModel.load(tmp_path / "old")
     assert not old.generator_ema.ready
+    assert old.config.diffaug == "none"  # what a run saved before DiffAugment existed trained with
     z = torch.randn(5, model.latent_dim)
     raw = _decode_with(model.generator, z)
     torch.testing.assert_close(old.decode(z), raw)  # the raw generator, not an untrained copy
