@@ -160,7 +160,9 @@ def sample(
     model_name: ModelOpt = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="a sampling-only setting, e.g. prior=mixture for a VAE (repeatable)"),
+        typer.Option(
+            "--set", help="a sampling-only setting: prior=mixture (VAE), generator=raw (GAN); repeatable"
+        ),
     ] = None,
 ) -> None:
     """Draw samples from a trained model and write them as a PNG grid."""

@@ -145,6 +145,11 @@ class GenerativeModel(nn.Module):
         training device). A model that samples its own training rows indexes them here (CTGAN's
         training-by-sampling); it must not keep them in its state_dict (no training data in checkpoints)."""
 
+    def notes(self) -> list[str]:
+        """Lines the user should read before training starts: choices the model made from its config or the
+        data that change what it trains (the loop prints and logs them once, on the first process)."""
+        return []
+
     def finish_training(self, x_train: torch.Tensor) -> None:
         """Called by the training loop once, when training ends (on every process, before the final
         evaluation and save), with the training tensor. A VAE fits its ex-post mixture prior here."""
@@ -233,14 +238,18 @@ class GenerativeModel(nn.Module):
             raise CheckpointError(
                 f"{folder / WEIGHTS} is missing or corrupt ({exc}); retrain or restore it"
             ) from None
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.startswith(model.optional_state)]
+        model.load_weights(state, folder / WEIGHTS)
+        return model.to(map_location).eval()
+
+    def load_weights(self, state: dict[str, torch.Tensor], where: Path) -> None:
+        """Load a state dict read from `where`; only `optional_state` may be missing from it."""
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.startswith(self.optional_state)]
         if missing or unexpected:
             raise CheckpointError(
-                f"{folder / WEIGHTS} does not match its config (missing {len(missing)}, unexpected "
+                f"{where} does not match its config (missing {len(missing)}, unexpected "
                 f"{len(unexpected)} tensors); the files come from different models"
             )
-        return model.to(map_location).eval()
 
 
 def read_config(folder: Path) -> dict[str, Any]:
@@ -263,9 +272,12 @@ def build_model(
     overrides: dict[str, Any] | None = None,
     class_names: list[str] | None = None,
     context: dict[str, Any] | None = None,
+    n_train: int | None = None,
 ) -> GenerativeModel:
     """Create a registered model for data of `shape`, with config `overrides` (text or typed) and, for
     models of non-image data that need it, the data's `context` (e.g. a table's fitted transformer).
+    `n_train`, the training split's size, settles a config's data-dependent "auto" settings (its optional
+    `for_data(n_train)`, e.g. a GAN's diffaug), so the saved config says what training used.
 
     >>> m = build_model("vae", (1, 8, 8))
     >>> m.sample(4).shape
@@ -282,10 +294,18 @@ def build_model(
             + kind.use_models
         )
     cfg = apply_overrides(entry.extra["preset"], overrides or {}, where=f"{name} config")
+    cfg = for_data(cfg, n_train)
     model = cls(cfg, shape, num_classes, **({"context": context} if context else {}))
     model.registered_name = name
     model.class_names = list(class_names) if class_names is not None and model.num_classes else None
     return model
+
+
+def for_data(cfg: Any, n_train: int | None) -> Any:
+    """`cfg` with its "auto" settings settled for a training split of `n_train` (unchanged when None or
+    when the config has no `for_data`)."""
+    settle = getattr(cfg, "for_data", None)
+    return settle(n_train) if n_train is not None and callable(settle) else cfg
 
 
 def config_keys(name: str) -> set[str]:
@@ -296,8 +316,13 @@ def config_keys(name: str) -> set[str]:
 
 
 def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
+    from ganvae.registry import MODELS
+
     known = config_keys(meta["model"])
     cfg = {k: v for k, v in meta.get("config", {}).items() if k in known}
+    # a setting added after this config was saved: what the run trained with (a config's optional
+    # `absent_means`), not today's default; e.g. a GAN saved before DiffAugment existed trained without it
+    cfg = {**getattr(MODELS.get(meta["model"]).extra["preset"], "absent_means", {}), **cfg}
     return build_model(
         meta["model"],
         tuple(meta["shape"]),

@@ -13,6 +13,7 @@ batch, and only rank 0 writes logs, grids, checkpoints and weights.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import signal
 import threading
@@ -37,6 +38,7 @@ from ganvae.training.memory import PeakMemory
 from ganvae.training.progress import TrainProgress
 
 GRID_SEED = 1234
+log = logging.getLogger(__name__)
 
 
 class TrainData(Protocol):
@@ -167,6 +169,7 @@ class Trainer:
         raw_opts = model.configure_optimizers()
         opts = _Optimizers(fabric, raw_opts, dp)
         model.prepare_training(x)
+        notes = model.notes() if dp.is_global_zero else []  # after prepare_training: it may settle "auto"
         if dp.active:  # each process its own noise, fixed by (seed, rank); one process keeps its stream
             torch.manual_seed(rank_seed(cfg.seed, dp.rank))
         per_epoch = n // bs
@@ -198,6 +201,9 @@ class Trainer:
                 self.progress and dp.is_global_zero, total, cfg.budget_s, model.registered_name, model.unit
             ) as bar,
         ):
+            for note in notes:
+                log.info(note)
+                bar.note(note)
             while True:
                 epoch, i = divmod(state.step, per_epoch)
                 if epoch != epoch_cached:
