@@ -244,6 +244,8 @@ class GenerativeModel(nn.Module):
     def load_weights(self, state: dict[str, torch.Tensor], where: Path) -> None:
         """Load a state dict read from `where`; only `optional_state` may be missing from it."""
         missing, unexpected = self.load_state_dict(state, strict=False)
+        # which optional state the file lacked: a model tells "never fitted" from "not fitted yet"
+        self.absent_state_ = tuple(p for p in self.optional_state if any(k.startswith(p) for k in missing))
         missing = [k for k in missing if not k.startswith(self.optional_state)]
         if missing or unexpected:
             raise CheckpointError(

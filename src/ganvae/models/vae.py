@@ -188,13 +188,7 @@ class VAE(GenerativeModel):
         return logs | ({"beta": beta} if self.config.kl_warmup else {})
 
     # ---- the ex-post prior ------------------------------------------------------------------------
-    def prepare_training(self, x_train: torch.Tensor) -> None:
-        # the ex-post prior is fitted when training ends: until then the in-training grids and FD curve
-        # draw from N(0, I) (a loaded model never does this silently: it refuses a prior it lacks)
-        self._prior_pending = True
-
     def finish_training(self, x_train: torch.Tensor) -> None:
-        self._prior_pending = False
         if not self.num_classes:  # a conditional VAE's codes are label-free by design: keep N(0, I)
             self.fit_prior(x_train)
             if self.config.prior == "two-stage":
@@ -246,20 +240,22 @@ class VAE(GenerativeModel):
         return bool(self.prior_weights.sum() > 0)
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        if self.config.prior == "normal" or getattr(self, "_prior_pending", False):
+        prior = self.config.prior
+        if prior != "normal" and not self.prior_fitted and "prior_" in getattr(self, "absent_state_", ()):
+            raise ConfigError(
+                "this VAE was saved before the ex-post priors existed; sample with prior=normal or retrain"
+            )
+        # the ex-post priors are fitted when training ends (the mixture always, for an unconditional VAE):
+        # until then — the loop's grids, the FD curve, an untrained model — codes come from N(0, I)
+        if prior == "normal" or not self.prior_fitted:
             return super().latent(n, generator)
-        if self.config.prior == "two-stage":
+        if prior == "two-stage":
             if not self.stage2.fitted:
                 raise ConfigError(
                     "this VAE has no second stage (trained only when a VAE trains with prior=two-stage); "
                     "sample with prior=mixture or normal, or retrain with --set prior=two-stage"
                 )
             return self.stage2.sample(n, generator)
-        if not self.prior_fitted:
-            raise ConfigError(
-                "this VAE has no fitted mixture prior (trained before it existed, or conditional); "
-                "sample with prior=normal"
-            )
         # components drawn i.i.d. (never grouped by component, as GaussianMixture.sample returns them)
         where = generator.device if generator is not None else self.device
         comp = torch.multinomial(self.prior_weights.to(where), n, replacement=True, generator=generator)

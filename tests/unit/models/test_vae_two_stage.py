@@ -89,6 +89,12 @@ def test_second_stage_never_trains_with_the_first(two_stage):
 
 def test_two_stage_needs_a_second_stage_trained_with_it(tiny_digits):
     model = build_model("vae", tiny_digits.shape, overrides={"latent_dim": 4, "width": 8})
+    # untrained (or still training): the ex-post priors do not exist yet, codes come from N(0, I)
+    z = model.with_sampling({"prior": "two-stage"}).latent(4000, torch.Generator().manual_seed(0))
+    assert stats.kstest(z[:, 0].numpy(), "norm").pvalue > 0.01
+    model.with_sampling({"prior": "mixture"})
+    Trainer(TrainConfig(steps=3, batch_size=32), progress=False).fit(model, tiny_digits)
+    assert model.prior_fitted and not model.stage2.fitted  # trained with prior=mixture: no second stage
     with pytest.raises(ConfigError, match="retrain with --set prior=two-stage"):
         model.with_sampling({"prior": "two-stage"}).sample(2)
 
