@@ -22,28 +22,70 @@ Norm = Literal["batch", "layer", "none"]
 class Plan:
     """How a C x H x W image is reached from a small base grid by doubling.
 
+    Sizes that halve evenly to a base of at most 8 use it exactly (28 -> 14 -> 7, 32 -> ... -> 4, 8 -> 4).
+    Others (25 x 25, 37 x 45, 50 x 50) are drawn on the next grid reachable by doubling from a base of 4-8
+    (28 x 28, 40 x 48, 56 x 56) and centre-cropped; the encoder pads its input to that grid. Without this an
+    odd size had no upsampling stage at all: one linear layer to every pixel (640k weights at 25 x 25,
+    width 32) and one 3 x 3 convolution, which made speckle on small folders (issue 21).
+
     >>> Plan.for_shape((1, 28, 28), width=32).channels
     (128, 64, 32)
+    >>> Plan.for_shape((1, 25, 25), width=32).grid
+    (28, 28)
     """
 
     shape: tuple[int, int, int]
     base: tuple[int, int]
     channels: tuple[int, ...]  # from the base grid (widest) to full resolution (narrowest)
 
+    MAX_BASE = 8
+
     @property
     def stages(self) -> int:
         return len(self.channels) - 1
 
+    @property
+    def grid(self) -> tuple[int, int]:
+        """The size the networks work at (>= the image's; equal when the image halves evenly)."""
+        return self.base[0] << self.stages, self.base[1] << self.stages
+
     @classmethod
     def for_shape(cls, shape: tuple[int, int, int], width: int, max_stages: int = 5) -> Plan:
-        # Halve while both sides stay even and >= 4 after halving: 28 -> 14 -> 7, 32 -> 16 -> 8 -> 4,
-        # 8 -> 4, 64 -> 4. Odd sizes keep their full grid (fewer stages, a larger first layer).
         _, h, w = shape
-        stages = 0
-        while stages < max_stages and h % 2 == 0 and w % 2 == 0 and h // 2 >= 4 and w // 2 >= 4:
-            h, w, stages = h // 2, w // 2, stages + 1
+        # exact: halve while both sides stay even and >= 4 after halving
+        bh, bw, stages = h, w, 0
+        while stages < max_stages and bh % 2 == 0 and bw % 2 == 0 and bh // 2 >= 4 and bw // 2 >= 4:
+            bh, bw, stages = bh // 2, bw // 2, stages + 1
+        if max(bh, bw) > cls.MAX_BASE:
+            # padded: among the stage counts whose base (ceil division) has sides in 4..MAX_BASE, the one
+            # with the smallest working grid (the least cropped away), then the most stages
+            fits = [
+                (-(-h // (1 << k)) * -(-w // (1 << k)) << (2 * k), -k, k)
+                for k in range(max_stages + 1)
+                if 4 <= -(-h // (1 << k)) <= cls.MAX_BASE and 4 <= -(-w // (1 << k)) <= cls.MAX_BASE
+            ]
+            if fits:
+                stages = min(fits)[2]
+                bh, bw = -(-h // (1 << stages)), -(-w // (1 << stages))
         channels = tuple(width * 2 ** (stages - i) for i in range(stages + 1))
-        return cls(tuple(shape), (h, w), channels)  # type: ignore[arg-type]
+        return cls(tuple(shape), (bh, bw), channels)  # type: ignore[arg-type]
+
+    def margins(self) -> tuple[int, int, int, int]:
+        """(top, bottom, left, right) rows and columns between the image and the working grid."""
+        gh, gw = self.grid
+        dh, dw = gh - self.shape[1], gw - self.shape[2]
+        return dh // 2, dh - dh // 2, dw // 2, dw - dw // 2
+
+    def crop(self, x: torch.Tensor) -> torch.Tensor:
+        top, _, left, _ = self.margins()
+        return x[..., top : top + self.shape[1], left : left + self.shape[2]]
+
+    def pad(self, x: torch.Tensor) -> torch.Tensor:
+        top, bottom, left, right = self.margins()
+        if not (top or bottom or left or right):
+            return x
+        # replicate, not zeros: a zero frame would be an edge every real image has and no sample needs
+        return nn.functional.pad(x, (left, right, top, bottom), mode="replicate")
 
 
 def _norm2d(kind: Norm, channels: int) -> nn.Module:
@@ -84,7 +126,7 @@ class ConvDecoder(nn.Module):
     def forward(self, z: torch.Tensor, onehot: torch.Tensor | None = None) -> torch.Tensor:
         if self.num_classes:
             z = torch.cat([z, onehot], dim=1)  # type: ignore[list-item]
-        return self.out(self.blocks(self.project(z)))
+        return self.plan.crop(self.out(self.blocks(self.project(z))))
 
 
 class ConvEncoder(nn.Module):
@@ -110,4 +152,4 @@ class ConvEncoder(nn.Module):
         self.out_dim = chans[-1] * bh * bw
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
+        return self.net(self.plan.pad(x))
