@@ -110,6 +110,23 @@ def _epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.T
     return torch.randperm(n, generator=g).to(device)
 
 
+MANY_PASSES = 100
+
+
+def passes_note(n: int, batch_size: int, steps: int | None, unit: str = "images") -> str | None:
+    """A warning when a budget of `steps` batches shows each of `n` training rows `MANY_PASSES` times or
+    more: on a small folder a step budget meant for a large set makes a model memorise (issue 21)."""
+    if not steps or not n:
+        return None
+    passes = steps * batch_size / n
+    if passes < MANY_PASSES:
+        return None
+    return (
+        f"each of the {n:,} training {unit} is seen about {passes:,.0f} times in this budget: on so few, "
+        f"models memorise; a budget in epochs (--epochs) fits the data, or give more data"
+    )
+
+
 class Trainer:
     """Train a model under a budget, writing logs, grids and checkpoints into `run_dir`.
 
@@ -177,6 +194,8 @@ class Trainer:
         if cfg.epochs:
             limits.append(math.ceil(cfg.epochs * per_epoch))
         total = min(limits) if limits else None
+        if dp.is_global_zero and (warning := passes_note(n, bs, total, model.unit)):
+            notes.append(warning)
         sample_every = cfg.sample_every or max(1, (total or 1000) // 10)
         eval_every = cfg.eval_every or (max(1, total // 10) if total else 0)
         next_eval_s = (cfg.budget_s or 0) / 10

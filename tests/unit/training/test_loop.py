@@ -103,3 +103,21 @@ def test_same_seed_same_weights_different_seed_differs(tiny_digits, tmp_path):
         runs[tag] = _weights(tmp_path / tag)
     key = "generator.out.weight"
     assert torch.equal(runs["a"][key], runs["b"][key]) and not torch.equal(runs["a"][key], runs["c"][key])
+
+
+def test_a_budget_that_shows_each_image_hundreds_of_times_is_warned(tiny_digits, caplog):
+    import logging
+
+    from ganvae.training.loop import MANY_PASSES, passes_note
+
+    assert passes_note(160, 64, 250) == (
+        "each of the 160 training images is seen about 100 times in this budget: on so few, models "
+        "memorise; a budget in epochs (--epochs) fits the data, or give more data"
+    )
+    assert passes_note(160, 64, 249) is None  # 99.6 passes
+    assert passes_note(160, 64, None) is None and passes_note(0, 64, 10) is None
+    n = len(tiny_digits.x_train)  # full batches: MANY_PASSES steps are MANY_PASSES passes
+    model = build_model("vae", tiny_digits.shape, overrides={"latent_dim": 2, "width": 4})
+    with caplog.at_level(logging.INFO, logger="ganvae.training.loop"):
+        Trainer(TrainConfig(steps=MANY_PASSES, batch_size=n), progress=False).fit(model, tiny_digits)
+    assert any("is seen about" in r.getMessage() for r in caplog.records)
