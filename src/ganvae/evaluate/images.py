@@ -68,8 +68,8 @@ class Reference:
         n = self.cfg.curve_samples
 
         def evaluate(model: GenerativeModel) -> dict[str, float]:
-            samples = model.sample(
-                n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)
+            samples = model.sample_in_training(
+                n, labels=_labels(model, n), generator=torch.Generator().manual_seed(SAMPLE_SEED)
             )
             return {"fd": self.fd(self.classifier.features(samples.cpu()))}
 

@@ -109,6 +109,25 @@ class GenerativeModel(nn.Module):
     def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None):
         raise NotImplementedError
 
+    def sample_in_training(
+        self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """`sample` while training runs (the loop's grids, the FD curve). A sampling-only setting that needs
+        what training fits at its end (a VAE's mixture prior, fitted in `finish_training`) cannot draw
+        before then: until it can, these samples use that setting's default (the VAE's N(0, I) prior)."""
+        try:
+            return self.sample(n, labels=labels, generator=generator)
+        except ConfigError:
+            config, defaults = self.config, type(self.config)()
+            fallback = {k: getattr(defaults, k) for k in self.sampling_settings}
+            if all(getattr(config, k) == v for k, v in fallback.items()):
+                raise  # the defaults fail too: a real error
+            self.with_sampling(fallback)
+            try:
+                return self.sample(n, labels=labels, generator=generator)
+            finally:
+                self.config = config
+
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 

@@ -10,7 +10,7 @@ discriminator is the VAE encoder's trunk with a one-logit head (the sigmoid live
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +20,7 @@ from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.inversion import InversionConfig, invert
 from ganvae.nn.conv import ConvDecoder, ConvEncoder, Norm
+from ganvae.search_space import Param
 
 Loss = Literal["bce", "wgan-gp", "hinge"]
 
@@ -42,6 +43,15 @@ class GANConfig:
     inversion_restarts: int = 2
     inversion_lr: float = 0.1
     anogan_weight: float = 0.1  # λ of the AnoGAN score: (1-λ) residual + λ discriminator-feature loss
+    # what `ganvae compare --search` varies (ganvae.search_space): Lucic et al. 2018's learning rates and
+    # Adam's beta1, and the sizes
+    search_space: ClassVar[dict[str, Param]] = {
+        "lr_g": Param("log", 1e-5, 1e-3),
+        "lr_d": Param("log", 1e-5, 1e-3),
+        "beta1": Param("float", 0.0, 0.5),
+        "latent_dim": Param("categorical", choices=(16, 32, 64)),
+        "width": Param("categorical", choices=(16, 32, 64)),
+    }
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +27,7 @@ from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.nn.conv import ConvDecoder, ConvEncoder
 from ganvae.nn.noise import seeded
+from ganvae.search_space import Param
 
 
 @dataclass
@@ -43,6 +44,15 @@ class VAEConfig:
     # training codes when training ends (Ghosh et al. 2020); a sampling-only setting
     prior: Literal["normal", "mixture"] = "normal"
     prior_components: int = 10
+    # what `ganvae compare --search` varies (ganvae.search_space); `prior` is sampling-only, so the search
+    # tries both priors on each trial's trained networks instead of training once per prior
+    search_space: ClassVar[dict[str, Param]] = {
+        "lr": Param("log", 1e-4, 3e-3),
+        "beta": Param("log", 0.25, 4.0),
+        "latent_dim": Param("categorical", choices=(16, 32, 64)),
+        "width": Param("categorical", choices=(16, 32, 64)),
+        "prior": Param("categorical", choices=("normal", "mixture")),
+    }
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:

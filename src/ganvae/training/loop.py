@@ -345,7 +345,9 @@ class Trainer:
         n = self.config.grid_size
         labels = torch.arange(n) % model.num_classes if model.num_classes else None
         model.eval()
-        images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(GRID_SEED))
+        images = model.sample_in_training(
+            n, labels=labels, generator=torch.Generator().manual_seed(GRID_SEED)
+        )
         model.train()
         nrow = model.num_classes if model.num_classes and model.num_classes <= 16 else None
         save_grid(images, self.run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow)  # type: ignore[operator]
