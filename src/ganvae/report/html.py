@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ganvae.atomic import write_text
+from ganvae.experiment.search_figures import best_text
 from ganvae.experiment.verdicts import display
 from ganvae.metrics.meta import known
 from ganvae.report import plots
-from ganvae.report.env import data_uri, environment
+from ganvae.report.env import data_uri, environment, fmt
 from ganvae.report.section import merge_task_verdicts, read_metrics, task_sections
 from ganvae.run_folder import RunFolder
 
@@ -63,6 +64,48 @@ def _memory_note(metrics: dict[str, Any]) -> str:
     ).strip("; ")
 
 
+def _search(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The report's view of a hyperparameter search (None without one)."""
+    search = metrics.get("search")
+    if not search:
+        return None
+    rows = []
+    for model, rec in search["models"].items():
+        stats, c, mine = rec.get("stats") or {}, rec["counts"], metrics["summary"].get(model, {})
+        failed = [t for t in rec["trials"] if t["state"] == "fail"]
+        retried = sum(t["retried"] for t in failed)
+        curve = stats.get("budget_curve") or []
+        ks = sorted({1, (len(curve) + 1) // 2, len(curve)} - {0})
+        miss = mine.get("search_miss_share")
+        rows.append(
+            {
+                "model": model,
+                "family": metrics["families"].get(model, ""),
+                "text": best_text(rec),
+                "trials": f"{c['complete']} completed, {c['pruned']} pruned"
+                + (f", {len(failed)} failed ({retried} retried)" if failed else ""),
+                "best": fmt(rec["best"]["value"]) if rec.get("best") else "—",
+                "params": ", ".join(
+                    f"{k}={fmt(v) if isinstance(v, float) else v}"
+                    for k, v in (rec.get("best") or {}).get("params", {}).items()
+                ),
+                "diverged": display(mine.get("search_diverged_share")),
+                "missed": display(miss)
+                + (f" (95 % CI {100 * miss['lo']:.0f}–{100 * miss['hi']:.0f} %)" if miss else ""),
+                "budget": " · ".join(f"k={k}: {fmt(curve[k - 1])}" for k in ks),
+                "importance": " · ".join(f"{k} {v:.2f}" for k, v in rec["importance"].items())
+                if rec.get("importance")
+                else f"— ({rec.get('importance_note')})",
+                "space": "; ".join(f"{k}: {v}" for k, v in rec["space"].items()),
+                "fixed": ", ".join(f"{k}={v}" for k, v in rec.get("fixed", {}).items()),
+                "cost": f"{fmt(stats.get('full_trials'))} full trials, {fmt(rec.get('search_s'))} s here"
+                if stats.get("full_trials") is not None
+                else "—",
+            }
+        )
+    return {**search, "rows": rows}
+
+
 def write_report(run_dir: str | Path) -> Path:
     """(Re-)render `run_dir/report.html` from `run_dir/metrics.json` and `run_dir/figures/`."""
     run_dir = Path(run_dir)
@@ -72,6 +115,8 @@ def write_report(run_dir: str | Path) -> Path:
     plots.loss_curves(metrics, fig / "losses.png")
     plots.latent_maps(metrics, fig / "latent-maps.png")
     plots.class_histograms(metrics, fig / "classes.png")
+    plots.search_fd(metrics, fig / "search-fd.png")
+    plots.search_budget(metrics, fig / "search-budget.png")
     models = list(metrics["summary"])
     per_model = {
         m: {
@@ -90,8 +135,10 @@ def write_report(run_dir: str | Path) -> Path:
             models=models,
             per_model=per_model,
             figures={
-                k: data_uri(fig / f"{k}.png") for k in ("fd-curves", "losses", "latent-maps", "classes")
+                k: data_uri(fig / f"{k}.png")
+                for k in ("fd-curves", "losses", "latent-maps", "classes", "search-fd", "search-budget")
             },
+            search=_search(metrics),
             metric_rows=_metric_rows(metrics),
             cost_rows=_cost_rows(metrics),
             memory_note=_memory_note(metrics),

@@ -285,3 +285,61 @@ def correlation_differences(path: Path, names: list[str], real, synthetic: dict[
     fig.colorbar(im, ax=list(axes.flat), shrink=0.8)
     fig.suptitle("correlations: real, and each model's error (0 = white = exact)", fontsize=10)
     return _save(fig, path)
+
+
+def search_fd(metrics: dict[str, Any], path: Path) -> Path | None:
+    """Validation FD over each model's search trials (Lucic et al. 2018's figure): a box over the trials,
+    every trial a point — filled when it completed, hollow when pruned (at its FD when stopped), a cross
+    at the top when it diverged."""
+    models = {
+        m: rec["stats"]
+        for m, rec in (metrics.get("search") or {}).get("models", {}).items()
+        if "stats" in rec
+    }
+    if not models:
+        return None
+    col = colours({m: metrics["families"].get(m, "") for m in models})
+    finite = [v for s in models.values() for v in s["values"] if v is not None]
+    top = max(finite) * 1.3 if finite else 1.0
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(models), 3.6))
+    ax.boxplot(
+        [[v for v in s["values"] if v is not None] or [float("nan")] for s in models.values()],
+        positions=range(len(models)),
+        widths=0.5,
+        showfliers=False,
+        medianprops={"color": "#333"},
+    )
+    for i, (m, s) in enumerate(models.items()):
+        n = len(s["values"])
+        xs = [i + 0.22 * ((j % 5) / 4 - 0.5) for j in range(n)]  # a small fixed jitter: no seed needed
+        for x, v, pruned in zip(xs, s["values"], s["pruned"], strict=True):
+            if v is None:
+                ax.plot(x, top, "x", color=col[m], ms=7)
+            else:
+                ax.plot(x, v, "o", ms=5, color=col[m], mfc="none" if pruned else col[m])
+    ax.set_xticks(range(len(models)), list(models))
+    ax.set(
+        ylabel=f"validation FD ({metrics['features']['name']})",
+        yscale="log",
+        title="FD over the search's trials (hollow: pruned, x: diverged)",
+    )
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, path)
+
+
+def search_budget(metrics: dict[str, Any], path: Path) -> Path | None:
+    """The expected best validation FD after k trials, k = 1..N, per model (exact over the trials)."""
+    lines = {}
+    for m, rec in (metrics.get("search") or {}).get("models", {}).items():
+        curve = (rec.get("stats") or {}).get("budget_curve") or []
+        pts = [(k, v) for k, v in enumerate(curve, start=1) if v is not None]
+        if pts:
+            lines[m] = ([float(k) for k, _ in pts], [v for _, v in pts], None)
+    return series(
+        path,
+        lines,
+        "trials (k)",
+        f"expected best validation FD ({metrics['features']['name']})",
+        "expected best FD after k trials",
+        families=metrics["families"],
+    )
