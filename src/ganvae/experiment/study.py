@@ -84,13 +84,23 @@ def check_url(url: str) -> None:
             f"--storage {shown(url)!r} is not a database URL; give postgresql://user@host/db (or "
             "sqlite:///path/study.db), or leave it out to keep the study in RUN/study.db"
         )
-    if scheme == "postgresql":
+    if scheme == "postgresql" and driver_url(url).startswith("postgresql+psycopg2:"):
         try:
             import psycopg2  # noqa: F401
         except ImportError:
             raise ConfigError(
                 "--storage postgresql://... needs the PostgreSQL driver: pip install 'ganvae[cluster]'"
             ) from None
+
+
+def driver_url(url: str) -> str:
+    """`url` with the driver ganvae installs (`ganvae[cluster]`: psycopg2) when it names none: SQLAlchemy
+    2.1 reads a bare postgresql:// as psycopg 3."""
+    return (
+        "postgresql+psycopg2://" + url.removeprefix("postgresql://")
+        if url.startswith("postgresql://")
+        else url
+    )
 
 
 def shown(url: str) -> str:
@@ -126,7 +136,7 @@ def open_storage(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.storages.RDBStorage(url, **kwargs)
+                return optuna.storages.RDBStorage(driver_url(url), **kwargs)
         except sqlalchemy.exc.SQLAlchemyError as exc:
             last = exc
             time.sleep(0.5 * (attempt + 1))
