@@ -31,6 +31,8 @@ start_postgres() {
         chown "$owner" "$PG_TMP"
         runas=(runuser -u "$owner" --)
     fi
+    PG_BIN=$bin
+    PG_RUNAS=("${runas[@]}")
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "${runas[@]}" "$bin/initdb" -D "$PG_TMP/data" -U ganvae --auth=trust -E UTF8 >"$PG_TMP/initdb.log" 2>&1 || {
         cat "$PG_TMP/initdb.log" >&2
@@ -41,15 +43,13 @@ start_postgres() {
         cat "$PG_TMP/server.log" >&2
         return 1
     }
-    PG_BIN=$bin
-    PG_RUNAS=("${runas[@]}")
     # the cluster is the tests' alone: its own database "postgres" serves (createdb is not always there)
     export GANVAE_TEST_POSTGRES="postgresql://ganvae@127.0.0.1:$port/postgres"
     echo "postgres: throw-away cluster on 127.0.0.1:$port ($PG_TMP)"
 }
 
 stop_postgres() {
-    if [ -n "${PG_TMP:-}" ] && [ -d "$PG_TMP" ]; then
+    if [ -n "${PG_TMP:-}" ] && [ -d "$PG_TMP" ] && [ -n "${PG_BIN:-}" ]; then
         "${PG_RUNAS[@]}" "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -m immediate stop >/dev/null 2>&1 || true
         rm -rf "$PG_TMP"
     fi
