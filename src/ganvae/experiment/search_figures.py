@@ -68,6 +68,7 @@ def search_entries(models: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[st
             "n": n,
             # what the search cost, in trials of the full budget (pruning makes it less than n)
             "full_trials": trained / full if full else None,
+            "train_s": sum(t.get("train_s") or 0.0 for t in rec["trials"]),
             "values": [v if math.isfinite(v) else None for v in values],
             "pruned": [t["state"] == "pruned" for t in done],
             "diverged": sum(diverged),

@@ -98,12 +98,17 @@ def _search(metrics: dict[str, Any]) -> dict[str, Any] | None:
                 else f"— ({rec.get('importance_note')})",
                 "space": "; ".join(f"{k}: {v}" for k, v in rec["space"].items()),
                 "fixed": ", ".join(f"{k}={v}" for k, v in rec.get("fixed", {}).items()),
-                "cost": f"{fmt(stats.get('full_trials'))} full trials, {fmt(rec.get('search_s'))} s here"
-                if stats.get("full_trials") is not None
-                else "—",
+                "cost": _cost(stats),
             }
         )
     return {**search, "rows": rows}
+
+
+def _cost(stats: dict[str, Any]) -> str:
+    """What a search cost: the steps trained, in trials of the full budget, and the seconds of training."""
+    if stats.get("full_trials") is None:
+        return "—"
+    return f"{fmt(stats['full_trials'])} full trials ({fmt(stats.get('train_s'))} s training)"
 
 
 def write_report(run_dir: str | Path) -> Path:

@@ -323,23 +323,38 @@ def search_fd(metrics: dict[str, Any], path: Path) -> Path | None:
         yscale="log",
         title="FD over the search's trials (hollow: pruned, x: diverged)",
     )
+    # plain numbers (150, not 1.5 x 10^2); the log formatter still thins the minor labels of wide ranges
+    ax.yaxis.set_major_formatter(matplotlib.ticker.LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(
+        matplotlib.ticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5))
+    )
     ax.grid(alpha=0.3, axis="y")
     return _save(fig, path)
 
 
 def search_budget(metrics: dict[str, Any], path: Path) -> Path | None:
     """The expected best validation FD after k trials, k = 1..N, per model (exact over the trials)."""
-    lines = {}
-    for m, rec in (metrics.get("search") or {}).get("models", {}).items():
-        curve = (rec.get("stats") or {}).get("budget_curve") or []
-        pts = [(k, v) for k, v in enumerate(curve, start=1) if v is not None]
-        if pts:
-            lines[m] = ([float(k) for k, _ in pts], [v for _, v in pts], None)
-    return series(
-        path,
-        lines,
-        "trials (k)",
-        f"expected best validation FD ({metrics['features']['name']})",
-        "expected best FD after k trials",
-        families=metrics["families"],
+    curves = {
+        m: [
+            (k, v)
+            for k, v in enumerate((rec.get("stats") or {}).get("budget_curve") or [], 1)
+            if v is not None
+        ]
+        for m, rec in (metrics.get("search") or {}).get("models", {}).items()
+    }
+    curves = {m: pts for m, pts in curves.items() if pts}
+    if not curves:
+        return None
+    col = colours({m: metrics["families"].get(m, "") for m in curves})
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    for m, pts in curves.items():
+        ax.plot([k for k, _ in pts], [v for _, v in pts], "-o", color=col[m], lw=1.5, ms=4, label=m)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set(
+        xlabel="trials (k)",
+        ylabel=f"expected best validation FD ({metrics['features']['name']})",
+        title="expected best FD after k trials",
     )
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
