@@ -87,3 +87,15 @@ def test_fields_fixed_by_set_are_not_searched_and_a_model_without_a_space_is_ref
         plan(search=0, storage="sqlite:///x.db").validate()
     with pytest.raises(ConfigError, match="not a database URL"):
         plan(storage="mysql://u@h/db").validate()
+
+
+def test_a_worker_with_another_feature_space_is_refused(tmp_path):
+    from ganvae.experiment import study as S
+    from ganvae.experiment.search import _same_features
+
+    with S.quiet_optuna():
+        study = S.open_study(S.open_storage(S.storage_url(None, tmp_path)), "s")
+    _same_features(study, "abc")  # the first worker records its classifier
+    _same_features(study, "abc")
+    with pytest.raises(ConfigError, match="another domain classifier"):
+        _same_features(study, "abd")
