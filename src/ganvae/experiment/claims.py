@@ -145,8 +145,8 @@ CLAIMS: tuple[Claim, ...] = (
         combine="any",
         search_checks=(Check("search_miss_share", "vae"),),
         search_note="from the hyperparameter search (Lucic et al. 2018): the share of each model's trials "
-        "that diverged or whose FD curve never reached the target (1.5x the best final curve FD of all "
-        "completed trials); a pruned trial counts by its curve until it was stopped",
+        "that diverged or never reached the target (1.5x the best validation FD of all completed trials) "
+        "on their FD curve or final FD; a pruned trial counts by its curve until it was stopped",
     ),
 )
 

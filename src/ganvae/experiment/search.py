@@ -151,6 +151,8 @@ class Objective:
 
         def evaluate(m) -> dict[str, float]:
             fd = self.fd(m)
+            if not math.isfinite(fd):  # samples with NaN / inf: the model is broken, as a NaN loss says
+                raise TrainingDiverged(f"the FD became {fd} at step {trainer.state_.step}")
             curve.append((round(trainer.state_.elapsed_s, 3), trainer.state_.step, fd))
             trial.report(fd, len(curve) - 1)  # the evaluation's index: every trial evaluates alike
             if trial.should_prune():

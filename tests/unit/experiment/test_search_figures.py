@@ -53,11 +53,16 @@ def curve_to(*fds):
 
 
 def test_search_entries_on_a_hand_built_search():
-    """vae: 4 trials, all reach the target; gan: one diverged, one pruned before reaching it, one blew up."""
+    """vae: 4 trials, all reach the target (one by its final FD only); gan: one diverged, one pruned before
+    reaching it, one blew up."""
     models = {
         "vae": {
             "counts": {"complete": 4, "pruned": 0},
-            "trials": [trial("complete", v, curve_to(80.0, v)) for v in (20.0, 22.0, 25.0, 24.0)],
+            "trials": [
+                *(trial("complete", v, curve_to(80.0, v)) for v in (20.0, 22.0, 25.0)),
+                # its curve drew from the normal prior; its final FD from the mixture reaches the target
+                trial("complete", 24.0, curve_to(80.0, 45.0)),
+            ],
         },
         "dcgan": {
             "counts": {"complete": 3, "pruned": 1},
