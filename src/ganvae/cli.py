@@ -22,6 +22,7 @@ from ganvae.cli_common import (
 )
 from ganvae.cli_options import plan_options
 from ganvae.cli_tasks import (
+    OTHER_COMPARISONS,
     CategoricalOpt,
     DropOpt,
     RowsOpt,
@@ -29,7 +30,6 @@ from ganvae.cli_tasks import (
     generate,
     morph,
     recommend_items,
-    run_table_comparison,
     score,
     synthesize_rows,
     task_app,
@@ -160,7 +160,9 @@ def sample(
     model_name: ModelOpt = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="a sampling-only setting, e.g. prior=mixture for a VAE (repeatable)"),
+        typer.Option(
+            "--set", help="a sampling-only setting: prior=mixture (VAE), generator=raw (GAN); repeatable"
+        ),
     ] = None,
 ) -> None:
     """Draw samples from a trained model and write them as a PNG grid."""
@@ -222,11 +224,9 @@ def _print_info(model, meta) -> None:
     from ganvae.nn.flops import capacity_table
 
     console = Console()
-    shape = "x".join(map(str, model.shape))
     console.print(
-        f"[bold]{model.registered_name}[/] ({model.family}) on "
-        + (f"{shape} images, " if model.data_kind == "images" else f"{model.unit} of {shape} values, ")
-        + f"{model.num_classes or 'no'} classes"
+        f"[bold]{model.registered_name}[/] ({model.family}) on {model.kind().shape_text(model.shape)}, "
+        f"{model.num_classes or 'no'} classes"
     )
     console.print("config: " + ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items()))
     from ganvae.apply.capabilities import uses
@@ -234,7 +234,7 @@ def _print_info(model, meta) -> None:
     can = uses(model)
     console.print("apply with: " + (", ".join(f"ganvae {c}" for c in can) if can else "no apply command"))
     if model.sampling_settings:
-        how = "ganvae synthesize --set" if model.data_kind == "table" else "ganvae sample --set"
+        how = f"{model.kind().sample_command} --set"
         console.print(f"changeable when drawing ({how}): {', '.join(sorted(model.sampling_settings))}")
     table = Table("part", "parameters", "forward MFLOPs / sample")
     for row in capacity_table(model):
@@ -303,21 +303,16 @@ def compare(
     diversity, utility (--target) and privacy. `--search N` tunes each model first (images)."""
     import shlex
 
-    from ganvae.data.tables import is_table
+    from ganvae.data.catalog import kind_of_spec
     from ganvae.errors import ConfigError
 
     data = plan["data"]
-    if is_table(data):
-        if plan["image_size"] is not None or inception_weights is not None:
-            raise ConfigError("--image-size and --inception-weights apply to images, not tables")
+    other = OTHER_COMPARISONS.get(kind_of_spec(data).name)  # e.g. a table: `ganvae task synthesize`
+    if other is not None:
         if search or storage:
             raise ConfigError("--search and --storage tune image comparisons; tables are not searched yet")
-        if plan["models"] == ("vae", "dcgan"):
-            plan["models"] = ("tabular-vae", "tabular-gan")
-        plan = {**plan, "batch_size": plan["batch_size"] or 500}
-        plan.pop("image_size")
-        folder = out or Path("runs") / f"compare-{Path(data).stem}"
-        return run_table_comparison(plan, target, categorical, drop, rows, folder, quiet)
+        options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
+        return other(plan, out, quiet, inception_weights=inception_weights, **options)
     if target or categorical or drop or rows:
         raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
 

@@ -255,6 +255,25 @@ def run_table_comparison(
     _echo(f"report: {out / 'report.html'}")
 
 
+def compare_table(
+    plan: dict[str, Any], out: Path | None, quiet: bool, *, inception_weights, target, categorical, drop, rows
+) -> None:
+    """`ganvae compare` given a table: tabular-vae against tabular-gan unless --models names others."""
+    if plan["image_size"] is not None or inception_weights is not None:
+        raise ConfigError("--image-size and --inception-weights apply to images, not tables")
+    if plan["models"] == ("vae", "dcgan"):  # compare's default, for images
+        plan["models"] = ("tabular-vae", "tabular-gan")
+    plan = {**plan, "batch_size": plan["batch_size"] or 500}
+    plan.pop("image_size")
+    folder = out or Path("runs") / f"compare-{Path(plan['data']).stem}"
+    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet)
+
+
+# `ganvae compare` on data of a kind other than images, by the kind (`ganvae.data.catalog.kind_of_spec`):
+# each takes compare's plan, --out, -q and the options compare has for other kinds
+OTHER_COMPARISONS = {"table": compare_table}
+
+
 @task_app.command()
 @_command
 @plan_options(

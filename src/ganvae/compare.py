@@ -21,8 +21,9 @@ from ganvae.evaluate.images import EvalConfig
 from ganvae.experiment.intervals import RULE
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.search import SearchOptions
-from ganvae.experiment.verdicts import estimate, share, spread, use_case_row
+from ganvae.experiment.verdicts import estimate, no_usable_generator, share, spread, use_case_row
 from ganvae.metrics import stability
+from ganvae.metrics.usability import RULE as USABLE_RULE
 from ganvae.plan import RunPlan
 from ganvae.run_folder import CONFIG, EVAL, RunFolder
 from ganvae.training.memory import PeakMemory
@@ -224,9 +225,21 @@ USE_CASES = (
 )
 
 
+# use cases that draw samples: no winner among models that are not usable generators
+GENERATIVE = {USE_CASES[0][0], USE_CASES[2][0], USE_CASES[3][0]}
+
+
 def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str, Any]]:
-    """For each use case: the best model on its metric and whether it clearly beats the other family's."""
-    out = [row for use, metric in USE_CASES if (row := use_case_row(use, metric, summary, families))]
+    """For each use case: the best model on its metric and whether it clearly beats the other family's
+    (none, and a sentence saying so, for the generative ones when no model is a usable generator)."""
+    unusable = no_usable_generator(summary)
+    out = []
+    for use, metric in USE_CASES:
+        row = use_case_row(use, metric, summary, families)
+        if row and unusable and use in GENERATIVE:
+            row = {"use_case": use, "metric": row["metric"], "winner": None, "note": unusable}
+        if row:
+            out.append(row)
     out.append(
         {
             "use_case": "anomaly detection",
@@ -290,6 +303,10 @@ def compare(
             "n_recon": len(ctx.ref.recon_idx),
             "n_train_searched": len(ctx.ref.train_feat),
             "curve_samples": cfg.eval.curve_samples,
+            # the anchors of `fd_gap_closed` at the same N (metrics.usability)
+            "fd_floor": ctx.ref.fd_floor,
+            "fd_baseline": ctx.ref.fd_baseline,
+            "usable_rule": USABLE_RULE,
         },
         "rule": RULE,
         "seeds": cfg.seeds,

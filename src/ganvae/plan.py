@@ -42,11 +42,10 @@ class RunPlan:
         if len(set(self.models)) != len(self.models):
             raise ConfigError("--models lists a model twice")
         for name in self.models:
-            kind = MODELS.get(name).factory.data_kind
-            if kind != self.data_kind:
+            kind = MODELS.get(name).factory.kind()
+            if kind.name != self.data_kind:
                 raise ConfigError(
-                    f"{name} is a model of {kind}, not {self.data_kind}; "
-                    + ("use it with `ganvae task recommend`" if kind == "interactions" else "pick another")
+                    f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice}"
                 )
         if self.seeds < 1 or self.batch_size < 1:
             raise ConfigError("--seeds and --batch-size must be at least 1")

@@ -50,6 +50,19 @@ def test_sample_by_class_name_and_index(trained, tmp_path, capsys):
     assert code == 2 and "out of range" in err and not (tmp_path / "h.png").exists()
 
 
+def test_sample_from_the_ema_or_the_raw_generator(trained, tmp_path, capsys):
+    code, _, _ = run(["sample", trained, "-n", "16", "--out", tmp_path / "ema.png"], capsys)
+    assert code == 0
+    code, _, _ = run(
+        ["sample", trained, "-n", "16", "--set", "generator=raw", "--out", tmp_path / "raw.png"], capsys
+    )
+    assert code == 0
+    ema, raw = (np.asarray(Image.open(tmp_path / f"{k}.png")) for k in ("ema", "raw"))
+    assert ema.shape == raw.shape and not np.array_equal(ema, raw)  # same noise, other weights
+    code, _, err = run(["sample", trained, "--set", "ema_decay=0", "--out", tmp_path / "x.png"], capsys)
+    assert code == 2 and "cannot change after training" in err and not (tmp_path / "x.png").exists()
+
+
 def test_info_prints_capacity(trained, capsys):
     code, out, _ = run(["info", trained], capsys)
     assert code == 0 and "generator" in out and "discriminator" in out and "trained 30 steps" in out

@@ -36,6 +36,9 @@ class StandIn(nn.Module):
             return blur(x)
         if self.kind == "noise":
             return (x + self.noise * torch.randn(x.shape, generator=self.rng)).clamp(0, 1)
+        if self.kind == "speckle":  # unusable: each pixel drawn from its own law, no structure at all
+            mean, std = self.pool.mean(0), self.pool.std(0)
+            return (mean + std * torch.randn(x.shape, generator=self.rng)).clamp(0, 1)
         return x
 
     def sample(self, n, *, labels=None, generator=None):

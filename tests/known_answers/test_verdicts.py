@@ -11,6 +11,7 @@ from standins import StandIn, StochasticStandIn
 from ganvae.compare import evaluate_run, summarise, use_case_verdicts
 from ganvae.evaluate.images import EvalConfig, Reference
 from ganvae.experiment.claims import FAILS, HOLDS, UNSURE, evaluate_claims
+from ganvae.metrics.usability import USABLE
 
 SEEDS = 3
 # which pool each stand-in draws from, and its transform
@@ -20,6 +21,7 @@ KINDS = {
     "blur": "held-out",
     "noise": "held-out",
     "collapse": "held-out class 0",  # one class only
+    "speckle": "train",  # independent pixels with the training images' per-pixel laws
 }
 
 
@@ -126,3 +128,35 @@ def test_one_seed_leaves_everything_inconclusive(records):
     _, claims, verdicts = judge(records, ("perfect", "gan"), ("blur", "vae"), seeds=1)
     assert {c.verdict for c in claims.values()} == {UNSURE}
     assert not any(v.get("clear") for v in verdicts.values())
+
+
+def test_usability_places_each_stand_in_between_the_anchors(records, setup):
+    ref, _ = setup
+    assert 0 < ref.fd_floor < ref.fd_baseline
+    summary, _, _ = judge(
+        records, ("perfect", "gan"), ("copycat", "vae"), ("blur", "gan"), ("speckle", "vae"), ("noise", "vae")
+    )
+    closed = {m: row["fd_gap_closed"]["mean"] for m, row in summary.items()}
+    # real images: near 1 (the perfect stand-in redraws 180 held-out images, so it repeats some: lower)
+    assert closed["copycat-vae"] > 0.85 and closed["perfect-gan"] > 0.6
+    assert abs(closed["speckle-vae"]) < 0.1  # what the baseline is made of: near 0
+    # 8 x 8 digits blurred by a 3 x 3 kernel, or under noise of sigma 0.3, are not usable samples
+    assert max(closed["blur-gan"], closed["noise-vae"]) < USABLE
+
+
+def test_two_unusable_models_get_neither_and_no_claim(records):
+    summary, claims, verdicts = judge(records, ("speckle", "gan"), ("speckle", "vae"))
+    assert {c.verdict for c in claims.values()} == {UNSURE}
+    assert all("neither model is usable" in c.unusable for c in claims.values())
+    gen = verdicts["realistic generation"]
+    assert gen["winner"] is None and "neither model is usable" in gen["note"]
+    assert verdicts["diverse synthetic data"]["winner"] is None
+    assert verdicts["reconstruction / denoising"]["winner"] is not None  # not a sampling use case
+
+
+def test_one_usable_model_keeps_the_verdicts(records):
+    _, claims, verdicts = judge(records, ("perfect", "gan"), ("speckle", "vae"))
+    assert not any(c.unusable for c in claims.values())
+    gen = verdicts["realistic generation"]
+    assert gen["winner"] == "perfect-gan" and gen["clear"]
+    assert claims[1].verdict != UNSURE

@@ -22,13 +22,6 @@ from typing import Any
 from ganvae.errors import ConfigError
 from ganvae.registry import Registry
 
-# What a model's rows are, in words (a model's `data_kind`)
-KIND_WORDS = {
-    "images": "images",
-    "table": "table rows",
-    "interactions": "user-item interactions (a recommender)",
-}
-
 
 @dataclass(frozen=True)
 class Need:
@@ -40,10 +33,14 @@ class Need:
 
 
 def _kind(kind: str) -> Need:
-    return Need(
-        lambda cls, _: cls.data_kind == kind,
-        lambda cls: f"it models {KIND_WORDS.get(cls.data_kind, cls.data_kind)}, not {KIND_WORDS[kind]}",
-    )
+    """A model of the data kind `kind`; what a model of another kind models is its kind's words."""
+
+    def missing(cls: type) -> str:
+        from ganvae.data.catalog import data_kind
+
+        return f"it models {cls.kind().modelled}, not {data_kind(kind).modelled}"
+
+    return Need(lambda cls, _: cls.data_kind == kind, missing)
 
 
 def _capable(capability: str, missing: str) -> Need:

@@ -1,4 +1,5 @@
-"""Every built-in dataset, of every kind, in the one `ganvae.registry.DATASETS` registry.
+"""Every kind of data (`KINDS`: a `ganvae.data.base.DataKind` each) and every built-in dataset, of every
+kind, in the one `ganvae.registry.DATASETS` registry.
 
 Each entry has a `kind` (the models' `data_kind` it feeds: "images", "table" or "interactions"), a
 one-line description (its summary), `available()` and `where()` (is it on this machine, and where) and
@@ -15,7 +16,7 @@ interactions   the ratings file's `Path`       `ganvae.data.interactions.load_in
 =============  ==============================  ==========================================================
 
 Nothing heavy is imported here: each factory and availability check imports its reader when called, so
-that `ganvae list` and `is_table` stay cheap.
+that `ganvae list` and `kind_of_spec` stay cheap.
 
 >>> [e.name for e in DATASETS if e.extra["kind"] == "table"]
 ['wine', 'breast-cancer', 'diamonds', 'credit-data']
@@ -24,14 +25,91 @@ that `ganvae list` and `is_table` stay cheap.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ganvae.errors import DataError
+from ganvae.data.base import DataKind
+from ganvae.errors import ConfigError, DataError
 from ganvae.registry import DATASETS, Entry
 
-KINDS = ("images", "table", "interactions")
+KINDS: dict[str, DataKind] = {}
+
+
+def register_kind(kind: DataKind) -> DataKind:
+    """Add a kind of data: what a row is called, whether rows are pictures, which commands take it."""
+    if kind.name in KINDS:
+        raise ValueError(f"data kind {kind.name!r} is registered twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+def data_kind(name: str) -> DataKind:
+    """The registered kind `name` (a dataset's `kind`, a model's `data_kind`)."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ConfigError(f"unknown data kind {name!r}; known kinds: {', '.join(KINDS)}") from None
+
+
+CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+# A --data path that no kind claims by name or suffix is images: a folder, a .npz or an IDX file
+DEFAULT_KIND = "images"
+
+register_kind(
+    DataKind(
+        "images",
+        unit="images",
+        noun="image dataset",
+        article="an",
+        modelled="images",
+        used_by="`ganvae compare --data {name}`, `ganvae train` or an image task",
+        row_dims=3,
+        pictures=True,
+        use_models="give image data",
+    )
+)
+register_kind(
+    DataKind(
+        "table",
+        unit="rows",
+        noun="table",
+        modelled="table rows",
+        used_by="`ganvae compare --data {name}` or `ganvae task synthesize --data {name}`",
+        sample_command="ganvae synthesize",
+        use_models="give a table (--data file.csv) to `ganvae compare` or `ganvae task synthesize`",
+        suffixes=CSV_SUFFIXES + PARQUET_SUFFIXES,
+    )
+)
+register_kind(
+    DataKind(
+        "interactions",
+        unit="users",
+        noun="interaction dataset",
+        article="an",
+        modelled="user-item interactions (a recommender)",
+        used_by="`ganvae task recommend --data {name}`",
+        use_models="use `ganvae task recommend`",
+        plan_advice="use it with `ganvae task recommend`",
+    )
+)
+
+
+def kind_of_spec(spec: str | os.PathLike[str]) -> DataKind:
+    """The kind of data `--data spec` names: a built-in's own kind, or the kind whose file suffixes the
+    name ends with; `DEFAULT_KIND` otherwise. Reads no file.
+
+    >>> kind_of_spec("wine").name, kind_of_spec("runs/rows.csv").name, kind_of_spec("./my_images").name
+    ('table', 'table', 'images')
+    """
+    text = os.fspath(spec).lower()
+    if text in DATASETS:
+        return KINDS[DATASETS.get(text).extra["kind"]]
+    claimed = [k for k in KINDS.values() if k.suffixes and text.endswith(k.suffixes)]
+    return claimed[0] if claimed else KINDS[DEFAULT_KIND]
+
 
 # The files ganvae reads from installed packages, never importing the package (recbole's import pulls
 # heavy dependencies; only the file is wanted)
@@ -47,24 +125,14 @@ def entry_of(name: str, kind: str) -> Entry[Any] | None:
     return entry if entry.extra["kind"] == kind else None
 
 
-# Each kind in words, and the commands that take its data
-KIND_WORDS = {"images": "image dataset", "table": "table", "interactions": "interaction dataset"}
-USED_BY = {
-    "images": "`ganvae compare --data {name}`, `ganvae train` or an image task",
-    "table": "`ganvae compare --data {name}` or `ganvae task synthesize --data {name}`",
-    "interactions": "`ganvae task recommend --data {name}`",
-}
-
-
 def wrong_kind_message(name: str, wanted: str) -> str | None:
     """When `name` is a built-in of another kind than `wanted`: a message saying which commands take it."""
     if name not in DATASETS or DATASETS.get(name).extra["kind"] == wanted:
         return None
-    kind = DATASETS.get(name).extra["kind"]
+    kind, other = KINDS[DATASETS.get(name).extra["kind"]], KINDS[wanted]
     return (
-        f"{name} is a built-in {KIND_WORDS[kind]}, not a{'n' if wanted != 'table' else ''} "
-        f"{KIND_WORDS[wanted]}; "
-        f"use it with {USED_BY[kind].format(name=name)}"
+        f"{name} is a built-in {kind.noun}, not {other.article} {other.noun}; "
+        f"use it with {kind.used_by.format(name=name)}"
     )
 
 

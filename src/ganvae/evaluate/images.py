@@ -19,6 +19,7 @@ import torch
 from ganvae import metrics as M
 from ganvae.data.images import ImageData
 from ganvae.grid import save_grid
+from ganvae.metrics.usability import gap_closed, independent_pixels
 from ganvae.models.base import GenerativeModel, sample_in_batches
 from ganvae.nn.flops import capacity_table
 
@@ -52,11 +53,24 @@ class Reference:
         self.train_feat = classifier.features(self.x_train)
         self.recon_idx = self.test_idx[: min(cfg.n_recon, len(self.test_idx))]
         self.mu, self.sigma = M.gaussian_stats(self.test_feat)
+        self.fd_floor, self.fd_baseline = self._anchors(n_test, seed)
         self.inception = None
         if cfg.inception_weights:
             from ganvae.features.inception import InceptionFeatures, InceptionScores
 
             self.inception = InceptionScores(InceptionFeatures(cfg.inception_weights), self.x_test)
+
+    def _anchors(self, n: int, seed: int, repeats: int = 3) -> tuple[float, float]:
+        """The real-vs-real floor (mean FD of `repeats` draws of n training images) and the FD of
+        independent-pixel images, both at the N of every model's samples (`metrics.usability`)."""
+        g = torch.Generator().manual_seed(seed + 1)
+        n_train = min(n, len(self.x_train))
+        floor = [
+            self.fd(self.train_feat[torch.randperm(len(self.x_train), generator=g)[:n_train]])
+            for _ in range(repeats)
+        ]
+        pixels = independent_pixels(self.x_train, n, g)
+        return sum(floor) / repeats, self.fd(self.classifier.features(pixels))
 
     def fd(self, features: torch.Tensor) -> float:
         """FD (domain features) of a feature set against the test reference."""
@@ -68,8 +82,8 @@ class Reference:
         n = self.cfg.curve_samples
 
         def evaluate(model: GenerativeModel) -> dict[str, float]:
-            samples = model.sample_in_training(
-                n, labels=_labels(model, n), generator=torch.Generator().manual_seed(SAMPLE_SEED)
+            samples = model.sample(
+                n, generator=torch.Generator().manual_seed(SAMPLE_SEED), labels=_labels(model, n)
             )
             return {"fd": self.fd(self.classifier.features(samples.cpu()))}
 
@@ -102,6 +116,7 @@ def evaluate_model(
     )
     feat = clf.features(samples)
     out["fd"] = ref.fd(feat)
+    out["fd_gap_closed"] = gap_closed(out["fd"], ref.fd_floor, ref.fd_baseline)
     kid_mean, kid_std = M.kernel_inception_distance(
         feat, ref.test_feat, subsets=50, subset_size=min(500, n), generator=torch.Generator().manual_seed(0)
     )

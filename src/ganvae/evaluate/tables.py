@@ -13,6 +13,18 @@ from typing import Any
 import numpy as np
 
 WORST_PAIRS = 5  # pairs listed per run: the lowest pair-trend scores among the pairs that count
+# The figures of each model that the table comparison summarises over seeds and its report shows as
+# columns, in that order (labels and directions: each metric's own metadata)
+TABLE_FIGURES = (
+    "quality",
+    "column_shapes",
+    "pair_trends",
+    "category_coverage",
+    "utility_gap",
+    "utility_ratio",
+    "dcr_ratio",
+    "exact_copies",
+)
 
 
 def fidelity(train, synth, kinds: dict[str, str]) -> dict[str, Any]:

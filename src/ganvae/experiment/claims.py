@@ -34,6 +34,7 @@ from ganvae.experiment.verdicts import (
     against_bound,
     compare_entries,
     members,
+    no_usable_generator,
     representative,
 )
 from ganvae.metrics.meta import get as get_metric
@@ -171,6 +172,7 @@ class ClaimResult:
     checks: list[CheckResult] = field(default_factory=list)
     note: str = ""
     by_construction: str = ""
+    unusable: str = ""  # why every verdict is inconclusive: no model is a usable generator
     evidence: str = "seeds"  # "search": judged on the trials of a hyperparameter search
 
 
@@ -246,16 +248,26 @@ def _combine(claim: Claim, verdicts: list[str]) -> str:
 def evaluate_claims(summary: dict[str, dict[str, Any]], families: dict[str, str]) -> list[ClaimResult]:
     """`summary[model][metric]` is an entry (`verdicts.estimate` / `share` / `spread`); `families[model]`
     is "gan" or "vae"."""
+    # claims about two models that are both noise would be findings about noise (issue 21)
+    unusable = no_usable_generator(summary)
     results = []
     for claim in CLAIMS:
         searched = bool(claim.search_checks) and _has(summary, claim.search_checks)
         used = claim.search_checks if searched else claim.checks
         checks = [(_absolute if c.subject is not None else _comparative)(c, summary, families) for c in used]
-        verdict = _combine(claim, [c.verdict for c in checks])
+        verdict = UNSURE if unusable else _combine(claim, [c.verdict for c in checks])
         note = claim.search_note if searched else claim.note
-        evidence = "search" if searched else "seeds"
         results.append(
-            ClaimResult(claim.number, claim.text, verdict, checks, note, claim.by_construction, evidence)
+            ClaimResult(
+                claim.number,
+                claim.text,
+                verdict,
+                checks,
+                note,
+                claim.by_construction,
+                unusable or "",
+                "search" if searched else "seeds",
+            )
         )
     return results
 

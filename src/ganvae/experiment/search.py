@@ -36,7 +36,7 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.experiment import study as S
 from ganvae.metrics import stability
-from ganvae.search_space import Param, space_of, suggest
+from ganvae.search_space import Param
 
 SAMPLE_SEED = 2024  # the curve's noise (as `evaluate.images`)
 CHOICE_SEED = 4048  # other noise, to choose a sampling setting without scoring the choice on it
@@ -61,6 +61,34 @@ class SearchOptions:
             raise ConfigError(f"pruner {self.pruner!r} is not median, halving or none")
         if min(self.random_trials, self.prune_after_trials, self.prune_after_evals) < 0:
             raise ConfigError("random_trials, prune_after_trials and prune_after_evals must be >= 0")
+
+
+def space_of(config: Any) -> dict[str, Param] | None:
+    """The search space a config class or instance declares (`search_space`), None when it has none."""
+    space = getattr(config, "search_space", None)
+    return dict(space) if space else None
+
+
+def suggest(trial: Any, name: str, param: Param) -> Any:
+    """The value of `name` for an Optuna trial: log-uniform, uniform, integers or one of the choices."""
+    if param.kind == "categorical":
+        return trial.suggest_categorical(name, list(param.choices))
+    if param.kind == "int":
+        return trial.suggest_int(name, int(param.low), int(param.high))  # type: ignore[arg-type]
+    low, high = float(param.low), float(param.high)  # type: ignore[arg-type]
+    return trial.suggest_float(name, low, high, log=param.kind == "log")
+
+
+def describe(param: Param) -> str:
+    """How the report names a range: 'log-uniform 0.0001..0.01', 'one of 16, 32'.
+
+    >>> describe(Param("log", 1e-4, 1e-2)), describe(Param("categorical", choices=(16, 32)))
+    ('log-uniform 0.0001..0.01', 'one of 16, 32')
+    """
+    if param.kind == "categorical":
+        return "one of " + ", ".join(map(str, param.choices))
+    what = {"log": "log-uniform", "float": "uniform", "int": "integers"}[param.kind]
+    return f"{what} {param.low:g}..{param.high:g}"
 
 
 def searched_space(model: str, fixed: dict[str, Any]) -> dict[str, Param]:
@@ -111,7 +139,7 @@ class ValidationFD:
     def __call__(self, model: Any, seed: int = SAMPLE_SEED) -> float:
         labels = torch.arange(self.n) % model.num_classes if model.num_classes else None
         g = torch.Generator().manual_seed(seed)
-        samples = model.sample_in_training(self.n, labels=labels, generator=g).cpu()
+        samples = model.sample(self.n, labels=labels, generator=g).cpu()
         mu, sigma = M.gaussian_stats(self.classifier.features(samples))
         value = M.frechet_from_stats(mu, sigma, self.mu, self.sigma)
         return value if math.isfinite(value) else math.inf
@@ -361,7 +389,7 @@ def _model_record(model, study, name, space, fixed, counts: S.Counts, wall_s: fl
     importance, how = param_importance(study)
     return {
         "study": name,
-        "space": {k: p.describe() for k, p in space.items()},
+        "space": {k: describe(p) for k, p in space.items()},
         "fixed": fixed,
         "counts": dataclasses.asdict(counts),
         "best": {"number": best.number, "value": best.value, "params": chosen} if best else None,

@@ -242,6 +242,22 @@ def use_case_row(
     return row
 
 
+def no_usable_generator(summary: dict[str, dict[str, Any]]) -> str | None:
+    """A sentence saying that no model is a usable generator (`metrics.usability`: each model's mean
+    `fd_gap_closed` below `USABLE`), or None when one is or the figure is missing (other data kinds)."""
+    from ganvae.metrics.usability import USABLE
+
+    entries = {m: row.get("fd_gap_closed") for m, row in summary.items()}
+    closed = {m: e["mean"] for m, e in entries.items() if usable(e)}
+    if not closed or any(v >= USABLE for v in closed.values()):
+        return None
+    shown = ", ".join(f"{m} {v:.2f}" for m, v in closed.items())
+    return (
+        f"neither model is usable here: no model covers {USABLE:.0%} of the FD gap from independent "
+        f"pixels to real images ({shown}); the comparison would be between kinds of noise"
+    )
+
+
 def row_sentence(row: dict[str, Any], what: str) -> str:
     """'Best: X with <what> v ± s; the other family's best, Y, reaches ...' from a `use_case_row`."""
     text = f"Best: {row['winner']} with {what} {row['value_text']}"

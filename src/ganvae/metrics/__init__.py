@@ -26,6 +26,7 @@ from ganvae.metrics.reconstruction import (
     ssim_per_image,
 )
 from ganvae.metrics.sharpness import laplacian_variance, sharpness_ratio
+from ganvae.metrics.usability import gap_closed, independent_pixels
 
 __all__ = [
     "class_counts",
@@ -35,7 +36,9 @@ __all__ = [
     "decode_variance",
     "frechet_distance",
     "frechet_from_stats",
+    "gap_closed",
     "gaussian_stats",
+    "independent_pixels",
     "interpolation_smoothness",
     "kernel_inception_distance",
     "knn_radii",

@@ -35,6 +35,8 @@ declare("ndcg@100", "NDCG@100", better="higher", bounds=(0.0, 1.0))
 # shares of the catalogue reached and how rare the recommended items are: descriptive, not better either way
 declare("coverage@10", "coverage@10", bounds=(0.0, 1.0))
 declare("novelty@10", "novelty@10 (bits)", unit="bits", bounds=(0.0, None))
+# What `ranking_report` gives with its defaults, in the order the recommendation report shows them
+RANKING_FIGURES = ("recall@20", "recall@50", "ndcg@100", "coverage@10", "novelty@10")
 
 
 def _check(scores: torch.Tensor, foldin: torch.Tensor, heldout: torch.Tensor | None, k: int) -> None:

@@ -10,15 +10,23 @@ from ganvae.models.tabular_vae import TabularVAE, TabularVAEConfig
 from ganvae.models.vae import VAE, VAEConfig
 from ganvae.registry import MODELS
 
+# The unconditional VAEs sample from the ex-post mixture fitted to their training codes (Ghosh et al.
+# 2020): on Fashion-MNIST it took FD from 74 to 18 (N(0, I): `--set prior=normal`; the two-stage VAE of
+# Dai & Wipf 2019, `prior=two-stage`, reached 47; bench/vae_prior.json). Their best member is the default.
 MODELS.register(
-    "vae", VAE, "VAE (Kingma & Welling 2014); beta, likelihood, conditional via --set", preset=VAEConfig()
+    "vae",
+    VAE,
+    "VAE (Kingma & Welling 2014), codes drawn from an ex-post mixture prior (Ghosh et al. 2020)",
+    preset=VAEConfig(prior="mixture"),
 )
-MODELS.register("beta-vae", VAE, "β-VAE (Higgins et al. 2017), beta=4", preset=VAEConfig(beta=4.0))
+MODELS.register(
+    "beta-vae", VAE, "β-VAE (Higgins et al. 2017), beta=4", preset=VAEConfig(beta=4.0, prior="mixture")
+)
 MODELS.register(
     "dvae",
     VAE,
     "denoising VAE (Im et al. 2017): Gaussian noise σ=0.2 on the encoder's input while training",
-    preset=VAEConfig(train_noise=0.2),
+    preset=VAEConfig(train_noise=0.2, prior="mixture"),
 )
 MODELS.register("cvae", VAE, "class-conditional VAE (Sohn et al. 2015)", preset=VAEConfig(conditional=True))
 MODELS.register("dcgan", GAN, "DCGAN, non-saturating BCE loss (Radford et al. 2016)", preset=GANConfig())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import torch
 from safetensors import SafetensorError
@@ -22,6 +22,9 @@ from ganvae.config import apply_overrides, field_names, to_dict
 from ganvae.errors import CheckpointError, ConfigError
 from ganvae.nn.noise import seeded
 from ganvae.run_folder import CONFIG, WEIGHTS
+
+if TYPE_CHECKING:
+    from ganvae.data.base import DataKind
 
 
 class Optimizers(Protocol):
@@ -43,12 +46,14 @@ class GenerativeModel(nn.Module):
     config_class: ClassVar[type]
     family: ClassVar[str] = ""  # "vae" or "gan": what the comparison groups by
     anomaly_scores: ClassVar[tuple[str, ...]] = ()  # methods `score` knows; the first is the default
-    # What one data row is. "images": C x H x W in [0, 1] (the default; the loop writes sample grids).
-    # "interactions": one user's binary item vector, shape (n_items,), for the recommenders (Mult-VAE,
-    # CFGAN...): they rank items with `rank` instead of drawing images, so the loop writes no grids and the
-    # image-only tests and tasks skip them. One flag rather than a second base class keeps one interface.
-    # "table": one transformed table row, shape (width,), for the tabular models; they need the fitted
-    # data transformer (its spans, to activate and score each column) as `context`.
+    # What one data row is: a kind registered in `ganvae.data.catalog` (`kind` gives its `DataKind`, which
+    # the loop, `build_model` and the CLI ask instead of comparing names). "images": C x H x W in [0, 1]
+    # (the default; the loop writes sample grids). "interactions": one user's binary item vector, shape
+    # (n_items,), for the recommenders (Mult-VAE, CFGAN...): they rank items with `rank` instead of drawing
+    # images, so the loop writes no grids and the image-only tests and tasks skip them. One flag rather than
+    # a second base class keeps one interface. "table": one transformed table row, shape (width,), for the
+    # tabular models; they need the fitted data transformer (its spans, to activate and score each column)
+    # as `context`.
     data_kind: ClassVar[str] = "images"
     # Config keys that change only how samples are drawn from the trained networks, never the networks or
     # their training, so they may be changed on a trained model (`ganvae synthesize --set`, `with_sampling`)
@@ -109,25 +114,6 @@ class GenerativeModel(nn.Module):
     def sample(self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None):
         raise NotImplementedError
 
-    def sample_in_training(
-        self, n: int, *, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """`sample` while training runs (the loop's grids, the FD curve). A sampling-only setting that needs
-        what training fits at its end (a VAE's mixture prior, fitted in `finish_training`) cannot draw
-        before then: until it can, these samples use that setting's default (the VAE's N(0, I) prior)."""
-        try:
-            return self.sample(n, labels=labels, generator=generator)
-        except ConfigError:
-            config, defaults = self.config, type(self.config)()
-            fallback = {k: getattr(defaults, k) for k in self.sampling_settings}
-            if all(getattr(config, k) == v for k, v in fallback.items()):
-                raise  # the defaults fail too: a real error
-            self.with_sampling(fallback)
-            try:
-                return self.sample(n, labels=labels, generator=generator)
-            finally:
-                self.config = config
-
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
@@ -159,6 +145,11 @@ class GenerativeModel(nn.Module):
         training device). A model that samples its own training rows indexes them here (CTGAN's
         training-by-sampling); it must not keep them in its state_dict (no training data in checkpoints)."""
 
+    def notes(self) -> list[str]:
+        """Lines the user should read before training starts: choices the model made from its config or the
+        data that change what it trains (the loop prints and logs them once, on the first process)."""
+        return []
+
     def finish_training(self, x_train: torch.Tensor) -> None:
         """Called by the training loop once, when training ends (on every process, before the final
         evaluation and save), with the training tensor. A VAE fits its ex-post mixture prior here."""
@@ -170,10 +161,17 @@ class GenerativeModel(nn.Module):
         return {}
 
     # ---- helpers shared by both families -------------------------------------------------------
+    @classmethod
+    def kind(cls) -> DataKind:
+        """The kind of data the model trains on (`data_kind`), as registered in `ganvae.data.catalog`."""
+        from ganvae.data.catalog import data_kind
+
+        return data_kind(cls.data_kind)
+
     @property
     def unit(self) -> str:
         """What one training sample is called in progress bars and summaries."""
-        return {"table": "rows", "interactions": "users"}.get(self.data_kind, "images")
+        return self.kind().unit
 
     @property
     def device(self) -> torch.device:
@@ -240,14 +238,20 @@ class GenerativeModel(nn.Module):
             raise CheckpointError(
                 f"{folder / WEIGHTS} is missing or corrupt ({exc}); retrain or restore it"
             ) from None
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.startswith(model.optional_state)]
+        model.load_weights(state, folder / WEIGHTS)
+        return model.to(map_location).eval()
+
+    def load_weights(self, state: dict[str, torch.Tensor], where: Path) -> None:
+        """Load a state dict read from `where`; only `optional_state` may be missing from it."""
+        missing, unexpected = self.load_state_dict(state, strict=False)
+        # which optional state the file lacked: a model tells "never fitted" from "not fitted yet"
+        self.absent_state_ = tuple(p for p in self.optional_state if any(k.startswith(p) for k in missing))
+        missing = [k for k in missing if not k.startswith(self.optional_state)]
         if missing or unexpected:
             raise CheckpointError(
-                f"{folder / WEIGHTS} does not match its config (missing {len(missing)}, unexpected "
+                f"{where} does not match its config (missing {len(missing)}, unexpected "
                 f"{len(unexpected)} tensors); the files come from different models"
             )
-        return model.to(map_location).eval()
 
 
 def read_config(folder: Path) -> dict[str, Any]:
@@ -263,13 +267,6 @@ def read_config(folder: Path) -> dict[str, Any]:
     return meta
 
 
-# What to do instead when a model meets data of another kind (see `data_kind`)
-USE_INSTEAD = {
-    "interactions": "use `ganvae task recommend`",
-    "table": "give a table (--data file.csv) to `ganvae compare` or `ganvae task synthesize`",
-}
-
-
 def build_model(
     name: str,
     shape: tuple[int, int, int],
@@ -277,9 +274,12 @@ def build_model(
     overrides: dict[str, Any] | None = None,
     class_names: list[str] | None = None,
     context: dict[str, Any] | None = None,
+    n_train: int | None = None,
 ) -> GenerativeModel:
     """Create a registered model for data of `shape`, with config `overrides` (text or typed) and, for
     models of non-image data that need it, the data's `context` (e.g. a table's fitted transformer).
+    `n_train`, the training split's size, settles a config's data-dependent "auto" settings (its optional
+    `for_data(n_train)`, e.g. a GAN's diffaug), so the saved config says what training used.
 
     >>> m = build_model("vae", (1, 8, 8))
     >>> m.sample(4).shape
@@ -289,16 +289,25 @@ def build_model(
 
     entry = MODELS.get(name)
     cls = entry.factory
-    if (cls.data_kind == "images") != (len(shape) == 3):  # e.g. `ganvae train mult-vae --data digits`
+    kind = cls.kind()
+    if not kind.fits(tuple(shape)):  # e.g. `ganvae train mult-vae --data digits`
         raise ConfigError(
-            f"{name} is a model of {cls.data_kind}, which does not fit data of shape {tuple(shape)}; "
-            + USE_INSTEAD.get(cls.data_kind, "give image data")
+            f"{name} is a model of {kind.name}, which does not fit data of shape {tuple(shape)}; "
+            + kind.use_models
         )
     cfg = apply_overrides(entry.extra["preset"], overrides or {}, where=f"{name} config")
+    cfg = for_data(cfg, n_train)
     model = cls(cfg, shape, num_classes, **({"context": context} if context else {}))
     model.registered_name = name
     model.class_names = list(class_names) if class_names is not None and model.num_classes else None
     return model
+
+
+def for_data(cfg: Any, n_train: int | None) -> Any:
+    """`cfg` with its "auto" settings settled for a training split of `n_train` (unchanged when None or
+    when the config has no `for_data`)."""
+    settle = getattr(cfg, "for_data", None)
+    return settle(n_train) if n_train is not None and callable(settle) else cfg
 
 
 def config_keys(name: str) -> set[str]:
@@ -309,8 +318,13 @@ def config_keys(name: str) -> set[str]:
 
 
 def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
+    from ganvae.registry import MODELS
+
     known = config_keys(meta["model"])
     cfg = {k: v for k, v in meta.get("config", {}).items() if k in known}
+    # a setting added after this config was saved: what the run trained with (a config's optional
+    # `absent_means`), not today's default; e.g. a GAN saved before DiffAugment existed trained without it
+    cfg = {**getattr(MODELS.get(meta["model"]).extra["preset"], "absent_means", {}), **cfg}
     return build_model(
         meta["model"],
         tuple(meta["shape"]),

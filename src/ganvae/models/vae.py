@@ -8,6 +8,11 @@ likelihood on gray-level images, the KL term dominates small images and the post
 (measured on digits: 3 nats of KL, reconstructions worse than the mean image after 300 steps); the
 optimal σ balances the two terms without hand-tuning.
 
+Two stronger family members (issue 16) change only how codes are drawn for `sample`, fitted when training
+ends: the ex-post Gaussian mixture on the training codes (Ghosh et al. 2020) and the two-stage VAE's second
+stage (Dai & Wipf 2019, `second_stage.py`). `kl_warmup` anneals β from 0 over the first steps (Bowman et
+al. 2016), so the decoder learns to use the code before the KL term pulls the posterior to the prior.
+
 `train_noise` > 0 is the denoising VAE of Im et al. 2017 ("Denoising criterion for variational
 auto-encoding framework"): while training, the encoder sees the image plus Gaussian noise of that σ and
 the likelihood scores the clean image, so the model learns to map corrupted inputs onto clean ones.
@@ -25,6 +30,7 @@ from torch import nn
 
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
+from ganvae.models.second_stage import SecondStage
 from ganvae.nn.conv import ConvDecoder, ConvEncoder
 from ganvae.nn.noise import seeded
 from ganvae.search_space import Param
@@ -40,10 +46,13 @@ class VAEConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     train_noise: float = 0.0  # σ of Gaussian noise on the encoder's input while training (denoising VAE)
-    # what `sample` draws codes from: the N(0, I) prior, or the ex-post Gaussian mixture fitted to the
-    # training codes when training ends (Ghosh et al. 2020); a sampling-only setting
-    prior: Literal["normal", "mixture"] = "normal"
+    # what `sample` draws codes from: the N(0, I) prior, the ex-post Gaussian mixture fitted to the
+    # training codes when training ends (Ghosh et al. 2020; always fitted, a sampling-only setting), or
+    # the two-stage VAE's second stage (Dai & Wipf 2019; trained when training ends only if chosen then)
+    prior: Literal["normal", "mixture", "two-stage"] = "normal"
     prior_components: int = 10
+    stage2_steps: int = 2000  # Adam steps of the second stage (seconds on a CPU; outside the budget)
+    kl_warmup: int = 0  # steps over which β rises linearly from 0 to `beta` (KL annealing); 0 = none
     # what `ganvae compare --search` varies (ganvae.search_space); `prior` is sampling-only, so the search
     # tries both priors on each trial's trained networks instead of training once per prior
     search_space: ClassVar[dict[str, Param]] = {
@@ -61,8 +70,8 @@ class VAEConfig:
             raise ConfigError("beta must be >= 0 (1 is the plain VAE, > 1 a β-VAE)")
         if self.lr <= 0:
             raise ConfigError("lr must be positive")
-        if self.prior not in ("normal", "mixture"):
-            raise ConfigError(f"prior must be normal or mixture, not {self.prior!r}")
+        if self.stage2_steps < 1 or self.kl_warmup < 0:
+            raise ConfigError("stage2_steps must be >= 1 and kl_warmup >= 0")
         if self.prior_components < 1:
             raise ConfigError("prior_components must be at least 1")
         if self.train_noise < 0:
@@ -82,10 +91,18 @@ class VAE(GenerativeModel):
     family = "vae"
     anomaly_scores = ("neg-elbo", "recon-error")
     sampling_settings = frozenset({"prior"})
-    optional_state = ("prior_",)  # checkpoints written before the mixture prior existed
+    # checkpoints written before the mixture prior / the second stage existed
+    optional_state = ("prior_", "stage2.")
 
     def __init__(self, config: VAEConfig, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, shape, num_classes)
+        if self.num_classes and config.prior != "normal":
+            # the ex-post priors are fitted to label-free codes; a conditional VAE's codes are meant to
+            # follow N(0, I) given the label, which is what it samples
+            raise ConfigError(
+                f"a conditional VAE samples its codes from N(0, I): add --set prior=normal "
+                f"(prior={config.prior} is for unconditional VAEs)"
+            )
         self.encoder = ConvEncoder(self.shape, config.width, norm="batch")
         self.head = nn.Linear(self.encoder.out_dim + self.num_classes, 2 * config.latent_dim)
         self.decoder = ConvDecoder(config.latent_dim, self.shape, config.width, self.num_classes)
@@ -98,6 +115,7 @@ class VAE(GenerativeModel):
         self.register_buffer("prior_weights", torch.zeros(k))
         self.register_buffer("prior_means", torch.zeros(k, d))
         self.register_buffer("prior_tril", torch.eye(d).repeat(k, 1, 1))
+        self.stage2 = SecondStage(d)
 
     # ---- networks ------------------------------------------------------------------------------
     def posterior(
@@ -157,7 +175,13 @@ class VAE(GenerativeModel):
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
-        return {"vae": self.adam(self.parameters(), lr=c.lr, weight_decay=c.weight_decay)}
+        stage1 = [p for name, p in self.named_parameters() if not name.startswith("stage2.")]
+        return {"vae": self.adam(stage1, lr=c.lr, weight_decay=c.weight_decay)}
+
+    def beta_at(self, step: int) -> float:
+        """β of training step `step` (0-based): linear warm-up over `kl_warmup` steps, then `beta`."""
+        warm = self.config.kl_warmup
+        return self.config.beta * (min(1.0, (step + 1) / warm) if warm else 1.0)
 
     def train_step(
         self, x: torch.Tensor, y: torch.Tensor | None, opt: Optimizers, step: int
@@ -167,14 +191,42 @@ class VAE(GenerativeModel):
             # denoising criterion (Im et al. 2017): corrupt the encoder's input, score the clean target
             noisy = (x + self.config.train_noise * torch.randn_like(x)).clamp(0.0, 1.0)
         nll, kl = self.elbo_terms(x, y if self.num_classes else None, encoder_input=noisy)
-        loss = (nll + self.config.beta * kl).mean()
+        beta = self.beta_at(step)
+        loss = (nll + beta * kl).mean()
         opt.step("vae", loss)
-        return {"loss": loss.detach(), "nll": nll.mean().detach(), "kl": kl.mean().detach()}
+        logs = {"loss": loss.detach(), "nll": nll.mean().detach(), "kl": kl.mean().detach()}
+        return logs | ({"beta": beta} if self.config.kl_warmup else {})
 
     # ---- the ex-post prior ------------------------------------------------------------------------
     def finish_training(self, x_train: torch.Tensor) -> None:
         if not self.num_classes:  # a conditional VAE's codes are label-free by design: keep N(0, I)
             self.fit_prior(x_train)
+            if self.config.prior == "two-stage":
+                self.fit_second_stage(x_train)
+
+    @torch.no_grad()
+    def training_codes(self, x: torch.Tensor, max_codes: int = 20_000, draw: bool = False) -> torch.Tensor:
+        """Posterior means (or, with `draw`, one posterior draw each) of up to `max_codes` training images
+        (a seeded subset), in eval mode."""
+        was_training = self.training
+        self.eval()
+        g = torch.Generator().manual_seed(0)
+        pick = torch.randperm(len(x), generator=g)[:max_codes]
+        parts = []
+        for i in range(0, len(pick), 1024):
+            mu, logvar = self.posterior(x[pick[i : i + 1024]].to(self.device))
+            if draw:
+                mu = mu + seeded(torch.randn, mu.shape, g, mu.device) * (0.5 * logvar).exp()
+            parts.append(mu)
+        self.train(was_training)
+        return torch.cat(parts)
+
+    def fit_second_stage(self, x: torch.Tensor) -> VAE:
+        """Train the two-stage VAE's second stage on posterior draws of the training images (Dai & Wipf
+        train it on z ~ q(z|x), which is what the aggregate posterior is made of)."""
+        with torch.enable_grad():
+            self.stage2.fit(self.training_codes(x, draw=True), steps=self.config.stage2_steps)
+        return self
 
     @torch.no_grad()
     def fit_prior(self, x: torch.Tensor, max_codes: int = 20_000) -> VAE:
@@ -184,17 +236,13 @@ class VAE(GenerativeModel):
         blotchiness of its samples (Ghosh et al. 2020, "From variational to deterministic autoencoders")."""
         from sklearn.mixture import GaussianMixture
 
-        was_training = self.training
-        self.eval()
-        pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:max_codes]
-        codes = torch.cat([self.encode(x[pick[i : i + 1024]]).cpu() for i in range(0, len(pick), 1024)])
+        codes = self.training_codes(x, max_codes).cpu()
         k = max(1, min(self.config.prior_components, len(codes) // 10))
         gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, random_state=0)
         gmm.fit(codes.double().numpy())
         self.prior_weights.zero_()[:k] = torch.as_tensor(gmm.weights_, dtype=torch.float32)
         self.prior_means[:k] = torch.as_tensor(gmm.means_, dtype=torch.float32)
         self.prior_tril[:k] = torch.linalg.cholesky(torch.as_tensor(gmm.covariances_)).float()
-        self.train(was_training)
         return self
 
     @property
@@ -202,13 +250,22 @@ class VAE(GenerativeModel):
         return bool(self.prior_weights.sum() > 0)
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        if self.config.prior == "normal":
-            return super().latent(n, generator)
-        if not self.prior_fitted:
+        prior = self.config.prior
+        if prior != "normal" and not self.prior_fitted and "prior_" in getattr(self, "absent_state_", ()):
             raise ConfigError(
-                "this VAE has no fitted mixture prior (trained before it existed, or conditional); "
-                "sample with prior=normal"
+                "this VAE was saved before the ex-post priors existed; sample with prior=normal or retrain"
             )
+        # the ex-post priors are fitted when training ends (the mixture always, for an unconditional VAE):
+        # until then — the loop's grids, the FD curve, an untrained model — codes come from N(0, I)
+        if prior == "normal" or not self.prior_fitted:
+            return super().latent(n, generator)
+        if prior == "two-stage":
+            if not self.stage2.fitted:
+                raise ConfigError(
+                    "this VAE has no second stage (trained only when a VAE trains with prior=two-stage); "
+                    "sample with prior=mixture or normal, or retrain with --set prior=two-stage"
+                )
+            return self.stage2.sample(n, generator)
         # components drawn i.i.d. (never grouped by component, as GaussianMixture.sample returns them)
         where = generator.device if generator is not None else self.device
         comp = torch.multinomial(self.prior_weights.to(where), n, replacement=True, generator=generator)

@@ -34,4 +34,7 @@ def fmt(value: Any, std: Any = None) -> str:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("ganvae.report", "templates"), autoescape=select_autoescape())
     env.filters["fmt"] = fmt
+    from ganvae.experiment.verdicts import display
+
+    env.filters["show"] = display  # an entry over seeds as it reads ('0.53 ± 0.01', '0.53 (1 seed)')
     return env

@@ -8,7 +8,7 @@ from typing import Any
 from ganvae.experiment.search_figures import best_text
 from ganvae.metrics.meta import known
 from ganvae.report.env import fmt
-from ganvae.report.html import cells
+from ganvae.report.sections.generation import cells
 
 MAIN = (
     "fd",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ganvae.atomic import write_text
+from ganvae.data.catalog import DEFAULT_KIND, KINDS
 from ganvae.errors import DataError
 from ganvae.report.env import data_uri, environment
 from ganvae.run_folder import METRICS, TASKS, RunFolder
@@ -58,11 +59,22 @@ def merge_task_verdicts(metrics: dict[str, Any], run_dir: Path) -> dict[str, Any
     return {**metrics, "verdicts": rows + [v for use, v in measured.items() if use not in known]}
 
 
+def pictures(data: dict[str, Any]) -> bool:
+    """Whether the rows of a run record's data (`Dataset.describe`) are pictures, whose C×H×W the page's
+    header gives. Folders written before the record named its kind hold images."""
+    kind = KINDS.get(data.get("kind", DEFAULT_KIND))
+    return kind is not None and kind.pictures
+
+
 def write_task_report(folder: str | Path) -> Path:
     """(Re-)render `folder/report.html` of a task run."""
     folder = Path(folder)
     m = read_metrics(folder, "task")
-    html = environment().get_template("task.html").render(m=m, sec=load_section(folder))
+    html = (
+        environment()
+        .get_template("task.html")
+        .render(m=m, sec=load_section(folder), pictures=pictures(m["data"]))
+    )
     out = RunFolder(folder).report
     write_text(out, html)
     return out

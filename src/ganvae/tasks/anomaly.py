@@ -26,18 +26,11 @@ from ganvae.data.classes import resolve_class
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
-from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
-from ganvae.grid import save_grid
+from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.metrics.detection import detection_metrics
 from ganvae.plan import RunPlan
-from ganvae.report.env import fmt
 from ganvae.run_folder import RunFolder
-from ganvae.tasks.base import (
-    Section,
-    TaskExperiment,
-    TaskFolder,
-    load_task_images,
-)
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
 
 CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
 SCORES = "scores.json"  # scores of the evaluated test images (a cache for re-runs)
@@ -111,7 +104,7 @@ def run_anomaly(
     cfg: AnomalyConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model on each normal class (and seed), score the test split, write the task folder."""
-    from ganvae.report import plots  # matplotlib loads only when a figure is drawn
+    from ganvae.report.sections import anomaly as page
 
     cfg.validate()
     folder = TaskFolder(out, "anomaly", cfg, command)
@@ -137,9 +130,9 @@ def run_anomaly(
     for name in cfg.models:
         saved = json.loads((RunFolder(folder.out).model(name, 0, f"class{classes[0]}-") / SCORES).read_text())
         roc.update({f"{name} / {m}": (np.asarray(s), anomalous) for m, s in saved["scores"].items()})
-    plots.roc_curves(folder.figures / "roc.png", roc)
+    page.draw_roc(folder.figures, roc)
     results = summarise(runs, data, classes)
-    section = _section(results, data, classes, cfg, len(x_eval))
+    section = page.section(results, [data.class_names[c] for c in classes], cfg, len(x_eval))
     return folder.finish(data, results, section, verdicts=results["verdicts"])
 
 
@@ -172,7 +165,9 @@ class OneClass(TaskExperiment):
         model_dir = RunFolder(self.folder.out).model(job.model, job.seed, job.tag)
         scores, score_s = _scored(model, model_dir, x_eval, held_out)
         if job.seed == 0 and cls == classes[0]:
-            _extremes(self.folder.figures, job.model, x_eval, scores)
+            from ganvae.report.sections.anomaly import draw_extremes
+
+            draw_extremes(self.folder.figures, job.model, x_eval, scores)
         anomalous = (y_eval != cls).numpy().astype(int)
         return [
             {
@@ -218,63 +213,3 @@ def _verdict(table: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return use_case_row(
         "anomaly detection", "auroc", table, label="AUROC (one-class, mean over normal classes)"
     )
-
-
-def _extremes(figures: Path, name: str, x: torch.Tensor, scores: dict[str, np.ndarray]) -> None:
-    """Most anomalous (top row) and most normal (bottom row) test images under the model's default score."""
-    s = next(iter(scores.values()))
-    order = np.argsort(s)
-    k = min(8, len(s) // 2)
-    idx = np.concatenate([order[::-1][:k], order[:k]])
-    save_grid(x[torch.as_tensor(idx.copy())], figures / f"extremes-{name}.png", nrow=k)
-
-
-def _section(results, data: ImageData, classes: list[int], cfg: AnomalyConfig, n_eval: int) -> Section:
-    table = results["scores"]
-    keys = list(table)
-    normal = (
-        ", ".join(data.class_names[c] for c in classes)
-        if len(classes) <= 3
-        else f"each of {len(classes)} classes"
-    )
-    sec = Section(
-        "Anomaly detection (one-class)",
-        intro=(
-            f"Each model trained on one normal class ({normal}) with {cfg.seeds} seed(s); "
-            f"{n_eval} test images scored, every other class anomalous. AUROC 0.5 is chance, 1 perfect. "
-            "GAN scores: minus the discriminator logit, and the AnoGAN inversion loss; "
-            "VAE scores: negative ELBO and reconstruction error."
-        ),
-    )
-    sec.findings.append(row_sentence(results["verdicts"][0], "mean AUROC"))
-    for metric, label in (("auroc", "AUROC"), ("auprc", "AUPRC")):
-        rows = [
-            [
-                name,
-                *[
-                    fmt(
-                        table[k]["per_class"][name][metric]["mean"],
-                        table[k]["per_class"][name][metric]["std"],
-                    )
-                    for k in keys
-                ],
-            ]
-            for name in (data.class_names[c] for c in classes)
-        ]
-        if len(classes) > 1:
-            rows.append(["mean", *[fmt(table[k][metric]["mean"], table[k][metric]["std"]) for k in keys]])
-        sec.table(f"{label} by normal class", ["normal class", *keys], rows)
-    sec.table(
-        "Scoring cost",
-        ["model / score", "seconds per image"],
-        [[k, f"{table[k]['score_s_per_image']:.2g}"] for k in keys],
-        note="Per test image, all of a model's scores together (AnoGAN optimises a latent code per image).",
-    )
-    first = data.class_names[classes[0]]
-    sec.figure("figures/roc.png", f"ROC curves, normal class {first}, seed 0")
-    for name in cfg.models:
-        sec.figure(
-            f"figures/extremes-{name}.png",
-            f"{name}: most anomalous (top) and most normal (bottom) test images, normal class {first}",
-        )
-    return sec

@@ -29,25 +29,16 @@ import torch
 
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
-from ganvae.experiment.intervals import mean_interval
 from ganvae.experiment.runner import Job, run_jobs
-from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
-from ganvae.grid import save_grid
+from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.metrics.meta import Metric
 from ganvae.models.base import sample_in_batches
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
-from ganvae.report.env import fmt
-from ganvae.tasks.base import (
-    Section,
-    TaskExperiment,
-    TaskFolder,
-    load_task_images,
-)
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
 
 REAL = "real only"
 # Steps, not epochs, set the default generator budget: 5 epochs of 10 images x 10 classes is 10 updates.
 DEFAULT_STEPS = 1000  # on datasets other than digits (digits: the RunPlan's 300)
-GRID_COLUMNS = 10  # samples per class (one row per class) in the sample figures
 
 
 def with_real(model: str) -> str:
@@ -172,6 +163,7 @@ def run_augment(
 ) -> dict[str, Any]:
     """For each K and seed: train each model on K images per class, classify with and without its samples."""
     from ganvae.registry import MODELS
+    from ganvae.report.sections import augment as page
 
     cfg.validate()
     folder = TaskFolder(out, "augment", cfg, command)
@@ -189,8 +181,8 @@ def run_augment(
     ]
     runs = run_jobs(Augmentation(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
     results = summarise(runs, cfg.models, families)
-    _curve(folder.figures / "accuracy.png", results, cfg.models, families)
-    section = _section(results, data, cfg)
+    page.draw_curve(folder.figures / "accuracy.png", results, cfg.models, families)
+    section = page.section(results, len(data.x_test), cfg)
     return folder.finish(data, results, section, verdicts=results["verdicts"])
 
 
@@ -207,20 +199,24 @@ class Augmentation(TaskExperiment):
         return load_task_images(self.cfg, labels_for="augmentation")
 
     def run(self, data, job: Job) -> list[dict[str, Any]]:
+        from ganvae.report.sections.augment import draw_class_rows
+
         cfg, name, seed = self.cfg, job.model, job.seed
         k = int(job.tag.removeprefix("k").rstrip("-"))
         first = k == min(cfg.labels_per_class) and seed == 0  # draws the figures
         small = stratified_subset(data, k, seed)
         if name == REAL_JOB:
             if first:
-                _class_rows(small.x_train, small.y_train, data.num_classes, self.folder.figures / "real.png")
+                draw_class_rows(
+                    small.x_train, small.y_train, data.num_classes, self.folder.figures / "real.png"
+                )
             return [{"k": k, "seed": seed, "arm": REAL, **classifier_accuracy(small, cfg, seed)}]
         t0 = time.perf_counter()
         model = self.folder.model(cfg, name, small, seed, tag=job.tag, progress=self.progress)
         x_syn, y_syn = synthesise(model, data.num_classes, cfg.synthetic_per_class, seed)
         gen_s = time.perf_counter() - t0
         if first:
-            _class_rows(x_syn, y_syn, data.num_classes, self.folder.figures / f"samples-{name}.png")
+            draw_class_rows(x_syn, y_syn, data.num_classes, self.folder.figures / f"samples-{name}.png")
         mixed = _with_train(small, torch.cat([small.x_train, x_syn]), torch.cat([small.y_train, y_syn]))
         return [
             {
@@ -249,7 +245,8 @@ def summarise(
     runs: list[dict[str, Any]], models: tuple[str, ...] | list[str], families: dict[str, str]
 ) -> dict[str, Any]:
     """Accuracy per K and arm (mean ± std over seeds), the paired gain of each model's augmentation over
-    real only, and the use-case verdict (real + synthetic at the smallest K)."""
+    real only, and the use-case verdict (real + synthetic at the smallest K). `arms` lists real only, then
+    real + each model, then each model only: the report's section reads the arms in that order."""
     ks = sorted({r["k"] for r in runs})
     arms = [REAL, *(with_real(m) for m in models), *(synthetic_only(m) for m in models)]
     accuracy: dict[str, dict[str, Any]] = {}
@@ -281,107 +278,3 @@ def summarise(
         "gain": gain,
         "verdicts": [verdict],
     }
-
-
-def compare_to_real(gain: dict[str, Any]) -> str:
-    """'helps', 'hurts' or 'no clear difference' from the per-seed gains over real only (same seed, same
-    real images: paired), by the 95 % t interval of their mean; one seed is never a clear difference."""
-    got = mean_interval(gain["values"])
-    if got is None or got[1] <= 0 <= got[2]:
-        return "no clear difference"
-    return "helps" if got[1] > 0 else "hurts"
-
-
-def _class_rows(x: torch.Tensor, y: torch.Tensor, num_classes: int, path: Path) -> None:
-    """One row per class, up to GRID_COLUMNS images each (blank cells where a class has fewer)."""
-    cols = min(GRID_COLUMNS, max(int((y == c).sum()) for c in range(num_classes)))
-    cells = torch.ones(num_classes * cols, *x.shape[1:])
-    for c in range(num_classes):
-        mine = x[y == c][:cols]
-        cells[c * cols : c * cols + len(mine)] = mine
-    save_grid(cells, path, nrow=cols)
-
-
-def _curve(path: Path, results: dict[str, Any], models, families: dict[str, str]) -> None:
-    from ganvae.report import plots  # matplotlib loads only when a figure is drawn
-
-    ks = results["labels_per_class"]
-    acc = results["accuracy"]
-
-    def line(arm: str):
-        return ks, [acc[str(k)][arm]["mean"] for k in ks], [acc[str(k)][arm]["std"] or 0.0 for k in ks]
-
-    lines = {REAL: line(REAL)}
-    for m in models:
-        lines[f"{m} real + synthetic"] = line(with_real(m))
-        lines[f"{m} synthetic only"] = line(synthetic_only(m))
-    plots.series(
-        path,
-        lines,
-        "real labelled images per class (K)",
-        "test accuracy",
-        "classifier accuracy against K (mean ± std over seeds)",
-        xscale="log",
-        families={"real": "baseline", **families},
-    )
-
-
-def _section(results: dict[str, Any], data: ImageData, cfg: AugmentConfig) -> Section:
-    ks, acc, models = results["labels_per_class"], results["accuracy"], cfg.models
-    n_test = len(data.x_test)
-    sec = Section(
-        "Augmenting a small labelled set",
-        intro=(
-            f"Each class-conditional model trained on only K real labelled images per class "
-            f"(K = {', '.join(map(str, ks))}; a seeded random subset per seed, {cfg.seeds} seed(s)) and "
-            f"generated {cfg.synthetic_per_class} labelled images per class. The same small CNN "
-            f"(about {cfg.classifier_steps} updates of batch {cfg.classifier_batch_size}, seeded) was then "
-            "trained on the real images only, on real + synthetic, and on synthetic only, and tested on "
-            f"the full real test split ({n_test} images). Synthetic-only accuracy is the "
-            "train-synthetic-test-real (TSTR) utility of the generated data."
-        ),
-    )
-    real0 = acc[str(ks[0])][REAL]
-    sec.findings.append(
-        row_sentence(results["verdicts"][0], f"real + synthetic accuracy (K = {ks[0]})")
-        + f" Real images alone reach {fmt(real0['mean'], real0['std'])} at that K."
-    )
-    for m in models:
-        parts = []
-        for k in ks:
-            real, aug = acc[str(k)][REAL], acc[str(k)][with_real(m)]
-            points = 100 * (aug["mean"] - real["mean"])
-            verdict = compare_to_real(results["gain"][str(k)][m])
-            parts.append(f"{verdict} at K = {k} ({points:+.1f} points)")
-        sec.findings.append(f"Augmenting with {m}: " + "; ".join(parts) + ".")
-    for m in models:
-        parts = []
-        for k in ks:
-            real, syn = acc[str(k)][REAL], acc[str(k)][synthetic_only(m)]
-            share = syn["mean"] / real["mean"] if real["mean"] > 0 else float("nan")
-            parts.append(f"{fmt(syn['mean'], syn['std'])} at K = {k} ({share:.0%} of real only)")
-        sec.findings.append(f"Train on {m} samples only, test on real: " + "; ".join(parts) + ".")
-    sec.findings.append(
-        "A difference counts as help or harm only when the seeds' spreads (mean ± std) do not overlap."
-    )
-    arms = results["arms"]
-    rows = [[str(k), *[fmt(acc[str(k)][a]["mean"], acc[str(k)][a]["std"]) for a in arms]] for k in ks]
-    sec.table(
-        f"Test accuracy (mean ± std over {cfg.seeds} seed(s))",
-        ["K per class", *arms],
-        rows,
-        note=(
-            f"Full test split, {n_test} images. real + MODEL: the K real images per class plus "
-            f"{cfg.synthetic_per_class} samples per class; MODEL only: the samples alone."
-        ),
-    )
-    sec.figure("figures/accuracy.png", "Test accuracy against K (log scale); bands are ± one std over seeds")
-    sec.figure(
-        "figures/real.png", f"The real labelled training images at K = {ks[0]} (seed 0), one row per class"
-    )
-    for m in models:
-        sec.figure(
-            f"figures/samples-{m}.png",
-            f"{m} samples used for augmentation at K = {ks[0]} (seed 0), one row per class",
-        )
-    return sec

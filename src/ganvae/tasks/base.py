@@ -2,7 +2,8 @@
 
 A task folder holds `config.json` (the resolved task config), `models/<model>-<tag>/` (train runs, reused
 when the task is run again with the same `--out`), `figures/`, `metrics.json` (every figure plus a
-`section`: findings, tables and figures that the report renders without knowing the task) and
+`section`: findings, tables and figures that the report renders without knowing the task; each task's
+section and figures are drawn by `ganvae.report.sections.<task>` from the results the task returns) and
 `report.html`. A task run inside a comparison's folder (`RUN/tasks/NAME`) also appears in that
 comparison's report.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +22,8 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
+from ganvae.report.sections import Section
 from ganvae.run_folder import TASKS, RunFolder, is_model_folder
-
-
-@dataclass
-class Section:
-    """A task's part of the report: a title, findings in words, tables (pre-formatted cells) and figures."""
-
-    title: str
-    intro: str = ""
-    findings: list[str] = field(default_factory=list)
-    tables: list[dict[str, Any]] = field(default_factory=list)
-    figures: list[dict[str, str]] = field(default_factory=list)
-
-    def table(self, title: str, columns: list[str], rows: list[list[Any]], note: str = "") -> None:
-        self.tables.append({"title": title, "columns": columns, "rows": rows, "note": note})
-
-    def figure(self, path: str, caption: str) -> None:
-        """`path` is relative to the task folder (e.g. figures/roc.png)."""
-        self.figures.append({"path": path, "caption": caption})
 
 
 class TaskFolder:

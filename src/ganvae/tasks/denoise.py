@@ -35,17 +35,10 @@ import torch
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
-from ganvae.experiment.verdicts import HOLDS, against_bound, estimate, row_sentence, use_case_row
-from ganvae.grid import save_grid
+from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.metrics.meta import Metric
 from ganvae.plan import RunPlan
-from ganvae.report.env import fmt
-from ganvae.tasks.base import (
-    Section,
-    TaskExperiment,
-    TaskFolder,
-    load_task_images,
-)
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
 
 Corruption = Callable[[torch.Tensor, float, torch.Generator], torch.Tensor]
 
@@ -134,15 +127,6 @@ def spec_label(name: str, level: float) -> str:
     return f"{name}:{level:g}"
 
 
-def describe(name: str, level: float) -> str:
-    """Readable corruption name for tables and captions."""
-    if name == "gaussian":
-        return f"Gaussian σ={level:g}"
-    if name == "salt-pepper":
-        return f"salt & pepper {100 * level:g} %"
-    return f"mask {100 * level:g} % area"
-
-
 def corrupt(x: torch.Tensor, name: str, level: float) -> torch.Tensor:
     """`x` corrupted by `name` at `level`, seeded by the spec alone: the same noise for every model and
     every run, and independent of the other corruptions asked for."""
@@ -162,9 +146,11 @@ def gaussian_blur(x: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(ndimage.gaussian_filter(x.numpy(), sigma=(0, 0, 1, 1), mode="reflect"))
 
 
+UNTOUCHED = "noisy input"  # the baseline that leaves the corrupted image as it is
+SHOWN_BASELINE = "median 3x3"  # the baseline whose restorations the grids show
 BASELINES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "noisy input": lambda x: x,
-    "median 3x3": median_3x3,
+    UNTOUCHED: lambda x: x,
+    SHOWN_BASELINE: median_3x3,
     "blur σ=1": gaussian_blur,
 }
 
@@ -218,6 +204,8 @@ def run_denoise(
     cfg: DenoiseConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model (and seed) on the data, restore corrupted test images, write the task folder."""
+    from ganvae.report.sections import denoise as page
+
     cfg.validate()
     corruptions = parse_noise(cfg.noise)
     folder = TaskFolder(out, "denoise", cfg, command)
@@ -234,7 +222,7 @@ def run_denoise(
             runs.append(
                 {"method": base, "family": "baseline", "seed": 0, "noise": key, **quality(clean, restored)}
             )
-            if base == "median 3x3":
+            if base == SHOWN_BASELINE:
                 shown[key][base] = restored[:GRID_IMAGES]
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
     for record in run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx):
@@ -244,9 +232,11 @@ def run_denoise(
         else:
             runs.append(record)
     results = summarise(runs, list(noisy), len(clean))
-    _grids(folder.figures, clean[:GRID_IMAGES], noisy, shown)
-    _level_plot(folder.figures / "psnr-gaussian.png", results, corruptions)
-    section = _section(results, corruptions, cfg, data)
+    page.draw_grids(folder.figures, clean[:GRID_IMAGES], noisy, shown)
+    page.draw_level_plot(folder.figures / "psnr-gaussian.png", results, corruptions)
+    section = page.section(
+        results, corruptions, cfg, data.name, untouched=UNTOUCHED, shown_baseline=SHOWN_BASELINE
+    )
     return folder.finish(data, results, section, verdicts=results["verdicts"])
 
 
@@ -295,7 +285,8 @@ class Denoising(TaskExperiment):
 
 
 def summarise(runs: list[dict[str, Any]], noise: list[str], n_images: int) -> dict[str, Any]:
-    """Per method: PSNR and SSIM per corruption (mean ± std over seeds) and their mean over corruptions."""
+    """Per method: PSNR and SSIM per corruption (mean ± std over seeds) and their mean over corruptions.
+    `noise` (the corruptions' keys) keeps the order asked for: the report's section pairs it with them."""
     methods: dict[str, dict[str, Any]] = {}
     for method in dict.fromkeys(r["method"] for r in runs):
         rs = [r for r in runs if r["method"] == method]
@@ -328,144 +319,3 @@ def _verdict(methods: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The compare report's denoising row: the best model by mean PSNR, against the other family's best."""
     models = {k: v for k, v in methods.items() if v["family"] != "baseline"}
     return use_case_row("reconstruction / denoising", PSNR_MEAN, models)
-
-
-def _file(key: str) -> str:
-    return "denoise-" + key.replace(":", "-") + ".png"
-
-
-def _grids(figures: Path, clean: torch.Tensor, noisy: dict[str, torch.Tensor], shown) -> None:
-    """One grid per corruption: rows clean / noisy / median 3x3 / each model's restoration (seed 0)."""
-    for key, x in noisy.items():
-        rows = [clean, x[: len(clean)], *shown[key].values()]
-        save_grid(torch.cat(rows), figures / _file(key), nrow=len(clean))
-
-
-def _level_plot(path: Path, results: dict[str, Any], corruptions: list[tuple[str, float]]) -> None:
-    from ganvae.report import plots  # matplotlib loads only when a figure is drawn
-
-    levels = sorted(lv for c, lv in corruptions if c == "gaussian")
-    if len(levels) < 2:
-        return
-    keys = [spec_label("gaussian", lv) for lv in levels]
-    lines, families = {}, {"baseline": "baseline"}
-    for name, row in results["methods"].items():
-        means = [row["psnr"][k]["mean"] for k in keys]
-        if row["family"] == "baseline":
-            lines[f"baseline {name}"] = (levels, means, None)
-        else:
-            families[name] = row["family"]
-            lines[name] = (levels, means, [row["psnr"][k]["std"] or 0.0 for k in keys])
-    plots.series(
-        path,
-        lines,
-        "Gaussian noise σ",
-        "PSNR against clean (dB)",
-        "Denoising: PSNR against noise level",
-        families=families,
-    )
-
-
-def _findings(results: dict[str, Any], corruptions: list[tuple[str, float]]) -> list[str]:
-    methods = results["methods"]
-    models = [m for m, r in methods.items() if r["family"] != "baseline"]
-    baselines = [m for m, r in methods.items() if r["family"] == "baseline"]
-    out = [row_sentence(results["verdicts"][0], "mean PSNR (dB) over the corruptions")]
-    for name, level in corruptions:
-        key = spec_label(name, level)
-        psnr = {m: methods[m]["psnr"][key] for m in methods}
-        top = max(models, key=lambda m: psnr[m]["mean"])
-        base = max(baselines, key=lambda m: psnr[m]["mean"])
-        gap = psnr[top]["mean"] - psnr[base]["mean"]
-        line = f"{describe(name, level)}: best model {top} at {fmt(psnr[top]['mean'], psnr[top]['std'])} dB"
-        if gap > 0:
-            line += f", {gap:.2g} dB above the best baseline ({base}, {fmt(psnr[base]['mean'])} dB)"
-            # a baseline filter is deterministic: the model's seeds against its one value
-            if against_bound(psnr[top], above=psnr[base]["mean"]) != HOLDS:
-                line += " (not clearly: one seed, or the 95 % interval over seeds reaches it)"
-        elif base == "noisy input":
-            line += (
-                f"; no generative model beats leaving the image as it is ({fmt(psnr[base]['mean'])} dB), "
-                "and no filter does either"
-            )
-        else:
-            line += f"; no generative model beats the {base} baseline ({fmt(psnr[base]['mean'])} dB)"
-            if psnr[top]["mean"] < psnr["noisy input"]["mean"]:
-                line += f", nor even the unrestored input ({fmt(psnr['noisy input']['mean'])} dB)"
-        ssim = {m: methods[m]["ssim"][key]["mean"] for m in methods}
-        by_ssim = max(ssim, key=ssim.get)
-        line += f". By SSIM the best is {by_ssim} ({fmt(ssim[by_ssim])})."
-        out.append(line)
-    ceiling = ", ".join(
-        f"{m} {fmt(methods[m]['clean']['psnr']['mean'], methods[m]['clean']['psnr']['std'])} dB"
-        for m in models
-    )
-    out.append(
-        "A model restores no better than it reconstructs an uncorrupted image; PSNR of those "
-        f"reconstructions: {ceiling}."
-    )
-    return out
-
-
-def _section(
-    results: dict[str, Any], corruptions: list[tuple[str, float]], cfg: DenoiseConfig, data: ImageData
-) -> Section:
-    methods = results["methods"]
-    names = list(methods)
-    models = [m for m in names if methods[m]["family"] != "baseline"]
-    dvae = " dvae is a VAE trained with Gaussian noise on its encoder's input." if "dvae" in models else ""
-    sec = Section(
-        "Denoising",
-        intro=(
-            f"Each model trained on the training split of {data.name} with {cfg.seeds} seed(s); "
-            f"{results['images']} test images corrupted (the same noise for every model) and restored "
-            "blind. VAE: encode then decode; GAN: projection onto the generator (latent inversion of the "
-            f"corrupted image, then G(z)).{dvae} Class-conditional models are given the true label. "
-            "Restorations are compared with the clean images: PSNR (dB, per image, then averaged) and "
-            "SSIM. Baselines: the corrupted image itself, a 3x3 median filter and a Gaussian blur (σ = 1 px)."
-        ),
-        findings=_findings(results, corruptions),
-    )
-    keys = [spec_label(c, lv) for c, lv in corruptions]
-    for metric, label in (("psnr", "PSNR (dB)"), ("ssim", "SSIM")):
-
-        def cell(m: str, key: str, metric: str = metric) -> str:
-            ms = methods[m][metric][key] if key != CLEAN else methods[m].get("clean", {}).get(metric)
-            return fmt(ms["mean"], ms["std"]) if ms else "—"
-
-        rows = [
-            [describe(c, lv), *[cell(m, k) for m in names]]
-            for (c, lv), k in zip(corruptions, keys, strict=True)
-        ]
-        mean = f"{metric}_mean"
-        rows.append(
-            [
-                "mean over corruptions",
-                *[fmt(methods[m][mean]["mean"], methods[m][mean]["std"]) for m in names],
-            ]
-        )
-        rows.append(["none (clean input)", *[cell(m, CLEAN) for m in names]])
-        sec.table(
-            f"{label} against the clean images",
-            ["corruption", *names],
-            rows,
-            note=(
-                "Higher is better; mean ± std over seeds (baselines are deterministic). Last row: each "
-                "model's reconstruction of the uncorrupted images, the ceiling of its restorations."
-            ),
-        )
-    sec.table(
-        "Restoration cost",
-        ["model", "seconds per image"],
-        [[m, f"{methods[m]['restore_s_per_image']:.2g}"] for m in models],
-        note="GAN restoration optimises a latent code per image; VAE restoration is one forward pass.",
-    )
-    order = ", ".join(["clean", "corrupted", "median 3x3", *models])
-    for c, lv in corruptions:
-        sec.figure(f"figures/{_file(spec_label(c, lv))}", f"{describe(c, lv)}: rows are {order} (seed 0)")
-    if sum(c == "gaussian" for c, _ in corruptions) >= 2:  # as in _level_plot: a line needs two levels
-        sec.figure(
-            "figures/psnr-gaussian.png",
-            "PSNR against Gaussian noise σ (grey: baselines; bands: ± std over seeds)",
-        )
-    return sec

@@ -21,18 +21,11 @@ from ganvae import metrics as M
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
-from ganvae.experiment.verdicts import estimate, row_sentence, use_case_row
-from ganvae.grid import save_gif, save_grid
+from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.metrics.meta import Metric
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
-from ganvae.report.env import fmt
-from ganvae.tasks.base import (
-    Section,
-    TaskExperiment,
-    TaskFolder,
-    load_task_images,
-)
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
 
 METHODS = ("linear", "slerp")
 PATH_LENGTH = Metric(
@@ -135,6 +128,7 @@ def run_interpolate(
 ) -> dict[str, Any]:
     """Train each model (or reuse), morph pairs of test images both ways, measure and draw the paths."""
     from ganvae.features import get_domain_classifier
+    from ganvae.report.sections.interpolate import section
 
     cfg.validate()
     folder = TaskFolder(out, "interpolate", cfg, command)
@@ -145,8 +139,8 @@ def run_interpolate(
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
     runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=(data, clf))
     results = summarise(runs)
-    section = _section(results, cfg, clf.feature_name)
-    return folder.finish(data, results, section, verdicts=[_verdict(results)])
+    verdict = _verdict(results)
+    return folder.finish(data, results, section(results, cfg, clf.feature_name, verdict), verdicts=[verdict])
 
 
 class Interpolation(TaskExperiment):
@@ -162,6 +156,8 @@ class Interpolation(TaskExperiment):
         return data, get_domain_classifier(data)
 
     def run(self, ctx, job: Job) -> list[dict[str, Any]]:
+        from ganvae.report.sections.interpolate import draw_morphs
+
         data, clf = ctx
         cfg, name, seed = self.cfg, job.model, job.seed
         model = self.folder.model(cfg, name, data, seed, progress=self.progress)
@@ -190,20 +186,12 @@ class Interpolation(TaskExperiment):
                 }
             )
             if seed == 0:
-                _draw(self.folder.figures, name, method, frames, data.x_test[ia], data.x_test[ib])
+                draw_morphs(self.folder.figures, name, method, frames, data.x_test[ia], data.x_test[ib])
         return records
 
 
 def _label(data: ImageData, model: GenerativeModel, i: int) -> int | None:
     return int(data.y_test[i]) if model.num_classes and data.y_test is not None else None
-
-
-def _draw(figures: Path, name: str, method: str, frames, a, b) -> None:
-    """Strips (real A, decoded path, real B; a pair per row) and a GIF of four morphs side by side."""
-    rows = torch.cat([a.unsqueeze(1), frames, b.unsqueeze(1)], dim=1)[:4]
-    save_grid(rows.flatten(0, 1), figures / f"strip-{name}-{method}.png", nrow=rows.shape[1])
-    if method == "slerp":
-        save_gif(list(frames[:4].transpose(0, 1)), figures / f"morph-{name}.gif")
 
 
 KEYS = ("path_length_ratio", "max_step_ratio", "endpoint_psnr")
@@ -224,37 +212,3 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _verdict(results: dict[str, Any]) -> dict[str, Any]:
     return use_case_row("latent exploration (interpolation, morphing)", PATH_LENGTH, results["paths"])
-
-
-def _section(results: dict[str, Any], cfg: InterpolateConfig, feature_name: str) -> Section:
-    table = results["paths"]
-    sec = Section(
-        "Morphing between real images",
-        intro=(
-            f"{cfg.pairs} pairs of test images (different classes; the same class for conditional models), "
-            f"encoded (VAE: posterior mean; GAN: latent inversion, approximate), {cfg.path_steps} points on "
-            f"a straight and a spherical path, decoded. Smoothness is measured in {feature_name}."
-        ),
-    )
-    sec.findings.append(row_sentence(_verdict(results), "path-length ratio"))
-    psnr = {k: v["endpoint_psnr"]["mean"] for k, v in table.items()}
-    best_end = max(psnr, key=psnr.get)
-    sec.findings.append(
-        f"Most faithful endpoints: {best_end} ({psnr[best_end]:.1f} dB): a morph can only start and end "
-        "at the real images as well as the model reconstructs them."
-    )
-    sec.table(
-        "Path smoothness and endpoint fidelity",
-        [
-            "model / path",
-            "path length ratio (1 = straight)",
-            "largest step / mean step",
-            "endpoint PSNR (dB)",
-        ],
-        [[k, *[fmt(v[m]["mean"], v[m]["std"]) for m in KEYS]] for k, v in table.items()],
-    )
-    for name in cfg.models:
-        for method in METHODS:
-            sec.figure(f"figures/strip-{name}-{method}.png", f"{name}, {method}: real A, path, real B")
-        sec.figure(f"figures/morph-{name}.gif", f"{name}: spherical morphs, animated")
-    return sec

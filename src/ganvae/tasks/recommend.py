@@ -31,31 +31,16 @@ from ganvae.apply.capabilities import model_folder_for
 from ganvae.errors import ConfigError, DataError
 from ganvae.evaluate.interactions import ranking
 from ganvae.experiment.runner import Job, run_jobs
-from ganvae.experiment.verdicts import (
-    FAILS,
-    HOLDS,
-    against_bound,
-    display,
-    estimate,
-    row_sentence,
-    use_case_row,
-)
-from ganvae.metrics.meta import get as get_metric
-from ganvae.metrics.ranking import top_k
+from ganvae.experiment.verdicts import estimate, use_case_row
+from ganvae.metrics.ranking import RANKING_FIGURES, top_k
 from ganvae.plan import RunPlan
-from ganvae.report.env import fmt
 from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
-from ganvae.tasks.base import (
-    Section,
-    TaskExperiment,
-    TaskFolder,
-)
+from ganvae.tasks.base import TaskExperiment, TaskFolder
 
-BASELINE = "popularity"
+BASELINE = "popularity"  # its family, "baseline", is how the report's section tells it apart
 RECOMMEND_FOLDERS = "`ganvae task recommend`"
 SPLIT_LABELS = {"strong": "strong generalisation", "recbole": "RecBole split"}
 DEFAULT_EPOCHS = 200.0  # Liang et al.'s 200 epochs; ~5 min for 3 models x 3 seeds on 2 CPU cores
-SHOWN = ("recall@20", "recall@50", "ndcg@100", "coverage@10", "novelty@10")  # labels: metrics.ranking
 
 
 @dataclass
@@ -143,6 +128,8 @@ def run_recommend(
     cfg: RecommendConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
     """Train each model per seed, rank the held-out users' items, write the task folder."""
+    from ganvae.report.sections.recommend import section
+
     cfg.validate()
     folder = TaskFolder(out, "recommend", cfg, command)
     data = cfg.load()
@@ -166,8 +153,7 @@ def run_recommend(
             "hits / held-out (uncapped, RecBole)" if data.split == "recbole" else "hits / min(k, held-out)"
         ),
     }
-    section = _section(results, cfg, data)
-    return folder.finish(data, results, section, verdicts=results["verdicts"])
+    return folder.finish(data, results, section(results, cfg, data), verdicts=results["verdicts"])
 
 
 class Recommendation(TaskExperiment):
@@ -197,7 +183,7 @@ def summarise(runs: list[dict[str, Any]], split: str = "strong") -> dict[str, An
     for name in dict.fromkeys(r["model"] for r in runs):
         rs = [r for r in runs if r["model"] == name]
         row: dict[str, Any] = {"model": name, "family": rs[0]["family"], "seeds": len(rs)}
-        for key in SHOWN:
+        for key in RANKING_FIGURES:
             row[key] = estimate([r[key] for r in rs])
         row["train_s"] = estimate([r["train_s"] for r in rs])
         table[name] = row
@@ -208,76 +194,6 @@ def summarise(runs: list[dict[str, Any]], split: str = "strong") -> dict[str, An
         else []
     )
     return {"runs": runs, "models": table, "verdicts": verdicts}
-
-
-def _section(results: dict[str, Any], cfg: RecommendConfig, data) -> Section:
-    table = results["models"]
-    sec = Section(
-        "Recommendation (implicit feedback)",
-        intro=(
-            f"{data.name}: {' '.join(n.rstrip('.') + '.' for n in data.notes)} "
-            f"Each model trained on the training {'items' if data.split == 'recbole' else 'users'}' rows "
-            f"({cfg.seeds} seed(s), budget {cfg.train_config(0).describe_budget()}); for every test user "
-            + (
-                "it ranks all items but the user's training and validation items. Recall@k = hits / "
-                "held-out items (RecBole's, uncapped); NDCG@100 with binary relevance. "
-                if data.split == "recbole"
-                else "it ranks all items not folded in. Recall@k = hits / min(k, held-out items); "
-                "NDCG@100 with binary relevance (Liang et al. 2018). "
-            )
-            + "Coverage: share of items in anyone's top-10; novelty: mean -log2 popularity of the "
-            "top-10 items. Popularity is deterministic (one run)."
-        ),
-    )
-    if results["verdicts"]:
-        sec.findings.append(row_sentence(results["verdicts"][0], "NDCG@100"))
-        top = max(table, key=lambda k: table[k]["ndcg@100"]["mean"])
-        if top != results["verdicts"][0]["winner"]:  # the GAN-vs-VAE row leaves out other families
-            sec.findings.append(
-                f"Best overall on NDCG@100: {top} ({table[top]['family']}, "
-                f"{fmt(table[top]['ndcg@100']['mean'], table[top]['ndcg@100']['std'])}), outside the "
-                "GAN-vs-VAE verdict."
-            )
-    base = table.get(BASELINE)
-    for name, row in table.items():
-        if name == BASELINE or base is None:
-            continue
-        # popularity is deterministic: each model's seeds against its one value
-        above = against_bound(row["ndcg@100"], above=base["ndcg@100"]["mean"])
-        if above == HOLDS:
-            verb = "beats"
-        elif above == FAILS:
-            verb = "falls below"
-        else:
-            verb = "does not clearly beat"
-        sec.findings.append(
-            f"{name} {verb} the popularity baseline on NDCG@100 ({display(row['ndcg@100'])} against "
-            f"{fmt(base['ndcg@100']['mean'])})."
-        )
-    if base is not None and len(table) > 1:
-        widest = max(table, key=lambda k: table[k]["coverage@10"]["mean"])
-        sec.findings.append(
-            f"Widest catalogue coverage of the top-10 lists: {widest} "
-            f"({table[widest]['coverage@10']['mean']:.1%} of items; popularity "
-            f"{base['coverage@10']['mean']:.1%})."
-        )
-    rows = [
-        [
-            name,
-            row["family"],
-            *[fmt(row[key]["mean"], row[key]["std"]) for key in SHOWN],
-            fmt(row["train_s"]["mean"], row["train_s"]["std"]),
-        ]
-        for name, row in table.items()
-    ]
-    sec.table(
-        "Ranking quality on held-out users (mean ± std over seeds)",
-        ["model", "family", *[get_metric(key).label for key in SHOWN], "training time (s)"],
-        rows,
-        note="Fold-in items (RecBole split: training and validation items) are never ranked. Higher is "
-        "better for every column but training time.",
-    )
-    return sec
 
 
 # ---- `ganvae recommend`: top-k lists for one user from a trained model ----------------------------

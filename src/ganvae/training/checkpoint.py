@@ -81,7 +81,7 @@ def load_checkpoint(
         raise CheckpointError(
             f"checkpoint {folder} is damaged ({exc}); start a new run without --resume"
         ) from None
-    model.load_state_dict(weights)
+    model.load_weights(weights, folder / WEIGHTS)  # a checkpoint from before a model's optional state
     for name, opt in optimizers.items():
         optimizer_from_flat(name, opt, tensors, meta["optimizers"][name])
     rng_from_flat(tensors)

@@ -13,6 +13,7 @@ batch, and only rank 0 writes logs, grids, checkpoints and weights.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import signal
 import threading
@@ -37,6 +38,7 @@ from ganvae.training.memory import PeakMemory
 from ganvae.training.progress import TrainProgress
 
 GRID_SEED = 1234
+log = logging.getLogger(__name__)
 
 
 class TrainData(Protocol):
@@ -167,6 +169,7 @@ class Trainer:
         raw_opts = model.configure_optimizers()
         opts = _Optimizers(fabric, raw_opts, dp)
         model.prepare_training(x)
+        notes = model.notes() if dp.is_global_zero else []  # after prepare_training: it may settle "auto"
         if dp.active:  # each process its own noise, fixed by (seed, rank); one process keeps its stream
             torch.manual_seed(rank_seed(cfg.seed, dp.rank))
         per_epoch = n // bs
@@ -190,6 +193,7 @@ class Trainer:
         t0 = time.perf_counter() - state.elapsed_s
         t_log, seen_log = time.perf_counter(), state.images_seen
         epoch_cached, order = -1, None
+        pictures = model.kind().pictures  # only pictures are drawn as sample grids
 
         with (
             _stop_signals(stop),
@@ -197,6 +201,9 @@ class Trainer:
                 self.progress and dp.is_global_zero, total, cfg.budget_s, model.registered_name, model.unit
             ) as bar,
         ):
+            for note in notes:
+                log.info(note)
+                bar.note(note)
             while True:
                 epoch, i = divmod(state.step, per_epoch)
                 if epoch != epoch_cached:
@@ -227,8 +234,8 @@ class Trainer:
                     record = self._flush(sums, counts, state, epoch, rate, dp)
                     bar.update(state, record)
                     t_log, seen_log = time.perf_counter(), state.images_seen
-                # sample grids are images: models of other data (data_kind) have nothing to draw
-                grids = self.run_dir is not None and model.data_kind == "images" and dp.is_global_zero
+                # sample grids are pictures: models of other kinds of data have nothing to draw
+                grids = self.run_dir is not None and pictures and dp.is_global_zero
                 if grids and (state.step % sample_every == 0 or done):
                     self._grid(model, state.step, data)
                 due = (eval_every and state.step % eval_every == 0) or (
@@ -345,9 +352,7 @@ class Trainer:
         n = self.config.grid_size
         labels = torch.arange(n) % model.num_classes if model.num_classes else None
         model.eval()
-        images = model.sample_in_training(
-            n, labels=labels, generator=torch.Generator().manual_seed(GRID_SEED)
-        )
+        images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(GRID_SEED))
         model.train()
         nrow = model.num_classes if model.num_classes and model.num_classes <= 16 else None
         save_grid(images, self.run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow)  # type: ignore[operator]

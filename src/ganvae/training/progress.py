@@ -48,6 +48,11 @@ class TrainProgress:
             self._task = self._progress.add_task(self.name, total=self.total, info="")
         return self
 
+    def note(self, text: str) -> None:
+        """One line above the bar (e.g. a setting the model chose from the data)."""
+        if self._progress is not None:
+            self._progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
     def update(self, state: Any, record: dict[str, Any]) -> None:
         if self._progress is None:
             return

@@ -21,6 +21,7 @@ from ganvae.models.base import (
     build_from_meta,
     build_model,
     config_keys,
+    for_data,
     read_config,
 )
 from ganvae.run_folder import CHECKPOINT, is_model_folder
@@ -101,7 +102,11 @@ def train(
         torch.manual_seed(train_config.seed)  # the seed fixes the initial weights as well as the data order
         # `context`: what a model of non-image data needs from it (a table's fitted transformer)
         context = getattr(data, "context", None)
-        model = build_model(model_name, data.shape, data.num_classes, overrides, data.class_names, context)
+        # the split's size settles "auto" settings (a GAN's diffaug) once; config.json saves the result
+        n_train = len(data.x_train)
+        model = build_model(
+            model_name, data.shape, data.num_classes, overrides, data.class_names, context, n_train
+        )
         if overwrite and out.exists() and is_first_local_process():
             import shutil
 
@@ -127,7 +132,8 @@ def _from_checkpoint(
         )
     if overrides:
         saved = build_from_meta(model_meta).config
-        if apply_overrides(saved, overrides, where=f"{model_name} config") != saved:
+        asked = for_data(apply_overrides(saved, overrides, where=f"{model_name} config"), len(data.x_train))
+        if asked != saved:
             raise ConfigError(
                 "--set cannot change the model of a run being resumed; start a new run to change it"
             )

@@ -11,9 +11,10 @@ import pytest
 
 from ganvae.config import apply_overrides
 from ganvae.errors import ConfigError
+from ganvae.experiment.search import space_of, suggest
 from ganvae.models.base import config_keys
 from ganvae.registry import MODELS
-from ganvae.search_space import Param, space_of, suggest
+from ganvae.search_space import Param
 
 NAMES = [e.name for e in MODELS]
 NO_SPACE = {"popularity"}  # nothing to tune: it counts interactions

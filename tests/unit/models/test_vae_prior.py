@@ -82,29 +82,3 @@ def test_conditional_vae_keeps_the_normal_prior(tiny_digits):
     Trainer(TrainConfig(steps=2, batch_size=32)).fit(model, tiny_digits)
     assert not model.prior_fitted
     assert np.isfinite(model.sample(4, labels=torch.arange(4)).numpy()).all()
-
-
-def test_a_mixture_prior_vae_trains_with_curve_and_grids_from_the_normal_prior(tiny_digits, tmp_path):
-    """prior=mixture is chosen before training (a search's best, --set): until the prior is fitted at the
-    end, the loop's grids and FD curve draw from N(0, I); the trained model then draws from the mixture."""
-    model = build_model(
-        "vae",
-        tiny_digits.shape,
-        overrides={"latent_dim": 4, "width": 8, "prior_components": 3, "prior": "mixture"},
-    )
-    drawn = []
-
-    def curve(m):
-        g = torch.Generator().manual_seed(0)
-        drawn.append((m.prior_fitted, m.sample_in_training(8, generator=g)))
-        return {"fd": 1.0}
-
-    Trainer(TrainConfig(steps=6, batch_size=32, eval_every=3), tmp_path / "run", evaluate=curve).fit(
-        model, tiny_digits
-    )
-    assert [fitted for fitted, _ in drawn] == [False, False, True] and model.config.prior == "mixture"
-    assert len(list((tmp_path / "run" / "samples").glob("*.png"))) >= 2
-    # once the prior is fitted (the last evaluation runs after it), the draws are the mixture's
-    normal = model.with_sampling({"prior": "normal"}).sample(8, generator=torch.Generator().manual_seed(0))
-    mixture = model.with_sampling({"prior": "mixture"}).sample(8, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(drawn[-1][1], mixture) and not torch.equal(mixture, normal)

@@ -9,12 +9,12 @@ import torch
 
 from ganvae.errors import ConfigError, DataError
 from ganvae.models.base import build_model
+from ganvae.report.sections.augment import arm_names, compare_to_real
 from ganvae.tasks.augment import (
     REAL,
     AugmentConfig,
     check_labels_per_class,
     classifier_accuracy,
-    compare_to_real,
     stratified_subset,
     summarise,
     synthesise,
@@ -97,6 +97,9 @@ def test_summary_matches_numpy():
     ]
     out = summarise(runs, models, families)
     assert out["labels_per_class"] == [5, 20] and out["arms"] == arms
+    # the report's section finds each model's arms by that order (it imports nothing from the task)
+    named = (REAL, {m: with_real(m) for m in models}, {m: synthetic_only(m) for m in models})
+    assert arm_names(out, models) == named
     for (k, arm), values in acc.items():
         cell = out["accuracy"][str(k)][arm]
         assert cell["mean"] == pytest.approx(np.mean(values))

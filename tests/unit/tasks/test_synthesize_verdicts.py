@@ -1,5 +1,5 @@
 """Known answers for the table verdicts (`ganvae.tasks.synthesize.summarise`, rules in
-`ganvae.tasks.table_verdicts`), with stand-in "models" whose rows are known: a copier (training rows),
+`ganvae.experiment.table_verdicts`), with stand-in "models" whose rows are known: a copier (training rows),
 an honest one (fresh rows of the same distribution, which no model saw), and garbage (fresh rows pushed far
 off the data). Every figure is computed by the real metrics, only the training is skipped."""
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from ganvae.evaluate.tables import evaluate_rows, fidelity
+from ganvae.experiment.table_verdicts import privacy_verdict, utility_verdict
 from ganvae.tasks.synthesize import REAL, summarise
-from ganvae.tasks.table_verdicts import privacy_verdict, utility_verdict
 
 KINDS = {"x": "continuous", "y": "continuous", "z": "continuous", "c": "categorical", "f": "boolean"}
 

@@ -13,6 +13,7 @@ Patches (comma-separated; "none" for none):
   (GroupNorm with one group, whose output for an image does not depend on the other images of the batch)
   and derives every sample's noise from its position in the *global* batch: call k of the training noise
   draws one table of world_size x n rows from a generator seeded with k, and each process takes its rows.
+  DiffAugment's uniforms (one `draw` per call) are keyed the same way, so its augmentations match too.
 - nosync: the negative control. No sub-network is DDP-wrapped (so no gradient is averaged) and the
   in-sync check is off, as if the loop did not synchronise; the weights rank 0 saves must then differ.
 """
@@ -31,12 +32,12 @@ class GlobalNoise:
     def __init__(self) -> None:
         self.calls = 0
 
-    def rows(self, n: int, rest: tuple[int, ...]) -> torch.Tensor:
+    def rows(self, n: int, rest: tuple[int, ...], draw=torch.randn) -> torch.Tensor:
         world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
         rank = torch.distributed.get_rank() if world > 1 else 0
         g = torch.Generator().manual_seed(10_000 + self.calls)
         self.calls += 1
-        return torch.randn(n * world, *rest, generator=g)[rank * n : (rank + 1) * n]
+        return draw(n * world, *rest, generator=g)[rank * n : (rank + 1) * n]
 
 
 def apply(patches: str, setattr_: Callable[[object, str, object], None]) -> None:
@@ -58,7 +59,17 @@ def apply(patches: str, setattr_: Callable[[object, str, object], None]) -> None
                 return randn_like(t, *args, **kwargs)
             return noise.rows(t.shape[0], tuple(t.shape[1:])).to(t)
 
+        from ganvae.nn import diffaugment
+
+        augment_draw = diffaugment.draw
+
+        def keyed_draw(n, k, device, generator=None):
+            if generator is not None:
+                return augment_draw(n, k, device, generator)
+            return noise.rows(n, (k,), torch.rand).to(device)
+
         setattr_(GenerativeModel, "latent", keyed_latent)
+        setattr_(diffaugment, "draw", keyed_draw)
         setattr_(torch, "randn_like", keyed_randn_like)
         setattr_(torch.nn, "BatchNorm2d", lambda channels, *a, **k: torch.nn.GroupNorm(1, channels))
     if "nosync" in names:

@@ -26,7 +26,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ganvae.data.catalog import entry_of, names_of, wrong_kind_message
+from ganvae.data.catalog import (
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    entry_of,
+    kind_of_spec,
+    names_of,
+    wrong_kind_message,
+)
 from ganvae.data.split import split_indices
 from ganvae.data.tables.kinds import DISCRETE_KINDS, KINDS, infer_kinds, parse_datetime_columns
 from ganvae.data.tables.transformer import Span, TabularTransformer
@@ -44,8 +51,6 @@ __all__ = [
 ]
 
 MIN_ROWS = 10  # fewer rows cannot give a train and a test split that a model or a metric can use
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".tsv.gz")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 @dataclass
@@ -155,9 +160,8 @@ def load_table(
 
 def is_table(spec: str | os.PathLike[str]) -> bool:
     """Whether `--data` names a table (a built-in table, a CSV/TSV or Parquet file) rather than images or
-    interactions: how `ganvae compare` knows which comparison to run."""
-    text = os.fspath(spec).lower()
-    return text in names_of("table") or text.endswith(_CSV_SUFFIXES + _PARQUET_SUFFIXES)
+    interactions (`ganvae.data.catalog.kind_of_spec`)."""
+    return kind_of_spec(spec).name == "table"
 
 
 def builtin_tables() -> list[str]:
@@ -189,9 +193,9 @@ def _read(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFrame, 
     if path.is_dir():
         raise DataError(f"{path} is a folder; give one .csv or .parquet file")
     lower = path.name.lower()
-    if lower.endswith(_PARQUET_SUFFIXES):
+    if lower.endswith(PARQUET_SUFFIXES):
         return _read_parquet(path), path.name.split(".")[0], None
-    if lower.endswith(_CSV_SUFFIXES):
+    if lower.endswith(CSV_SUFFIXES):
         return _read_csv(path, "\t" if ".tsv" in lower else ","), path.name.split(".")[0], None
     raise DataError(f"cannot tell the format of {path.name}; give a .csv, .tsv or .parquet file")
 
