@@ -53,6 +53,9 @@ class SearchOptions:
     random_trials: int = 10  # the sampler's first trials are drawn at random (TPE after)
     prune_after_trials: int = 3  # no pruning before this many trials finished
     prune_after_evals: int = 3  # nor before this many FD evaluations of a trial
+    # the first trial is the model's own configuration (its defaults and --set), so a search never ends
+    # on a configuration worse on validation than the one the comparison would train without it
+    start_from_defaults: bool = True
 
     def validate(self) -> None:
         if not 0.0 < self.validation_share < 0.5:
@@ -290,6 +293,8 @@ def _search_model(model, plan, split, fd, storage, base, features: str, progress
         prune_after_evals=opts.prune_after_evals,
     )
     _same_features(study, features)
+    if opts.start_from_defaults:
+        _enqueue_defaults(study, model, fixed, trained)
     objective = Objective(
         model, split, fd, plan, fixed, trained, sampling, opts.seed, progress and sys.stdout.isatty()
     )
@@ -303,6 +308,31 @@ def _search_model(model, plan, split, fd, storage, base, features: str, progress
         on_wait=lambda c: say(f"search {model}: waiting for {c.running} trial(s) running elsewhere"),
     )
     return _model_record(model, study, name, space, fixed, counts, time.perf_counter() - t0)
+
+
+def _enqueue_defaults(study: Any, model: str, fixed: dict[str, Any], trained: dict[str, Param]) -> None:
+    """Queue the model's own configuration as the study's first trial (fields whose default lies outside
+    the searched range are left to the sampler)."""
+    import warnings
+
+    import optuna
+
+    from ganvae.config import apply_overrides
+    from ganvae.registry import MODELS
+
+    if study.get_trials(deepcopy=False):
+        return  # a study that has begun (here or on another worker) has its first trial
+    config = apply_overrides(MODELS.get(model).extra["preset"], fixed, where=f"{model} config")
+    own = {k: getattr(config, k) for k, p in trained.items() if _within(p, getattr(config, k))}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.enqueue_trial(own, user_attrs={"defaults": True}, skip_if_exists=True)
+
+
+def _within(param: Param, value: Any) -> bool:
+    if param.kind == "categorical":
+        return value in param.choices
+    return isinstance(value, int | float) and param.low <= value <= param.high  # type: ignore[operator]
 
 
 def _same_features(study: Any, features: str) -> None:
@@ -379,6 +409,7 @@ def _model_record(model, study, name, space, fixed, counts: S.Counts, wall_s: fl
             "train_s": t.user_attrs.get("train_s"),
             "steps": t.user_attrs.get("steps"),
             "retry_of": t.system_attrs.get("failed_trial"),
+            "defaults": bool(t.user_attrs.get("defaults")),
             "retried": t.number in retried,
         }
         for t in trials

@@ -14,8 +14,9 @@ infinitely bad):
   the curve cannot, a VAE's mixture prior), each with Wilson's interval;
 - the budget curve: the expected best FD after k trials, k = 1..N (`stability.budget_curve`, exact).
 
-Caveat, stated in the report: the sampler's first `random_trials` trials are independent random draws
-(Lucic et al.'s setting); later ones follow TPE toward good regions, which narrows the distribution.
+Caveat, stated in the report: the first trial is the model's own configuration, the sampler's next ones
+up to `random_trials` are independent random draws (Lucic et al.'s setting), and later ones follow TPE
+toward good regions, which narrows the distribution.
 
 >>> rec = {"trials": [{"state": "complete", "value": 10.0, "diverged": False, "curve": [[1, 1, 10.0]]}]}
 >>> entries, target = search_entries({"m": rec})

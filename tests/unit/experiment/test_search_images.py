@@ -71,6 +71,15 @@ def test_the_search_never_reads_the_test_split(tiny_digits, classifier, tmp_path
         assert rec["best"] is not None and set(rec["best"]["params"]) == set(rec["space"])
         for t in rec["trials"]:
             assert t["steps"] == 6 and [c[1] for c in t["curve"]] == [1, 2, 3, 4, 5, 6]
+    # the first trial is each model's own configuration
+    assert record["models"]["vae"]["trials"][0]["params"] == {
+        "lr": 1e-3,
+        "beta": 1.0,
+        "latent_dim": 32,
+        "width": 32,
+    }
+    first = record["models"]["dcgan"]["trials"][0]
+    assert first["defaults"] and (first["params"]["lr_g"], first["params"]["width"]) == (2e-4, 32)
     # the VAE's prior is sampling-only: tried on each trial's trained networks, not suggested before training
     vae = record["models"]["vae"]
     assert all(
