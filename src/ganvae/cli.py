@@ -271,6 +271,22 @@ def compare(
             help="TorchScript Inception network (e.g. inception-2015-12-05.pt): adds FID and KID",
         ),
     ] = None,
+    search: Annotated[
+        int,
+        typer.Option(
+            "--search",
+            help="N hyperparameter trials per model first (Optuna, on a validation split of the training "
+            "images); the seeds then train each model's best configuration",
+        ),
+    ] = 0,
+    storage: Annotated[
+        str | None,
+        typer.Option(
+            "--storage",
+            help="the search's database (default: RUN/study.db); postgresql://user@host/db lets the same "
+            "command on several machines share one search",
+        ),
+    ] = None,
     target: TargetOpt = None,
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
@@ -284,7 +300,7 @@ def compare(
 
     With no options: digits, vae vs dcgan, 3 seeds, 300 steps each (under a minute on 2 CPU cores).
     Given a table (--data file.csv, or a built-in table): tabular-vae vs tabular-gan, scored on fidelity,
-    diversity, utility (--target) and privacy."""
+    diversity, utility (--target) and privacy. `--search N` tunes each model first (images)."""
     import shlex
 
     from ganvae.data.catalog import kind_of_spec
@@ -293,6 +309,8 @@ def compare(
     data = plan["data"]
     other = OTHER_COMPARISONS.get(kind_of_spec(data).name)  # e.g. a table: `ganvae task synthesize`
     if other is not None:
+        if search or storage:
+            raise ConfigError("--search and --storage tune image comparisons; tables are not searched yet")
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
         return other(plan, out, quiet, inception_weights=inception_weights, **options)
     if target or categorical or drop or rows:
@@ -307,10 +325,17 @@ def compare(
         n_recon=recon_images,
         inception_weights=str(inception_weights.resolve()) if inception_weights else None,
     )
-    cfg = CompareConfig(**{**plan, "batch_size": plan["batch_size"] or 64}, eval=evaluation)
+    cfg = CompareConfig(
+        **{**plan, "batch_size": plan["batch_size"] or 64}, eval=evaluation, search=search, storage=storage
+    )
     folder = out or Path("runs") / f"compare-{Path(data).name}"
     command = "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "ganvae compare"
     result = run_compare(cfg, folder, progress=not quiet, command=command)
+    if result.get("search"):
+        from ganvae.experiment.search_figures import best_text
+
+        for model, rec in result["search"]["models"].items():
+            _echo(f"{model}: {best_text(rec)}")
     for v in result["verdicts"]:
         if v.get("winner"):
             how = "" if not v.get("runner_up") else ", clear" if v.get("clear") else ", not clear"

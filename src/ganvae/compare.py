@@ -3,6 +3,9 @@
 Every (model, seed) gets the same data, split, budget, batch size and evaluation; runs go one after
 another or in parallel processes (`jobs`). A comparison interrupted and started again with the same
 `out` reuses finished runs, resumes unfinished ones from their checkpoints and trains the rest.
+
+With `search` = N, each model first gets N hyperparameter trials on a validation split of the training
+data (`experiment.search`), and its seeds train with the best configuration found.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate.images import EvalConfig
 from ganvae.experiment.intervals import RULE
 from ganvae.experiment.runner import Job, run_jobs
+from ganvae.experiment.search import SearchOptions
 from ganvae.experiment.verdicts import estimate, no_usable_generator, share, spread, use_case_row
 from ganvae.metrics import stability
 from ganvae.metrics.usability import RULE as USABLE_RULE
@@ -28,11 +32,35 @@ from ganvae.training.memory import PeakMemory
 @dataclass
 class CompareConfig(RunPlan):
     eval: EvalConfig = field(default_factory=EvalConfig)
+    search: int = 0  # hyperparameter trials per model before the seeds (0: the models' defaults)
+    storage: str | None = None  # the search's database URL (None: SQLite in RUN/study.db)
+    search_options: SearchOptions = field(default_factory=SearchOptions)
 
     def validate(self) -> None:
         super().validate()
         if self.eval.n_samples < 20 or self.eval.n_recon < 8:
             raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
+        if self.search < 0:
+            raise ConfigError("--search must be 0 (no search) or a number of trials per model, e.g. 8")
+        if self.search:
+            from ganvae.experiment.search import searched_space
+            from ganvae.experiment.study import check_url
+
+            self.search_options.validate()
+            for name in self.models:
+                searched_space(name, self.overrides_for(name))
+            if self.storage is not None:
+                check_url(self.storage)
+        elif self.storage is not None:
+            raise ConfigError("--storage keeps a search's trials: give --search N with it")
+
+    def settings(self) -> dict[str, Any]:
+        values = super().settings()
+        values.pop("storage", None)  # where the trials are kept changes none of them
+        if not self.search:  # folders written before the search existed stay valid
+            values.pop("search", None)
+            values.pop("search_options", None)
+        return values
 
 
 class _Context:
@@ -56,6 +84,7 @@ class Comparison:
     cfg: CompareConfig
     out: Path
     progress: bool = True
+    tuned: dict[str, dict[str, Any]] = field(default_factory=dict)  # the search's best, per model
 
     def context(self) -> _Context:
         return _Context(self.cfg)
@@ -73,7 +102,7 @@ class Comparison:
                 ctx.data,
                 folder,
                 cfg.train_config(job.seed),
-                cfg.overrides_for(job.model) or None,
+                {**cfg.overrides_for(job.model), **self.tuned.get(job.model, {})} or None,
                 data_spec=cfg.data_spec(),
                 progress=self.progress,
                 evaluate=ctx.ref.curve_evaluator(),
@@ -240,11 +269,26 @@ def compare(
     resolved["versions"] = versions()
     write_json(saved, resolved)
 
+    search, tuned = None, {}
+    if cfg.search:
+        from ganvae.experiment.search import search_models
+
+        search = search_models(cfg, ctx.data, ctx.classifier, out, progress=progress)
+        tuned = {m: rec["best"]["params"] for m, rec in search["models"].items() if rec["best"]}
+        resolved["search"] = {"storage": search["storage"], "best": tuned}
+        write_json(saved, resolved)
+
     jobs = [Job(m, s) for m in cfg.models for s in range(cfg.seeds)]
-    experiment = Comparison(cfg, out, progress=progress and cfg.jobs == 1)
+    experiment = Comparison(cfg, out, progress=progress and cfg.jobs == 1, tuned=tuned)
     runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx)
 
     summary, extra = summarise(runs)
+    if search is not None:
+        from ganvae.experiment.search_figures import search_entries
+
+        entries, search["fd_target"] = search_entries(search["models"])
+        for model, figures in entries.items():
+            summary[model].update(figures)
     families = {m: _family(m) for m in cfg.models}
     result = {
         "data": {**ctx.data.describe(), "spec": cfg.data, "source": ctx.data.source},
@@ -272,6 +316,7 @@ def compare(
         **extra,
         "claims": as_dicts(evaluate_claims(summary, families)),
         "verdicts": use_case_verdicts(summary, families),
+        **({"search": search} if search is not None else {}),
         "command": command,
         "versions": resolved["versions"],
     }

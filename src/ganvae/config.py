@@ -81,9 +81,10 @@ def field_names(cfg: Any) -> list[str]:
 def apply_overrides(cfg: C, overrides: dict[str, Any], *, where: str = "config") -> C:
     """Return a copy of dataclass `cfg` with `overrides` (text or typed values) applied and validated."""
     hints = typing.get_type_hints(type(cfg))
+    names = set(field_names(cfg))  # not the hints: a ClassVar (a config's search_space) is no setting
     changes = {}
     for key, text in overrides.items():
-        if key not in hints:
+        if key not in names:
             valid = ", ".join(field_names(cfg))
             raise ConfigError(f"unknown {where} key {key!r}; valid keys: {valid}")
         changes[key] = parse_value(hints[key], text, key)

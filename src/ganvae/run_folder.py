@@ -7,6 +7,7 @@ What every command writes (DESIGN.md, "Run directory")::
       models/<model>-<tag>seed<k>/{config.json, model.safetensors, log.jsonl, eval.json}
       checkpoints/last/           the newest checkpoint of an unfinished run (a model folder too)
       figures/                    PNGs the report embeds
+      study.db                    the hyperparameter search's trials (`compare --search`), SQLite
       tasks/<task>/               a task run beside a comparison (it reuses the comparison's models)
 
 A model folder is any folder holding both `model.safetensors` and `config.json`. `<tag>` tells apart
@@ -42,6 +43,7 @@ FIGURES = "figures"
 TASKS = "tasks"
 RECORDS = "records"  # a task's per-job records (`experiment.runner`), kept to resume
 SYNTHETIC = "synthetic"  # a table comparison's rows, one CSV per (model, seed)
+STUDY = "study.db"  # a comparison's hyperparameter search (`ganvae compare --search`), SQLite
 
 __all__ = [
     "CHECKPOINT",
@@ -52,6 +54,7 @@ __all__ = [
     "METRICS",
     "MODELS",
     "REPORT",
+    "STUDY",
     "TASKS",
     "WEIGHTS",
     "RunFolder",
@@ -105,6 +108,10 @@ class RunFolder:
     @property
     def models(self) -> Path:
         return self.root / MODELS
+
+    @property
+    def study(self) -> Path:
+        return self.root / STUDY
 
     @property
     def checkpoint(self) -> Path:

@@ -100,6 +100,18 @@ def test_report_rerenders_and_is_self_contained(compared, capsys):
     assert "| 9 | VAEs are easier to train |" in out
 
 
+def test_the_verdict_table_calls_a_win_clear_only_when_it_is(compared):
+    """`v.clear` in the template was dict.clear, a method, so every row read "clear"."""
+    m = json.loads((compared / "metrics.json").read_text())
+    html = (compared / "report.html").read_text()
+    rows = html.split("<h2>Verdict</h2>")[1].split("</table>")[0].split("<tr>")
+    for v in m["verdicts"]:
+        if not v.get("runner_up"):
+            continue
+        row = next(r for r in rows if f"<td>{v['use_case']}</td>" in r)
+        assert ("<b>clear</b>" in row) == v["clear"] and ("not clear" in row) != v["clear"], v["use_case"]
+
+
 def test_rerun_reuses_finished_runs(compared, capsys):
     before = (compared / "models" / "vae-seed0" / "eval.json").stat().st_mtime
     code, _, _ = run(["compare", "--models", "vae,sngan", "--out", compared, *TINY], capsys)

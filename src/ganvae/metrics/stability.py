@@ -8,6 +8,10 @@ Created Equal?": judge a family by the distribution of its outcomes, diverged ru
 - `reach_share` / `time_to_target_s` (claim 9): runs whose FD-vs-time curve reaches a common target, and
   when. Target and curve are both measured at the curve's sample size, because FD is biased by the number
   of samples: a target set on 1,000-sample FD and met by 256-sample FD would favour neither honestly.
+- from a hyperparameter search (`ganvae compare --search N`), the same questions over a model's trials
+  instead of its seeds, as Lucic et al. measure them: `search_fd_spread` (spread of log validation FD over
+  the trials), `search_diverged_share`, `search_miss_share` (trials that diverged or never reached the
+  target), and `expected_best` / `budget_curve`: the expected best FD after k trials.
 
 >>> time_to_target([(1.0, 10, 90.0), (2.0, 20, 40.0), (3.0, 30, 35.0)], target=45.0)
 2.0
@@ -23,6 +27,20 @@ declare("fd_spread", "FD spread across seeds (std of log FD)", better="lower", k
 declare("diverged_share", "diverged runs", better="lower", kind="share", bounds=(0.0, 1.0))
 declare("reach_share", "runs reaching the FD target", better="higher", kind="share", bounds=(0.0, 1.0))
 declare("time_to_target_s", "time to FD target (s)", better="lower", unit="s", bounds=(0.0, None))
+declare(
+    "search_fd_spread",
+    "search: spread of validation FD over trials (std of log FD)",
+    better="lower",
+    kind="spread",
+)
+declare("search_diverged_share", "search: diverged trials", better="lower", kind="share", bounds=(0.0, 1.0))
+declare(
+    "search_miss_share",
+    "search: trials diverged or never reaching the FD target",
+    better="lower",
+    kind="share",
+    bounds=(0.0, 1.0),
+)
 
 # a final FD this many times the run's best on its curve counts as a blow-up (diverged)
 CURVE_BLOWUP = 3.0
@@ -67,3 +85,30 @@ def time_to_target(curve: Curve, target: float) -> float | None:
 def log_fds(fds: list[float]) -> list[float]:
     """The per-seed values of `fd_spread` (log FD; non-positive or infinite FDs are left out)."""
     return [math.log(f) for f in fds if f is not None and math.isfinite(f) and f > 0]
+
+
+def expected_best(values: list[float], k: int) -> float:
+    """The expected lowest of `k` values drawn without replacement from `values` (the trials of a search):
+    Lucic et al.'s "best FD after k trials". Exact, by order statistics: with v(1) <= ... <= v(n) sorted,
+    v(i) is the minimum of a k-subset when the subset holds it and k - 1 of the n - i values above it, so
+
+        E[min] = sum_i v(i) C(n - i, k - 1) / C(n, k).
+
+    An infinite value (a diverged trial) makes the expectation infinite for every k it can be drawn alone
+    with, k <= the number of infinite values.
+
+    >>> expected_best([3.0, 1.0, 2.0], 2)  # subsets {1,2} {1,3} {2,3}: minima 1, 1, 2
+    1.3333333333333333
+    """
+    v = sorted(math.inf if x is None or math.isnan(x) else float(x) for x in values)
+    n = len(v)
+    if not 1 <= k <= n:
+        raise ValueError(f"k must lie in 1..{n}, got {k}")
+    total = math.comb(n, k)
+    # only terms with a non-zero weight: 0 x inf is no term at all
+    return sum(v[i] * math.comb(n - 1 - i, k - 1) / total for i in range(n - k + 1))
+
+
+def budget_curve(values: list[float]) -> list[float]:
+    """`expected_best(values, k)` for k = 1..n: what a search of k trials can expect to find."""
+    return [expected_best(values, k) for k in range(1, len(values) + 1)]

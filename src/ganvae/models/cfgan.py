@@ -20,6 +20,7 @@ non-saturating GAN loss (Goodfellow et al. 2014) on the discriminator's logit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +28,7 @@ from torch import nn
 
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
+from ganvae.search_space import Param
 
 
 @dataclass
@@ -45,6 +47,16 @@ class CFGANConfig:
     lr_d: float = 1e-3
     weight_decay: float = 0.0
     latent_dim: int = 1  # unused (no noise); kept so generic code that reads latent_dim works
+    # what a hyperparameter search varies (ganvae.search_space); Chae et al. tune the two ratios and α
+    search_space: ClassVar[dict[str, Param]] = {
+        "lr_g": Param("log", 1e-4, 1e-2),
+        "lr_d": Param("log", 1e-4, 1e-2),
+        "zr_ratio": Param("float", 0.1, 0.9),
+        "pm_ratio": Param("float", 0.1, 0.9),
+        "zr_weight": Param("log", 0.01, 1.0),
+        "width_g": Param("categorical", choices=(200, 400, 800)),
+        "d_steps": Param("int", 1, 3),
+    }
 
     def validate(self) -> None:
         if min(self.width_g, self.width_d, self.layers_g, self.layers_d, self.d_steps) < 1:

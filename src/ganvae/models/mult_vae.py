@@ -13,6 +13,7 @@ the slope. Mult-DAE (`variational=false`) is the denoising autoencoder of the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +21,7 @@ from torch import nn
 
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
+from ganvae.search_space import Param
 
 
 @dataclass
@@ -32,6 +34,15 @@ class MultVAEConfig:
     total_anneal_steps: int = 2000
     lr: float = 1e-3
     weight_decay: float = 0.0
+    # what a hyperparameter search varies (ganvae.search_space); Liang et al. tune beta_cap and dropout
+    search_space: ClassVar[dict[str, Param]] = {
+        "lr": Param("log", 1e-4, 3e-3),
+        "dropout": Param("float", 0.0, 0.7),
+        "beta_cap": Param("float", 0.0, 0.5),
+        "latent_dim": Param("categorical", choices=(100, 200, 400)),
+        "hidden": Param("categorical", choices=(0, 300, 600)),
+        "weight_decay": Param("categorical", choices=(0.0, 1e-5, 1e-4)),
+    }
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.hidden < 0:

@@ -18,6 +18,7 @@ Tabular Data using Conditional GAN", NeurIPS), on rows transformed by `TabularTr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +28,7 @@ from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.tabular import sample_frame, transformer_of
 from ganvae.nn.tabular import Residual, mlp, padded_spans
+from ganvae.search_space import Param
 
 
 @dataclass
@@ -43,6 +45,16 @@ class TabularGANConfig:
     lr_d: float = 2e-4
     weight_decay: float = 1e-6
     log_frequency: bool = True  # sample conditions ∝ log(1 + count) (training-by-sampling) or ∝ count
+    # what a hyperparameter search varies (ganvae.search_space); `pac` stays: it must divide the batch
+    search_space: ClassVar[dict[str, Param]] = {
+        "lr_g": Param("log", 1e-5, 1e-3),
+        "lr_d": Param("log", 1e-5, 1e-3),
+        "latent_dim": Param("categorical", choices=(64, 128)),
+        "width_g": Param("categorical", choices=(128, 256)),
+        "width_d": Param("categorical", choices=(128, 256)),
+        "d_steps": Param("int", 1, 5),
+        "gp_weight": Param("log", 1.0, 20.0),
+    }
 
     def validate(self) -> None:
         if min(self.latent_dim, self.width_g, self.width_d, self.depth, self.pac, self.d_steps) < 1:

@@ -14,6 +14,7 @@ takes the argmax; see `sample_encoded`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -22,6 +23,7 @@ from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.tabular import sample_frame, transformer_of
 from ganvae.nn.tabular import mlp
+from ganvae.search_space import Param
 
 
 @dataclass
@@ -37,6 +39,15 @@ class TabularVAEConfig:
     # does. argmax over-produces common categories (diamonds, 3 seeds: quality 0.864 against 0.944) but
     # acts as a label denoiser for a classifier trained on the rows (credit-data: see BENCHMARKS.md).
     categorical: str = "sample"
+    # what a hyperparameter search varies (ganvae.search_space)
+    search_space: ClassVar[dict[str, Param]] = {
+        "lr": Param("log", 1e-4, 3e-3),
+        "loss_factor": Param("log", 0.5, 8.0),
+        "latent_dim": Param("categorical", choices=(32, 64, 128)),
+        "width": Param("categorical", choices=(64, 128, 256)),
+        "depth": Param("int", 1, 3),
+        "categorical": Param("categorical", choices=("sample", "argmax")),
+    }
 
     def validate(self) -> None:
         if min(self.latent_dim, self.width, self.depth) < 1:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +33,7 @@ from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.second_stage import SecondStage
 from ganvae.nn.conv import ConvDecoder, ConvEncoder
 from ganvae.nn.noise import seeded
+from ganvae.search_space import Param
 
 
 @dataclass
@@ -52,6 +53,15 @@ class VAEConfig:
     prior_components: int = 10
     stage2_steps: int = 2000  # Adam steps of the second stage (seconds on a CPU; outside the budget)
     kl_warmup: int = 0  # steps over which β rises linearly from 0 to `beta` (KL annealing); 0 = none
+    # what `ganvae compare --search` varies (ganvae.search_space); `prior` is sampling-only, so the search
+    # tries both priors on each trial's trained networks instead of training once per prior
+    search_space: ClassVar[dict[str, Param]] = {
+        "lr": Param("log", 1e-4, 3e-3),
+        "beta": Param("log", 0.25, 4.0),
+        "latent_dim": Param("categorical", choices=(16, 32, 64)),
+        "width": Param("categorical", choices=(16, 32, 64)),
+        "prior": Param("categorical", choices=("normal", "mixture")),
+    }
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:

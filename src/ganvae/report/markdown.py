@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ganvae.experiment.search_figures import best_text
 from ganvae.metrics.meta import known
 from ganvae.report.env import fmt
 from ganvae.report.sections.generation import cells
@@ -29,6 +30,9 @@ MAIN = (
     "fd_spread",
     "diverged_share",
     "reach_share",
+    "search_fd_spread",
+    "search_diverged_share",
+    "search_miss_share",
     "train_s",
     "images_per_s",
     "steps",
@@ -42,6 +46,7 @@ def summary_markdown(m: dict[str, Any]) -> str:
         f"**{m['data']['name']}**: {', '.join(models)}; {m['seeds']} seed(s); budget per run "
         f"{ {k: v for k, v in m['budget'].items() if v is not None} }; features: {m['features']['name']}"
         f" (test accuracy {fmt(m['features']['test_accuracy'])})",
+        *(f"- {model}: {best_text(rec)}" for model, rec in (m.get("search") or {}).get("models", {}).items()),
         "",
         "| metric | better | " + " | ".join(models) + " |",
         "|---|---|" + "---:|" * len(models),

@@ -285,3 +285,76 @@ def correlation_differences(path: Path, names: list[str], real, synthetic: dict[
     fig.colorbar(im, ax=list(axes.flat), shrink=0.8)
     fig.suptitle("correlations: real, and each model's error (0 = white = exact)", fontsize=10)
     return _save(fig, path)
+
+
+def search_fd(metrics: dict[str, Any], path: Path) -> Path | None:
+    """Validation FD over each model's search trials (Lucic et al. 2018's figure): a box over the trials,
+    every trial a point — filled when it completed, hollow when pruned (at its FD when stopped), a cross
+    at the top when it diverged."""
+    models = {
+        m: rec["stats"]
+        for m, rec in (metrics.get("search") or {}).get("models", {}).items()
+        if "stats" in rec
+    }
+    if not models:
+        return None
+    col = colours({m: metrics["families"].get(m, "") for m in models})
+    finite = [v for s in models.values() for v in s["values"] if v is not None]
+    top = max(finite) * 1.3 if finite else 1.0
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(models), 3.6))
+    ax.boxplot(
+        [[v for v in s["values"] if v is not None] or [float("nan")] for s in models.values()],
+        positions=range(len(models)),
+        widths=0.5,
+        showfliers=False,
+        medianprops={"color": "#333"},
+    )
+    for i, (m, s) in enumerate(models.items()):
+        n = len(s["values"])
+        xs = [i + 0.22 * ((j % 5) / 4 - 0.5) for j in range(n)]  # a small fixed jitter: no seed needed
+        for x, v, pruned in zip(xs, s["values"], s["pruned"], strict=True):
+            if v is None:
+                ax.plot(x, top, "x", color=col[m], ms=7)
+            else:
+                ax.plot(x, v, "o", ms=5, color=col[m], mfc="none" if pruned else col[m])
+    ax.set_xticks(range(len(models)), list(models))
+    ax.set(
+        ylabel=f"validation FD ({metrics['features']['name']})",
+        yscale="log",
+        title="FD over the search's trials (hollow: pruned, x: diverged)",
+    )
+    # plain numbers (150, not 1.5 x 10^2); the log formatter still thins the minor labels of wide ranges
+    ax.yaxis.set_major_formatter(matplotlib.ticker.LogFormatter(labelOnlyBase=False))
+    ax.yaxis.set_minor_formatter(
+        matplotlib.ticker.LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5))
+    )
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, path)
+
+
+def search_budget(metrics: dict[str, Any], path: Path) -> Path | None:
+    """The expected best validation FD after k trials, k = 1..N, per model (exact over the trials)."""
+    curves = {
+        m: [
+            (k, v)
+            for k, v in enumerate((rec.get("stats") or {}).get("budget_curve") or [], 1)
+            if v is not None
+        ]
+        for m, rec in (metrics.get("search") or {}).get("models", {}).items()
+    }
+    curves = {m: pts for m, pts in curves.items() if pts}
+    if not curves:
+        return None
+    col = colours({m: metrics["families"].get(m, "") for m in curves})
+    fig, ax = plt.subplots(figsize=(5.6, 3.6))
+    for m, pts in curves.items():
+        ax.plot([k for k, _ in pts], [v for _, v in pts], "-o", color=col[m], lw=1.5, ms=4, label=m)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set(
+        xlabel="trials (k)",
+        ylabel=f"expected best validation FD ({metrics['features']['name']})",
+        title="expected best FD after k trials",
+    )
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ganvae.experiment.search_figures import best_text
 from ganvae.experiment.verdicts import display
 from ganvae.metrics.meta import known
-from ganvae.report.env import data_uri
+from ganvae.report.env import data_uri, fmt
 
 COST_KEYS = {
     "train_s": "train s",
@@ -20,7 +21,8 @@ COST_KEYS = {
     "eval_peak_memory_mb": "peak memory in evaluation (MiB)",
     "encode_s_per_image": "encode s per image",
 }
-FIGURES = ("fd-curves", "losses", "latent-maps", "classes")  # drawn here from metrics.json
+# drawn here from metrics.json (the last two with a hyperparameter search)
+FIGURES = ("fd-curves", "losses", "latent-maps", "classes", "search-fd", "search-budget")
 PER_MODEL = ("samples", "neighbours", "interp", "recon", "draws")  # written by the evaluation of seed 0
 
 
@@ -62,6 +64,53 @@ def memory_note(metrics: dict[str, Any]) -> str:
     ).strip("; ")
 
 
+def search_view(metrics: dict[str, Any]) -> dict[str, Any] | None:
+    """The report's view of a hyperparameter search (None without one)."""
+    search = metrics.get("search")
+    if not search:
+        return None
+    rows = []
+    for model, rec in search["models"].items():
+        stats, c, mine = rec.get("stats") or {}, rec["counts"], metrics["summary"].get(model, {})
+        failed = [t for t in rec["trials"] if t["state"] == "fail"]
+        retried = sum(t["retried"] for t in failed)
+        curve = stats.get("budget_curve") or []
+        ks = sorted({1, (len(curve) + 1) // 2, len(curve)} - {0})
+        miss = mine.get("search_miss_share")
+        rows.append(
+            {
+                "model": model,
+                "family": metrics["families"].get(model, ""),
+                "text": best_text(rec),
+                "trials": f"{c['complete']} completed, {c['pruned']} pruned"
+                + (f", {len(failed)} failed ({retried} retried)" if failed else ""),
+                "best": fmt(rec["best"]["value"]) if rec.get("best") else "—",
+                "params": ", ".join(
+                    f"{k}={fmt(v) if isinstance(v, float) else v}"
+                    for k, v in (rec.get("best") or {}).get("params", {}).items()
+                ),
+                "diverged": display(mine.get("search_diverged_share")),
+                "missed": display(miss)
+                + (f" (95 % CI {100 * miss['lo']:.0f}–{100 * miss['hi']:.0f} %)" if miss else ""),
+                "budget": " · ".join(f"k={k}: {fmt(curve[k - 1])}" for k in ks),
+                "importance": " · ".join(f"{k} {v:.2f}" for k, v in rec["importance"].items())
+                if rec.get("importance")
+                else f"— ({rec.get('importance_note')})",
+                "space": "; ".join(f"{k}: {v}" for k, v in rec["space"].items()),
+                "fixed": ", ".join(f"{k}={v}" for k, v in rec.get("fixed", {}).items()),
+                "cost": _cost(stats),
+            }
+        )
+    return {**search, "rows": rows}
+
+
+def _cost(stats: dict[str, Any]) -> str:
+    """What a search cost: the steps trained, in trials of the full budget, and the seconds of training."""
+    if stats.get("full_trials") is None:
+        return "—"
+    return f"{fmt(stats['full_trials'])} full trials ({fmt(stats.get('train_s'))} s training)"
+
+
 def draw_figures(metrics: dict[str, Any], fig: Path) -> None:
     """The comparison's figures drawn from `metrics.json`: FD against time, losses, latent maps, classes."""
     from ganvae.report import plots  # matplotlib loads only when a figure is drawn
@@ -70,6 +119,8 @@ def draw_figures(metrics: dict[str, Any], fig: Path) -> None:
     plots.loss_curves(metrics, fig / "losses.png")
     plots.latent_maps(metrics, fig / "latent-maps.png")
     plots.class_histograms(metrics, fig / "classes.png")
+    plots.search_fd(metrics, fig / "search-fd.png")
+    plots.search_budget(metrics, fig / "search-budget.png")
 
 
 def page(metrics: dict[str, Any], fig: Path) -> dict[str, Any]:
@@ -83,6 +134,7 @@ def page(metrics: dict[str, Any], fig: Path) -> dict[str, Any]:
         "cost_rows": cost_rows(metrics),
         "memory_note": memory_note(metrics),
         "diverged": {m: display(metrics["summary"][m].get("diverged_share")) for m in models},
+        "search": search_view(metrics),
         "devices": sorted(
             {f"{r.get('device')} ({r.get('precision')})" for r in metrics["runs"] if r.get("device")}
         ),

@@ -1,0 +1,99 @@
+"""What a hyperparameter search says about each model beyond its best configuration: claims 4 ("GAN
+training is harder and less stable") and 9 ("VAEs are easier to train") measured over the trials, as
+Lucic et al. (2018) measure them, instead of over a few seeds at one configuration.
+
+Per model, over its finished trials (COMPLETE and PRUNED; a pruned trial counts with the FD it had when it
+was stopped — it was stopped for being worse than the median trial at that point — and a diverged one as
+infinitely bad):
+
+- the distribution of validation FD, and its spread as the std of log FD (`search_fd_spread`);
+- the share of trials that diverged (`search_diverged_share`: NaN losses, or an FD that rose far above its
+  own best), and of those that diverged or never reached the FD target (`search_miss_share`; the target
+  is 1.5x the best validation FD of every completed trial of every model, as claim 9's is over seeds; a
+  trial reaches it when its FD curve or its final FD does — the final FD may use a sampling-only setting
+  the curve cannot, a VAE's mixture prior), each with Wilson's interval;
+- the budget curve: the expected best FD after k trials, k = 1..N (`stability.budget_curve`, exact).
+
+Caveat, stated in the report: the first trial is the model's own configuration, the sampler's next ones
+up to `random_trials` are independent random draws (Lucic et al.'s setting), and later ones follow TPE
+toward good regions, which narrows the distribution.
+
+>>> rec = {"trials": [{"state": "complete", "value": 10.0, "diverged": False, "curve": [[1, 1, 10.0]]}]}
+>>> entries, target = search_entries({"m": rec})
+>>> entries["m"]["search_miss_share"]["k"], target
+(0, 15.0)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ganvae.experiment.intervals import wilson
+from ganvae.experiment.verdicts import share, spread
+from ganvae.metrics import stability
+
+DONE = ("complete", "pruned")
+
+
+def _value(trial: dict[str, Any]) -> float:
+    v = trial.get("value")
+    return math.inf if v is None or not math.isfinite(v) else float(v)
+
+
+def search_entries(models: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, dict]], float | None]:
+    """The summary entries of each searched model (`models[m]` is its search record: "trials"), and the FD
+    target they were judged by. Each record also gains "stats" for the report."""
+    finals = [_value(t) for rec in models.values() for t in rec["trials"] if t["state"] == "complete"]
+    best = min((v for v in finals if math.isfinite(v)), default=None)
+    target = stability.TARGET_FACTOR * best if best is not None else None
+    entries: dict[str, dict[str, dict]] = {}
+    for model, rec in models.items():
+        done = [t for t in rec["trials"] if t["state"] in DONE]
+        if not done:
+            continue
+        values = [_value(t) for t in done]
+        diverged = [bool(t.get("diverged")) or math.isinf(v) for t, v in zip(done, values, strict=True)]
+        reached = [
+            target is not None
+            and (v <= target or stability.time_to_target(t.get("curve") or [], target) is not None)
+            for t, v in zip(done, values, strict=True)
+        ]
+        missed = sum(d or not r for d, r in zip(diverged, reached, strict=True))
+        n = len(done)
+        entries[model] = {
+            "search_fd_spread": spread(stability.log_fds(values)),
+            "search_diverged_share": share(sum(diverged), n),
+            "search_miss_share": share(missed, n),
+        }
+        full = max((t.get("steps") or 0 for t in done if t["state"] == "complete"), default=0)
+        trained = sum(t.get("steps") or 0 for t in rec["trials"])  # failed trials cost too
+        rec["stats"] = {
+            "n": n,
+            # what the search cost, in trials of the full budget (pruning makes it less than n)
+            "full_trials": trained / full if full else None,
+            "train_s": sum(t.get("train_s") or 0.0 for t in rec["trials"]),
+            "values": [v if math.isfinite(v) else None for v in values],
+            "pruned": [t["state"] == "pruned" for t in done],
+            "diverged": sum(diverged),
+            "missed": missed,
+            "missed_interval": list(wilson(missed, n)),
+            "budget_curve": [b if math.isfinite(b) else None for b in stability.budget_curve(values)],
+        }
+    return entries, target
+
+
+def best_text(rec: dict[str, Any], digits: int = 3) -> str:
+    """'searched: 8 trials (2 pruned), best lr=0.0012, beta=0.8 (validation FD 23.1)'."""
+    c = rec.get("counts", {})
+    n = c.get("complete", 0) + c.get("pruned", 0)
+    head = f"searched: {n} trials ({c.get('pruned', 0)} pruned)"
+    best = rec.get("best")
+    if not best:
+        return head + "; no trial finished with a finite FD, so the defaults train"
+    params = ", ".join(f"{k}={_short(v, digits)}" for k, v in best["params"].items())
+    return f"{head}, best {params} (validation FD {best['value']:.{digits}g}, trial {best['number']})"
+
+
+def _short(value: Any, digits: int) -> str:
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
