@@ -28,12 +28,13 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 STEPS, BATCH, SEED = 6, 32, 3
 # Bernoulli likelihood: the default Gaussian one scales the loss by the optimal σ of the batch, which under
 # DDP is each process's half-batch σ (a per-process statistic, like BatchNorm's); Bernoulli has none.
-# dcgan trains with its EMA generator and DiffAugment (diffaug=auto on digits' 1,437 images), plus lazy R1
+# dcgan trains with its EMA generator and DiffAugment (diffaug=auto, off by default, on digits' 1,437
+# images), plus lazy R1
 # (a double backward through the DDP-wrapped discriminator every other step); the EMA weights are compared
 # like every other tensor of model.safetensors.
 MODELS = {
     "vae": {"width": "8", "latent_dim": "8", "likelihood": "bernoulli"},
-    "dcgan": {"width": "8", "latent_dim": "8", "r1_weight": "1", "r1_every": "2"},
+    "dcgan": {"width": "8", "latent_dim": "8", "r1_weight": "1", "r1_every": "2", "diffaug": "auto"},
 }
 # Tolerance on the largest weight difference after 6 Adam steps (lr 1e-3 / 2e-4). With the `exact` patches
 # the 2-process run computes the same sums as 1 process, only in another order (each process's half-batch
