@@ -113,3 +113,26 @@ def test_bad_prior_settings_are_refused():
         build_model("vae", (1, 8, 8), overrides={"prior": "flow"})
     with pytest.raises(ConfigError, match="kl_warmup"):
         build_model("vae", (1, 8, 8), overrides={"kl_warmup": -1})
+
+
+def test_samples_drawn_while_training_come_from_a_provisional_mixture(tiny_digits):
+    """Before training ends the FD curve and grids draw from a mixture of the current codes (what the final
+    samples will do), not from N(0, I), and nothing of it enters the saved state."""
+    model = build_model("vae", tiny_digits.shape, overrides={"latent_dim": 4, "width": 8})
+    untrained = model.latent(4000, torch.Generator().manual_seed(0))
+    assert stats.kstest(untrained[:, 0].numpy(), "norm").pvalue > 0.01  # no data given: N(0, I)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    model.prepare_training(tiny_digits.x_train)
+    model.eval()
+    z = model.latent(20_000, torch.Generator().manual_seed(0))
+    codes = model.training_codes(tiny_digits.x_train)
+    assert torch.allclose(z.mean(0), codes.mean(0), atol=0.1 * codes.std(0).max().item())
+    # each component's covariance carries scikit-learn's reg_covar = 1e-4 on its diagonal
+    assert torch.allclose(z.var(0), codes.var(0) + 1e-4, rtol=0.15)
+    assert torch.equal(
+        model.latent(50, torch.Generator().manual_seed(3)), model.latent(50, torch.Generator().manual_seed(3))
+    )
+    assert not model.prior_fitted
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    model.finish_training(tiny_digits.x_train)  # the real prior, then no training data kept
+    assert model.prior_fitted and model._train_x is None
