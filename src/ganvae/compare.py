@@ -217,16 +217,14 @@ def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, A
     return summary, {"fd_target": target}
 
 
+# (use case, its figure, whether it rests on generated images: then no winner among models that are not
+# usable generators)
 USE_CASES = (
-    ("realistic generation", "fd"),
-    ("reconstruction / denoising", "recon_psnr"),
-    ("latent exploration (interpolation, morphing)", "path_length_ratio"),
-    ("diverse synthetic data", "coverage"),
+    ("realistic generation", "fd", True),
+    ("reconstruction / denoising", "recon_psnr", False),
+    ("latent exploration (interpolation, morphing)", "path_length_ratio", True),
+    ("diverse synthetic data", "coverage", True),
 )
-
-
-# use cases that draw samples: no winner among models that are not usable generators
-GENERATIVE = {USE_CASES[0][0], USE_CASES[2][0], USE_CASES[3][0]}
 
 
 def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str, Any]]:
@@ -234,9 +232,9 @@ def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str,
     (none, and a sentence saying so, for the generative ones when no model is a usable generator)."""
     unusable = no_usable_generator(summary)
     out = []
-    for use, metric in USE_CASES:
+    for use, metric, generative in USE_CASES:
         row = use_case_row(use, metric, summary, families)
-        if row and unusable and use in GENERATIVE:
+        if row and unusable and generative:
             row = {"use_case": use, "metric": row["metric"], "winner": None, "note": unusable}
         if row:
             out.append(row)

@@ -245,7 +245,7 @@ def use_case_row(
 def no_usable_generator(summary: dict[str, dict[str, Any]]) -> str | None:
     """A sentence saying that no model is a usable generator (`metrics.usability`: each model's mean
     `fd_gap_closed` below `USABLE`), or None when one is or the figure is missing (other data kinds)."""
-    from ganvae.metrics.usability import USABLE
+    from ganvae.metrics.usability import USABLE  # here: that module imports torch, verdicts must not
 
     entries = {m: row.get("fd_gap_closed") for m, row in summary.items()}
     closed = {m: e["mean"] for m, e in entries.items() if usable(e)}

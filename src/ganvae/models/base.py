@@ -61,6 +61,7 @@ class GenerativeModel(nn.Module):
     # Prefixes of state a checkpoint may lack (added after it was written): loading leaves it at its
     # initial value, which the model reads as "not there" (a VAE's mixture prior, fitted after training)
     optional_state: ClassVar[tuple[str, ...]] = ()
+    absent_state_: tuple[str, ...] = ()  # the optional state the loaded file lacked (`load_weights`)
 
     def __init__(
         self,

@@ -116,6 +116,11 @@ class VAE(GenerativeModel):
         self.register_buffer("prior_means", torch.zeros(k, d))
         self.register_buffer("prior_tril", torch.eye(d).repeat(k, 1, 1))
         self.stage2 = SecondStage(d)
+        # while training (`prepare_training` .. `finish_training`): the training images, never saved, and
+        # the provisional mixture of the current codes, refitted when a step has changed the weights
+        self._train_x: torch.Tensor | None = None
+        self._provisional: tuple[int, tuple[torch.Tensor, ...]] | None = None
+        self._steps_taken = 0
 
     # ---- networks ------------------------------------------------------------------------------
     def posterior(
@@ -267,15 +272,12 @@ class VAE(GenerativeModel):
     def _provisional_mixture(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
         """A mixture on 2,000 codes of the current weights (refitted when they changed); None when no
         training data was given (an untrained model)."""
-        x = getattr(self, "_train_x", None)
-        if x is None:
+        if self._train_x is None:
             return None
-        step = getattr(self, "_steps_taken", 0)  # the weights change with every training step
-        cached = getattr(self, "_provisional", None)
-        if cached is None or cached[0] != step:
-            cached = (step, self._mixture(self.training_codes(x, max_codes=2_000)))
-            self._provisional = cached
-        return cached[1]
+        if self._provisional is None or self._provisional[0] != self._steps_taken:
+            codes = self.training_codes(self._train_x, max_codes=2_000)
+            self._provisional = (self._steps_taken, self._mixture(codes))
+        return self._provisional[1]
 
     @property
     def prior_fitted(self) -> bool:
@@ -283,7 +285,7 @@ class VAE(GenerativeModel):
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         prior = self.config.prior
-        if prior != "normal" and not self.prior_fitted and "prior_" in getattr(self, "absent_state_", ()):
+        if prior != "normal" and not self.prior_fitted and "prior_" in self.absent_state_:
             raise ConfigError(
                 "this VAE was saved before the ex-post priors existed; sample with prior=normal or retrain"
             )
