@@ -287,6 +287,14 @@ def compare(
             "command on several machines share one search",
         ),
     ] = None,
+    checkpoint: Annotated[
+        str,
+        typer.Option(
+            "--checkpoint",
+            help="the weights of each run that are evaluated: last, best (lowest FD on a validation split "
+            "held out of training), or auto: best when the training split has < 5,000 images, else last",
+        ),
+    ] = "auto",
     target: TargetOpt = None,
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
@@ -311,6 +319,8 @@ def compare(
     if other is not None:
         if search or storage:
             raise ConfigError("--search and --storage tune image comparisons; tables are not searched yet")
+        if checkpoint != "auto":
+            raise ConfigError("--checkpoint chooses image models' weights by validation FD; drop it for tables")
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
         return other(plan, out, quiet, inception_weights=inception_weights, **options)
     if target or categorical or drop or rows:
@@ -326,7 +336,11 @@ def compare(
         inception_weights=str(inception_weights.resolve()) if inception_weights else None,
     )
     cfg = CompareConfig(
-        **{**plan, "batch_size": plan["batch_size"] or 64}, eval=evaluation, search=search, storage=storage
+        **{**plan, "batch_size": plan["batch_size"] or 64},
+        eval=evaluation,
+        search=search,
+        storage=storage,
+        checkpoint=checkpoint,
     )
     folder = out or Path("runs") / f"compare-{Path(data).name}"
     command = "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "ganvae compare"

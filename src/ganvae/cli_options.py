@@ -44,10 +44,15 @@ SHARED: dict[str, tuple[Any, Any, Any]] = {
         None,
     ),
     "precision": (str, lambda _: typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed"), "auto"),
+    "augment": (
+        str,
+        lambda _: typer.Option(help="training images for every model alike: none, or flip (left-right)"),
+        "none",
+    ),
     "out": (Path | None, lambda help: typer.Option("--out", "-o", help=help), None),
     "quiet": (bool, lambda _: typer.Option("--quiet", "-q", help="no progress bars"), False),
 }
-LAST = ("image_size", "set_", "precision", "out", "quiet")
+LAST = ("image_size", "augment", "set_", "precision", "out", "quiet")
 DATA_HELP = "built-in name (digits, fashion-mnist, mnist) or a folder of images / .npz / IDX path"
 
 
@@ -107,6 +112,7 @@ def plan_fields(
     image_size: str | None = None,
     set_: list[str] | None = None,
     precision: str = "auto",
+    augment: str = "none",
 ) -> dict[str, Any]:
     """The RunPlan fields from the shared options' values."""
     from ganvae.cli_common import _image_size
@@ -124,4 +130,5 @@ def plan_fields(
         "image_size": _image_size(image_size),
         "overrides": split_overrides(set_ or []),
         "precision": precision,
+        "augment": augment,
     }

@@ -169,7 +169,7 @@ def interpolate(
 @task_app.command()
 @_command
 @plan_options(
-    exclude=("image_size",),
+    exclude=("image_size", "augment"),
     data_help=RECOMMEND_DATA,
     data="ml-100k",
     models="mult-vae,mult-dae,cfgan",
@@ -277,7 +277,7 @@ OTHER_COMPARISONS = {"table": compare_table}
 @task_app.command()
 @_command
 @plan_options(
-    exclude=("image_size",),
+    exclude=("image_size", "augment"),
     data_help=TABLE_DATA,
     data="credit-data",
     models="tabular-vae,tabular-gan",

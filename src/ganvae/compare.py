@@ -26,6 +26,7 @@ from ganvae.metrics import stability
 from ganvae.metrics.usability import RULE as USABLE_RULE
 from ganvae.plan import RunPlan
 from ganvae.run_folder import CONFIG, EVAL, RunFolder
+from ganvae.small_data import is_small, rule_line
 from ganvae.training.memory import PeakMemory
 
 
@@ -35,9 +36,14 @@ class CompareConfig(RunPlan):
     search: int = 0  # hyperparameter trials per model before the seeds (0: the models' defaults)
     storage: str | None = None  # the search's database URL (None: SQLite in RUN/study.db)
     search_options: SearchOptions = field(default_factory=SearchOptions)
+    # which weights of each run are evaluated: the last, the best on validation FD (a validation split is
+    # held out of training), or auto: best on a small training split (small_data.py), else last
+    checkpoint: str = "auto"
 
     def validate(self) -> None:
         super().validate()
+        if self.checkpoint not in CHECKPOINTS:
+            raise ConfigError(f"--checkpoint {self.checkpoint!r} unknown; choose {', '.join(CHECKPOINTS)}")
         if self.eval.n_samples < 20 or self.eval.n_recon < 8:
             raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
         if self.search < 0:
@@ -54,26 +60,70 @@ class CompareConfig(RunPlan):
         elif self.storage is not None:
             raise ConfigError("--storage keeps a search's trials: give --search N with it")
 
+    def selects(self, n_train: int) -> bool:
+        """Whether each run keeps its weights at its lowest validation FD on a training split of `n_train`
+        (the search's trials too, so that a trial is scored as the seeds will be)."""
+        return self.checkpoint == "best" or (self.checkpoint == "auto" and is_small(n_train))
+
     def settings(self) -> dict[str, Any]:
         values = super().settings()
-        values.pop("storage", None)  # where the trials are kept changes none of them
+        values.pop("storage", None)
+        if values.get("checkpoint") == "auto":  # folders written before --checkpoint existed stay valid
+            values.pop("checkpoint")  # where the trials are kept changes none of them
         if not self.search:  # folders written before the search existed stay valid
             values.pop("search", None)
             values.pop("search_options", None)
         return values
 
 
+CHECKPOINTS = ("auto", "last", "best")
+
+
 class _Context:
-    """Data, domain classifier and real-data reference: built once per process."""
+    """Data, domain classifier and real-data reference: built once per process. With a validation split
+    (`--checkpoint best`, or auto on small data) the models train on `train_data`, the training split
+    without it, and each run keeps its weights at its lowest validation FD; `data` (test split, anchors,
+    memorisation search) is the same either way."""
 
     def __init__(self, cfg: CompareConfig):
         from ganvae.data import load_images
         from ganvae.evaluate.images import Reference
+        from ganvae.experiment.search import ValidationFD, validation_split
         from ganvae.features import get_domain_classifier
 
         self.data = load_images(cfg.data, image_size=cfg.image_size)
         self.classifier = get_domain_classifier(self.data)
         self.ref = Reference(self.data, self.classifier, cfg.eval)
+        n_train = len(self.data.x_train)
+        self.small = is_small(n_train)
+        self.selecting = cfg.selects(n_train)
+        self.train_data, self.validation = self.data, None
+        if self.selecting:  # the split a search holds out, so a search and the seeds see the same images
+            opts = cfg.search_options
+            self.train_data = validation_split(self.data, opts.validation_share, opts.seed)
+            x_val = self.train_data.x_test
+            self.validation = ValidationFD(x_val, self.classifier, len(x_val), cfg.eval.curve_samples)
+
+    def curve_evaluator(self):
+        """The FD-vs-time curve (against the test split: it shows, never chooses) and, with a validation
+        split, the validation FD that chooses each run's checkpoint."""
+        test_fd, validation = self.ref.curve_evaluator(), self.validation
+        if validation is None:
+            return test_fd
+        return lambda model: {**test_fd(model), "val_fd": validation(model)}
+
+    def train_config(self, cfg: CompareConfig, seed: int):
+        select = {"select": "val_fd"} if self.selecting else {}
+        return cfg.train_config(seed, len(self.train_data.x_train), **select)
+
+    def small_data_line(self, cfg: CompareConfig) -> str | None:
+        """What the small-data rule changes here (None when the training split is not small)."""
+        if not self.small:
+            return None
+        n_val = len(self.train_data.x_test) if self.selecting else 0
+        default = cfg.budget() != cfg.budget(len(self.train_data.x_train))
+        epochs = cfg.budget(len(self.train_data.x_train))["epochs"] if default else None
+        return rule_line(len(self.data.x_train), n_val, selecting=self.selecting, epochs=epochs)
 
 
 @dataclass
@@ -99,13 +149,13 @@ class Comparison:
         try:
             model = train_or_reuse(
                 job.model,
-                ctx.data,
+                ctx.train_data,
                 folder,
-                cfg.train_config(job.seed),
+                ctx.train_config(cfg, job.seed),
                 {**cfg.overrides_for(job.model), **self.tuned.get(job.model, {})} or None,
                 data_spec=cfg.data_spec(),
                 progress=self.progress,
-                evaluate=ctx.ref.curve_evaluator(),
+                evaluate=ctx.curve_evaluator(),
             )
         except TrainingDiverged as exc:
             return [
@@ -152,6 +202,8 @@ def evaluate_run(
         train_s=result.get("elapsed_s"),
         images_per_s=result.get("images_per_s"),
         steps=result.get("step"),
+        # with a validation split, the weights evaluated are those of this step (`--checkpoint best`)
+        **({"selected_step": result["selected"]["step"]} if "selected" in result else {}),
         train_peak_memory_mb=result.get("peak_memory_mb"),
         eval_peak_memory_mb=eval_peak.mb,
     )
@@ -249,6 +301,15 @@ def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str,
     return out
 
 
+def _say(line: str) -> None:
+    """A line for the person running the comparison (stderr: stdout may be a redirected report)."""
+    import logging
+    import sys
+
+    logging.getLogger(__name__).info(line)
+    print(line, file=sys.stderr)
+
+
 def compare(
     cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:
@@ -259,10 +320,14 @@ def compare(
     cfg.validate()
     out = Path(out)
     saved = RunFolder(out).config
-    resolved = {"compare": cfg.settings(), "budget": cfg.budget(), "command": command}
+    resolved: dict[str, Any] = {"compare": cfg.settings(), "command": command}
     if saved.is_file():
         cfg.refuse_other_settings(json.loads(saved.read_text()).get("compare", {}), out, "a comparison")
     ctx = _Context(cfg)  # validates the data before anything is written
+    resolved["budget"] = cfg.budget(len(ctx.train_data.x_train))
+    if line := ctx.small_data_line(cfg):
+        _say(line)
+        resolved["small_data"] = line
     out.mkdir(parents=True, exist_ok=True)
     resolved["versions"] = versions()
     write_json(saved, resolved)
@@ -296,6 +361,10 @@ def compare(
             "inception": ctx.ref.inception.inception.name if ctx.ref.inception else None,
         },
         "budget": resolved["budget"],
+        **({"small_data": resolved["small_data"]} if "small_data" in resolved else {}),
+        "validation": (
+            {"n": len(ctx.train_data.x_test), "select": "val_fd"} if ctx.selecting else None
+        ),
         "eval": {
             "n_samples": len(ctx.ref.x_test),
             "n_recon": len(ctx.ref.recon_idx),

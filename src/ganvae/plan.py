@@ -12,10 +12,10 @@ from typing import Any, ClassVar
 from ganvae.config import apply_overrides
 from ganvae.errors import ConfigError
 from ganvae.models.base import config_keys
+from ganvae.small_data import default_epochs
 from ganvae.training.config import TrainConfig
 
 DEFAULT_DIGITS_STEPS = 300
-DEFAULT_EPOCHS = 5.0
 
 
 @dataclass
@@ -29,6 +29,7 @@ class RunPlan:
     batch_size: int = 64
     image_size: int | tuple[int, int] | None = None
     precision: str = "auto"
+    augment: str = "none"  # training batches for every model alike (training/augment.py): none, flip
     jobs: int = 1  # (model, seed) runs in parallel processes; changes nothing in the results
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
     data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
@@ -51,6 +52,9 @@ class RunPlan:
             raise ConfigError("--seeds and --batch-size must be at least 1")
         if self.jobs < 1:
             raise ConfigError("--jobs must be at least 1")
+        from ganvae.training.augment import check_augment
+
+        check_augment(self.augment, self.data_kind)
         known = set().union(*(config_keys(m) for m in self.models))
         unknown = sorted(set(self.overrides) - known)
         if unknown:
@@ -73,6 +77,8 @@ class RunPlan:
 
         values = dataclasses.asdict(self)
         values.pop("jobs", None)
+        if values.get("augment") == "none":  # folders written before --augment existed stay valid
+            values.pop("augment")
         return json.loads(json.dumps(values, default=str))
 
     def refuse_other_settings(self, saved: dict[str, Any], folder: Any, what: str) -> None:
@@ -91,9 +97,11 @@ class RunPlan:
         keys = config_keys(name)
         return {k: v for k, v in self.overrides.items() if k in keys}
 
-    def budget(self) -> dict[str, float | int | None]:
+    def budget(self, n_train: int | None = None) -> dict[str, float | int | None]:
         """The per-run budget; by default `default_epochs` when a plan sets it (the recommenders' and
-        tabular models' own defaults), else 300 steps on digits and 5 epochs elsewhere."""
+        tabular models' own defaults), else 300 steps on digits and 5 epochs elsewhere, or on a small
+        training split of `n_train` images enough epochs to show each model 100,000 images
+        (`small_data.default_epochs`)."""
         given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
         if all(v is None for v in given.values()):
             if self.default_epochs is not None:
@@ -101,11 +109,20 @@ class RunPlan:
             elif self.data == "digits":
                 given["steps"] = DEFAULT_DIGITS_STEPS
             else:
-                given["epochs"] = DEFAULT_EPOCHS
+                given["epochs"] = default_epochs(n_train, self.batch_size)
         return given
 
-    def train_config(self, seed: int) -> TrainConfig:
-        return TrainConfig(batch_size=self.batch_size, seed=seed, precision=self.precision, **self.budget())  # type: ignore[arg-type]
+    def train_config(self, seed: int, n_train: int | None = None, **extra: Any) -> TrainConfig:
+        """The training config of one run; `n_train` settles the default budget, `extra` adds TrainConfig
+        fields (a comparison's checkpoint choice)."""
+        return TrainConfig(
+            batch_size=self.batch_size,
+            seed=seed,
+            precision=self.precision,
+            augment=self.augment,
+            **self.budget(n_train),  # type: ignore[arg-type]
+            **extra,
+        )
 
     def data_spec(self) -> dict[str, Any]:
         return {"spec": self.data, "image_size": self.image_size}

@@ -80,6 +80,42 @@ def test_metrics_json_has_every_figure_per_seed(compared):
     assert len(curve) >= 3 and curve[0][1] == 1  # FD measured from the first step on
 
 
+def test_a_small_split_keeps_each_runs_weights_at_its_lowest_validation_fd(compared):
+    """Digits has 1,437 training images (< 5,000): the small-data rule holds out 144 of them, trains on
+    the rest, and evaluates each run's weights from its evaluation with the lowest validation FD."""
+    from ganvae.data import load_images
+    from ganvae.experiment.search import validation_split
+
+    held_out = validation_split(load_images("digits"), 0.1, 0)
+    m = json.loads((compared / "metrics.json").read_text())
+    assert m["validation"] == {"n": 144, "select": "val_fd"} and len(held_out.x_test) == 144
+    assert m["small_data"].startswith("small data: 1,437 training images (< 5,000)")
+    for r in m["runs"]:
+        folder = compared / "models" / f"{r['model']}-seed{r['seed']}"
+        log = [json.loads(x) for x in (folder / "log.jsonl").read_text().splitlines()]
+        evals = [x for x in log if x.get("kind") == "eval"]
+        best = min(evals, key=lambda x: x["val_fd"])
+        kept = [x for x in log if x.get("kind") == "selected"]
+        assert kept == [{"kind": "selected", "step": best["step"], "of": "val_fd", "value": best["val_fd"]}]
+        assert r["metrics"]["selected_step"] == best["step"]
+        trained = json.loads((folder / "config.json").read_text())["data"]
+        assert trained["fingerprint"] == held_out.fingerprint()  # the training split less validation
+    html = " ".join((compared / "report.html").read_text().split())
+    assert "1293 training images (144 more of the training split held out as a validation split" in html
+
+
+def test_checkpoint_last_trains_on_the_whole_split(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["--models", "vae", "--steps", "4", "--seeds", "1", "--samples", "40", "--recon-images", "8"]
+    assert run(["compare", *args, "--checkpoint", "last", "-q", "--out", out], capsys)[0] == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["validation"] is None and "small_data" in m  # still small data, but no choice of weights
+    log = (out / "models" / "vae-seed0" / "log.jsonl").read_text()
+    assert '"selected"' not in log and "val_fd" not in log
+    code, _, err = run(["compare", *args, "--checkpoint", "first", "-q", "--out", tmp_path / "x"], capsys)
+    assert code == 2 and "--checkpoint 'first' unknown; choose auto, last, best" in err
+
+
 def test_vae_is_stochastic_and_gan_decoder_deterministic(compared):
     s = json.loads((compared / "metrics.json").read_text())["summary"]
     assert s["vae"]["decode_variance"]["mean"] > 0
@@ -224,7 +260,10 @@ def test_parallel_jobs_give_the_same_runs_as_sequential(tmp_path, capsys):
         b = load_file(str(tmp_path / "par" / "models" / name / "model.safetensors"))
         assert a.keys() == b.keys()
         for key in a:
-            torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-5, msg=key)
+            # one thread per process against two: sums reduce in another order, and Adam's normalised
+            # step (~lr = 2e-4 per step whatever the gradient's size) carries that noise into the weights
+            # of near-zero gradients; measured up to 3e-5 after 6 steps, a fraction of one step
+            torch.testing.assert_close(a[key], b[key], rtol=1e-4, atol=1e-4, msg=key)
 
 
 def test_inception_weights_add_fid_and_kid(inception_file, tmp_path, capsys):

@@ -113,14 +113,15 @@ def searched_space(model: str, fixed: dict[str, Any]) -> dict[str, Param]:
 
 
 def validation_split(data: ImageData, share: float, seed: int) -> ImageData:
-    """The data a search trains on: its training split minus a stratified, seeded `share` of it, which
-    becomes the "test" split of the returned data. The test split of `data` is not read."""
+    """The data a search (and a comparison choosing checkpoints) trains on: its training split minus a
+    stratified, seeded `share` of it, which becomes the "test" split of the returned data. The test split
+    of `data` is not read."""
     from ganvae.data.split import split_indices
 
     train, val = (torch.as_tensor(i) for i in split_indices(len(data.x_train), data.y_train, share, seed))
     y = data.y_train
     return ImageData(
-        f"{data.name} (search)",
+        f"{data.name} (training split less validation)",
         data.x_train[train],
         data.x_train[val],
         y[train] if y is not None else None,
@@ -178,7 +179,13 @@ class Objective:
             self.model, data.shape, data.num_classes, {**self.fixed, **params}, data.class_names
         )
         curve: list[tuple[float, int, float]] = []
-        trainer = Trainer(self.plan.train_config(seed), None, progress=self.progress)
+        # the budget of one seed's run (on a small split: in epochs of the split the trial trains on), and
+        # its choice of weights: on small data the seeds keep their lowest validation FD, so a trial does
+        n_train = len(self.data.x_train) + len(self.data.x_test)  # the training split before validation
+        select = {"select": "fd"} if self.plan.selects(n_train) else {}
+        trainer = Trainer(
+            self.plan.train_config(seed, len(data.x_train), **select), None, progress=self.progress
+        )
 
         def evaluate(m) -> dict[str, float]:
             fd = self.fd(m)
@@ -198,7 +205,8 @@ class Objective:
             _finish(trial, curve, trainer, diverged=str(exc))
             return math.inf
         _finish(trial, curve, trainer, diverged=stability.blew_up(curve))
-        return self._sampling_choice(trial, model, curve[-1][2])
+        kept = trainer.best_.value if trainer.best_ is not None else curve[-1][2]
+        return self._sampling_choice(trial, model, kept)
 
     def _sampling_choice(self, trial: Any, model: Any, value: float) -> float:
         """The trial's FD with its best sampling-only settings (chosen on CHOICE_SEED noise, then scored on
@@ -249,7 +257,7 @@ def search_models(plan: Any, data: ImageData, classifier: Any, out: Path, *, pro
         "format": FORMAT,
         "train_split": _fingerprint(data.x_train, data.y_train),
         "image_size": plan.image_size,
-        "budget": plan.budget(),
+        "budget": plan.budget(len(split.x_train)),
         "batch_size": plan.batch_size,
         "precision": plan.precision,
         "options": dataclasses.asdict(opts),

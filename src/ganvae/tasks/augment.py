@@ -84,8 +84,9 @@ class AugmentConfig(RunPlan):
         if self.classifier_steps < 1 or self.classifier_batch_size < 2:
             raise ConfigError("--classifier-steps must be >= 1 and the classifier batch size >= 2")
 
-    def budget(self) -> dict[str, float | int | None]:
-        """The per-run budget; by default 300 steps on digits and 1,000 steps elsewhere."""
+    def budget(self, n_train: int | None = None) -> dict[str, float | int | None]:
+        """The per-run budget; by default 300 steps on digits and 1,000 steps elsewhere (the generators
+        train on a few labelled images per class: a budget in steps, whatever their number)."""
         given = {"epochs": self.epochs, "steps": self.steps, "budget_s": self.budget_s}
         if all(v is None for v in given.values()):
             given["steps"] = DEFAULT_DIGITS_STEPS if self.data == "digits" else DEFAULT_STEPS

@@ -73,7 +73,7 @@ class TaskFolder:
             name,
             data,
             folder,
-            plan.train_config(seed),
+            plan.train_config(seed, len(data.x_train)),  # a small split's default budget is in epochs
             plan.overrides_for(name) or None,
             data_spec=plan.data_spec(),
             progress=progress,

@@ -28,6 +28,10 @@ class TrainConfig:
     checkpoint_every: int = 500
     eval_every: int = 0  # steps between in-training evaluations (when an evaluator is given); 0 = ~ten
     grid_size: int = 64
+    augment: str = "none"  # of every training batch (training/augment.py): none, flip
+    # an in-training evaluation figure to minimise (e.g. "val_fd"): the run keeps the weights of the
+    # evaluation where it was lowest instead of the last ones (early stopping without stopping)
+    select: str | None = None
     devices: int = 1  # processes per node for data-parallel training (DDP); torchrun's count wins under it
     num_nodes: int = 1
 
@@ -42,6 +46,9 @@ class TrainConfig:
             raise ConfigError(f"precision {self.precision!r} unknown; choose one of {', '.join(PRECISIONS)}")
         if self.log_every < 1 or self.checkpoint_every < 1 or self.sample_every < 0 or self.eval_every < 0:
             raise ConfigError("log_every and checkpoint_every must be >= 1, sample_every and eval_every >= 0")
+        from ganvae.training.augment import check_augment
+
+        check_augment(self.augment)
         if self.devices < 1 or self.num_nodes < 1:
             raise ConfigError("devices and num_nodes must be >= 1")
         check_global_batch(self.batch_size, self.devices * self.num_nodes)

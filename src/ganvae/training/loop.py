@@ -30,6 +30,7 @@ from ganvae.errors import CheckpointError, TrainingDiverged
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
+from ganvae.training.augment import augment_batch
 from ganvae.training.checkpoint import TRAINER_META, TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
 from ganvae.training.distributed import DataParallel, rank_seed
@@ -127,6 +128,34 @@ def passes_note(n: int, batch_size: int, steps: int | None, unit: str = "images"
     )
 
 
+BEST = "best."  # prefix of the kept weights among a checkpoint's trainer tensors
+
+
+class Best:
+    """The weights of the in-training evaluation where the selected figure was lowest (`config.select`),
+    kept on the CPU; written into each checkpoint so that a resumed run chooses among every evaluation."""
+
+    def __init__(self, value: float, step: int, weights: dict[str, torch.Tensor]):
+        self.value, self.step, self.weights = value, step, weights
+
+    @classmethod
+    def of(cls, model: GenerativeModel, value: float, step: int) -> Best:
+        return cls(value, step, {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()})
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        return {BEST + k: v.contiguous() for k, v in self.weights.items()}
+
+    def meta(self) -> dict[str, Any]:
+        return {"best": {"value": self.value, "step": self.step}}
+
+    @classmethod
+    def from_checkpoint(cls, meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Best | None:
+        if "best" not in meta:
+            return None
+        weights = {k[len(BEST) :]: v for k, v in tensors.items() if k.startswith(BEST)}
+        return cls(meta["best"]["value"], meta["best"]["step"], weights)
+
+
 class Trainer:
     """Train a model under a budget, writing logs, grids and checkpoints into `run_dir`.
 
@@ -156,6 +185,7 @@ class Trainer:
         self.peak_memory_: PeakMemory | None = None
         self.world_size_ = 1
         self.is_global_zero_ = True
+        self.best_: Best | None = None  # with config.select: the weights kept so far
 
     # ---- public --------------------------------------------------------------------------------
     def fit(
@@ -202,6 +232,7 @@ class Trainer:
         meta = {"train": _asdict(cfg), **(meta or {})}
 
         state = TrainerState()
+        self.best_ = None
         if resume:
             state = self._resume(model, raw_opts, dp)
         self.state_ = state
@@ -229,8 +260,9 @@ class Trainer:
                     order, epoch_cached = _epoch_order(n, cfg.seed, epoch, fabric.device), epoch
                 # every process takes its disjoint share of the same global batch
                 idx = dp.shard(order[i * bs : (i + 1) * bs])  # type: ignore[index]
+                batch = augment_batch(cfg.augment, x[idx])  # --augment: every model alike
                 with fabric.autocast(), dp.running(model):
-                    logs = model.train_step(x[idx], y[idx] if y is not None else None, opts, state.step)
+                    logs = model.train_step(batch, y[idx] if y is not None else None, opts, state.step)
                 for k, v in logs.items():
                     sums[k] = sums.get(k, 0.0) + torch.as_tensor(v, dtype=torch.float32).detach()
                     counts[k] = counts.get(k, 0) + 1
@@ -269,7 +301,15 @@ class Trainer:
                     dp.check_in_sync(model, state.step)
                     rng = dp.rng_states()
                     if dp.is_global_zero:
-                        save_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts, state, meta, rng)
+                        kept = self.best_
+                        save_checkpoint(
+                            self.run_dir / CHECKPOINT,
+                            model,
+                            raw_opts,
+                            state,
+                            {**meta, **kept.meta()} if kept else meta,
+                            {**rng, **kept.tensors()} if kept else rng,
+                        )
                 overhead += time.perf_counter() - t_over
                 if halt:
                     raise Interrupted(state.step, self.run_dir / CHECKPOINT if self.run_dir else None)
@@ -278,6 +318,8 @@ class Trainer:
         self._check_finite(dp.mean(sums), state)
         dp.check_in_sync(model, state.step)
         self.peak_memory_.read()  # this process's peak (rank 0's, in the saved result)
+        if self.best_ is not None and dp.is_global_zero:
+            self._restore_best(model, x, state)
         model.eval()
         if self.run_dir is not None and dp.is_global_zero:
             model.save(self.run_dir)
@@ -286,8 +328,12 @@ class Trainer:
 
     def summary(self) -> dict[str, Any]:
         s = self.state_
+        selected = (
+            {"selected": {"of": self.config.select, **self.best_.meta()["best"]}} if self.best_ else {}
+        )
         return {
             **s.as_dict(),
+            **selected,
             "images_per_s": s.images_seen / max(s.elapsed_s, 1e-9),
             "finish_s": self.finish_s_,
             "device": self.device_,
@@ -301,10 +347,23 @@ class Trainer:
         }
 
     # ---- internals -----------------------------------------------------------------------------
+    def _restore_best(self, model: GenerativeModel, x: torch.Tensor, state: TrainerState) -> None:
+        """Put the kept weights back (after the last evaluation, so the FD curve still shows where training
+        went) and redo the model's end-of-training work on them (a VAE's prior fits their codes)."""
+        best = self.best_
+        assert best is not None
+        if best.step != state.step:
+            t0 = time.perf_counter()
+            model.load_state_dict(best.weights)
+            model.finish_training(x)
+            self.finish_s_ += time.perf_counter() - t0
+        self._log({"kind": "selected", "step": best.step, "of": self.config.select, "value": best.value})
+
     def _resume(self, model: GenerativeModel, raw_opts, dp: DataParallel) -> TrainerState:
         if self.run_dir is None or not (self.run_dir / CHECKPOINT / TRAINER_META).is_file():
             raise CheckpointError(f"no checkpoint to resume in {self.run_dir}; run without --resume")
-        state, _, tensors = load_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts)
+        state, meta, tensors = load_checkpoint(self.run_dir / CHECKPOINT, model, raw_opts)
+        self.best_ = Best.from_checkpoint(meta, tensors)
         dp.restore_rng(tensors, self.config.seed, state.step)
         log = self.run_dir / LOG
         # drop records written after the checkpoint (they will be written again); rank 0 owns the file
@@ -334,6 +393,9 @@ class Trainer:
     def _evaluate(self, model: GenerativeModel, state: TrainerState, epoch: int) -> None:
         model.eval()
         figures = self.evaluate(model)  # type: ignore[misc]
+        value = figures.get(self.config.select) if self.config.select else None
+        if value is not None and math.isfinite(value) and (self.best_ is None or value < self.best_.value):
+            self.best_ = Best.of(model, float(value), state.step)
         model.train()
         record = {
             "kind": "eval",

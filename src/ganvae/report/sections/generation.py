@@ -16,6 +16,7 @@ COST_KEYS = {
     "train_s": "train s",
     "images_per_s": "images per s",
     "steps": "steps",
+    "selected_step": "step of the kept weights (lowest validation FD)",
     "train_peak_memory_mb": "peak memory in training (MiB)",
     "eval_s": "eval s",
     "eval_peak_memory_mb": "peak memory in evaluation (MiB)",
