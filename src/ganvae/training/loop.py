@@ -224,7 +224,9 @@ class Trainer:
         if cfg.epochs:
             limits.append(math.ceil(cfg.epochs * per_epoch))
         total = min(limits) if limits else None
-        if dp.is_global_zero and (warning := passes_note(n, bs, total, model.unit)):
+        # a run that keeps its weights at its best validation figure is guarded against memorising
+        guarded = cfg.select is not None and self.evaluate is not None
+        if dp.is_global_zero and not guarded and (warning := passes_note(n, bs, total, model.unit)):
             notes.append(warning)
         sample_every = cfg.sample_every or max(1, (total or 1000) // 10)
         eval_every = cfg.eval_every or (max(1, total // 10) if total else 0)

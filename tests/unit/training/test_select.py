@@ -146,3 +146,19 @@ def test_augment_is_checked():
 
     with pytest.raises(ConfigError, match="unknown --augment 'rotate'"):
         TrainConfig(augment="rotate").validate()
+
+
+def test_a_run_that_keeps_its_best_weights_is_not_warned_about_memorising(tiny_digits, caplog):
+    import logging
+
+    from ganvae.training import Trainer
+    from ganvae.training.loop import MANY_PASSES
+
+    n = len(tiny_digits.x_train)
+    for select, warned in ((None, True), ("val_fd", False)):
+        caplog.clear()
+        model = build_model("vae", tiny_digits.shape, overrides={"latent_dim": 2, "width": 4})
+        cfg = TrainConfig(steps=MANY_PASSES, batch_size=n, eval_every=50, select=select)
+        with caplog.at_level(logging.INFO, logger="ganvae.training.loop"):
+            Trainer(cfg, progress=False, evaluate=lambda m: {"val_fd": 1.0}).fit(model, tiny_digits)
+        assert any("is seen about" in r.getMessage() for r in caplog.records) == warned
