@@ -85,8 +85,10 @@ def train(
     from ganvae.training import TrainConfig
     from ganvae.training.run import split_set_overrides
     from ganvae.training.run import train as run_train
+    from ganvae.writable import check_writable
 
     MODELS.get(model)  # unknown names fail before any data is loaded
+    check_writable(out, "--out", folder=True)  # and so does an --out that cannot be written
     model_over, train_over = split_set_overrides(model, split_overrides(set_ or []))
     cfg = TrainConfig(
         batch_size=batch_size,
@@ -173,9 +175,11 @@ def sample(
     from ganvae.errors import ConfigError
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
+    from ganvae.writable import check_writable
 
     if n < 1:
         raise ConfigError("-n must be at least 1")
+    check_writable(out, "--out", folder=False, example="samples.png")
     model = GenerativeModel.load(model_folder_for("sample", run_dir, model_name))
     model.with_sampling(split_overrides(set_ or []))
     y = _parse_labels(labels, model, n)
@@ -418,7 +422,10 @@ def data_fetch(
 ) -> None:
     """Download a built-in dataset (official files, SHA-256 verified, resumable)."""
     from ganvae.data import fetch_dataset
+    from ganvae.writable import check_writable
 
+    if dest is not None:
+        check_writable(dest, "--dest", folder=True)
     folder = fetch_dataset(name, dest, base_url=base_url)
     _echo(f"{name} is in {folder}")
 

@@ -35,7 +35,10 @@ def _echo(text: str = "") -> None:
 
 
 def _command(fn: Callable[..., None]) -> Callable[..., None]:
-    """Map ganvae's own errors to one line on stderr and exit code 2 (130 for an interrupted run)."""
+    """Map ganvae's own errors, the OS's (a path that cannot be written or read) and a failed allocation
+    to one line on stderr and exit code 2 (130 for an interrupted run): no traceback for what the user can
+    fix. Commands check their outputs first (`ganvae.writable`); this catches what only shows later (a
+    full disk, a path removed meanwhile)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
@@ -51,8 +54,37 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
             where = f"; checkpoint saved in {exc.folder}, continue with --resume" if exc.folder else ""
             typer.echo(f"interrupted at step {exc.step}{where}", err=True)
             raise typer.Exit(130) from None
+        except OSError as exc:
+            typer.echo(f"error: {_os_error(exc)}", err=True)
+            raise typer.Exit(2) from None
+        except (MemoryError, RuntimeError) as exc:
+            if not _out_of_memory(exc):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "an allocation failed"
+            typer.echo(
+                f"error: out of memory ({first}); use a smaller --image-size, --batch-size or model",
+                err=True,
+            )
+            raise typer.Exit(2) from None
 
     return wrapper
+
+
+def _os_error(exc: OSError) -> str:
+    """`PATH: the OS's reason; what to do` for an OSError that escaped a command."""
+    reason = exc.strerror or str(exc)
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    where = f"{' -> '.join(paths)}: " if paths else ""
+    return f"{where}{reason}; check the path, its permissions and the free disk space"
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    # torch raises OutOfMemoryError on GPUs and a RuntimeError naming the CPU allocator on the host
+    return (
+        isinstance(exc, MemoryError)
+        or type(exc).__name__ == "OutOfMemoryError"
+        or "can't allocate memory" in str(exc)
+    )
 
 
 def _image_size(text: str | None):

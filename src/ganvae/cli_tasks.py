@@ -326,7 +326,9 @@ def synthesize_rows(
     from ganvae.apply.capabilities import model_folder_for
     from ganvae.config import split_overrides
     from ganvae.tasks.synthesize import draw_rows
+    from ganvae.writable import check_writable
 
+    check_writable(out, "--out", folder=False, example="synthetic.csv")
     conditions = {}
     for pair in condition or []:
         column, sep, value = pair.partition("=")
@@ -393,7 +395,11 @@ def morph(
     from ganvae.metrics import psnr_per_image
     from ganvae.models.base import GenerativeModel
     from ganvae.tasks.interpolate import morph as run_morph
+    from ganvae.writable import check_writable
 
+    if out.suffix.lower() != ".gif":
+        out = out.with_suffix(".gif")
+    check_writable(out, "--out", folder=False, example="morph.gif")  # the PNG strip goes beside it
     model = GenerativeModel.load(model_folder_for("morph", run_dir, model_name))
     cls = None
     if label is not None:
@@ -405,8 +411,6 @@ def morph(
     _, a = load_named_images(image_a, model.shape)
     _, b = load_named_images(image_b, model.shape)
     frames = run_morph(model, a[0], b[0], steps, method, cls)
-    if out.suffix.lower() != ".gif":
-        out = out.with_suffix(".gif")
     save_gif(list(frames), out)
     strip = out.with_suffix(".png")
     save_grid(torch.cat([a, frames, b]), strip, nrow=steps + 2)
@@ -436,9 +440,11 @@ def generate(
     from ganvae.grid import save_grid
     from ganvae.models.base import GenerativeModel
     from ganvae.tasks.prompt import generate as run_generate
+    from ganvae.writable import check_writable
 
     if n < 1:
         raise ConfigError("-n must be at least 1")
+    check_writable(out, "--out", folder=False, example="generated.png")
     model = GenerativeModel.load(model_folder_for("generate", run_dir, model_name))
     images, name = run_generate(model, prompt, n, torch.Generator().manual_seed(seed))
     save_grid(images, out)
@@ -464,7 +470,9 @@ def score(
     """Score new images with a fitted model; write a CSV of (path, score, flag)."""
     from ganvae.apply.capabilities import model_folder_for
     from ganvae.tasks.scoring import score_images
+    from ganvae.writable import check_writable
 
+    check_writable(out, "--out", folder=False, example="scores.csv")
     folder = model_folder_for("score", run_dir, model_name, written_by="`ganvae task anomaly`")
     result = score_images(folder, data, out, method=method, fpr=fpr, threshold=threshold)
     _echo(

@@ -22,6 +22,7 @@ from ganvae.experiment.intervals import RULE
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.search import SearchOptions
 from ganvae.experiment.verdicts import estimate, no_usable_generator, share, spread, use_case_row
+from ganvae.folder_lock import locking
 from ganvae.metrics import stability
 from ganvae.metrics.usability import RULE as USABLE_RULE
 from ganvae.plan import RunPlan
@@ -310,6 +311,7 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr)
 
 
+@locking("out")  # the comparison folder; each (model, seed) folder has its own lock (`folder_lock`)
 def compare(
     cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:

@@ -24,3 +24,11 @@ class CheckpointError(GanvaeError):
 
 class TrainingDiverged(GanvaeError):
     """A loss became NaN or infinite; the last good checkpoint was kept."""
+
+
+class OutputError(GanvaeError):
+    """An output path cannot be written (a file where a folder is wanted, a read-only place...)."""
+
+
+class FolderInUse(GanvaeError):
+    """Another process is working in the run folder (it holds the folder's lock)."""

@@ -9,6 +9,7 @@ What every command writes (DESIGN.md, "Run directory")::
       figures/                    PNGs the report embeds
       study.db                    the hyperparameter search's trials (`compare --search`), SQLite
       tasks/<task>/               a task run beside a comparison (it reuses the comparison's models)
+      .lock                       while a process works in the folder: its pid (`ganvae.folder_lock`)
 
 A model folder is any folder holding both `model.safetensors` and `config.json`. `<tag>` tells apart
 models a task trains on different data (`class3-` in anomaly, `k10-` in augment); it ends with "-".
@@ -44,12 +45,14 @@ TASKS = "tasks"
 RECORDS = "records"  # a task's per-job records (`experiment.runner`), kept to resume
 SYNTHETIC = "synthetic"  # a table comparison's rows, one CSV per (model, seed)
 STUDY = "study.db"  # a comparison's hyperparameter search (`ganvae compare --search`), SQLite
+LOCK = ".lock"  # held by the process working in the folder (`folder_lock`); gone when no process is
 
 __all__ = [
     "CHECKPOINT",
     "CONFIG",
     "EVAL",
     "FIGURES",
+    "LOCK",
     "LOG",
     "METRICS",
     "MODELS",

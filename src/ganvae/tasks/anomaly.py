@@ -27,6 +27,7 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
+from ganvae.folder_lock import locking
 from ganvae.metrics.detection import detection_metrics
 from ganvae.plan import RunPlan
 from ganvae.run_folder import RunFolder
@@ -100,6 +101,7 @@ def _scored(model, model_dir: Path, x_eval: torch.Tensor, held_out: torch.Tensor
     return scores, score_s
 
 
+@locking("out")
 def run_anomaly(
     cfg: AnomalyConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:

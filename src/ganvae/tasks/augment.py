@@ -31,6 +31,7 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
+from ganvae.folder_lock import locking
 from ganvae.metrics.meta import Metric
 from ganvae.models.base import sample_in_batches
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
@@ -159,6 +160,7 @@ def classifier_accuracy(train: ImageData, cfg: AugmentConfig, seed: int) -> dict
     }
 
 
+@locking("out")
 def run_augment(
     cfg: AugmentConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:

@@ -23,11 +23,12 @@ from ganvae.errors import ConfigError, DataError
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
 from ganvae.report.sections import Section
-from ganvae.run_folder import TASKS, RunFolder, is_model_folder
+from ganvae.run_folder import LOCK, TASKS, RunFolder, is_model_folder
 
 
 class TaskFolder:
-    """The run folder of one task: refuses to mix settings, reuses finished model runs."""
+    """The run folder of one task: refuses to mix settings, reuses finished model runs. The task's run
+    function holds the folder's lock meanwhile (`@locking("out")`, `ganvae.folder_lock`)."""
 
     def __init__(self, out: str | Path, task: str, cfg: Any, command: str = ""):
         self.out, self.task, self.command = Path(out), task, command
@@ -41,7 +42,7 @@ class TaskFolder:
                     "give another --out"
                 )
             cfg.refuse_other_settings(before.get("config", {}), self.out, "this task")
-        elif self.out.exists() and any(self.out.iterdir()):
+        elif self.out.exists() and any(p.name != LOCK for p in self.out.iterdir()):
             raise ConfigError(f"{self.out} is not empty and holds no {task} task; give another --out")
 
     def start(self) -> None:

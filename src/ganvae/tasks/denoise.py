@@ -36,6 +36,7 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
+from ganvae.folder_lock import locking
 from ganvae.metrics.meta import Metric
 from ganvae.plan import RunPlan
 from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
@@ -200,6 +201,7 @@ def quality(clean: torch.Tensor, restored: torch.Tensor) -> dict[str, float]:
     }
 
 
+@locking("out")
 def run_denoise(
     cfg: DenoiseConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:

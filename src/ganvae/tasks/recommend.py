@@ -32,6 +32,7 @@ from ganvae.errors import ConfigError, DataError
 from ganvae.evaluate.interactions import ranking
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
+from ganvae.folder_lock import locking
 from ganvae.metrics.ranking import RANKING_FIGURES, top_k
 from ganvae.plan import RunPlan
 from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
@@ -124,6 +125,7 @@ def _train_seconds(model_dir: Path) -> float:
     return float(meta.get("result", {}).get("elapsed_s", 0.0))
 
 
+@locking("out")
 def run_recommend(
     cfg: RecommendConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from ganvae.errors import ConfigError
 from ganvae.evaluate.tables import TABLE_FIGURES, evaluate_rows, fidelity
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
+from ganvae.folder_lock import locking
 from ganvae.plan import RunPlan
 from ganvae.run_folder import CONFIG, RunFolder
 from ganvae.tasks.base import TaskExperiment, TaskFolder
@@ -86,6 +87,7 @@ def _write_csv(frame, path: Path) -> None:
         frame.to_csv(tmp, index=False)
 
 
+@locking("out")
 def run_synthesize(
     cfg: SynthesizeConfig, out: str | Path, *, progress: bool = True, command: str = ""
 ) -> dict[str, Any]:

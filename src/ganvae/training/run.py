@@ -16,6 +16,7 @@ import torch
 from ganvae.config import apply_overrides
 from ganvae.data.images import ImageData
 from ganvae.errors import CheckpointError, ConfigError, DataError
+from ganvae.folder_lock import clear_folder, locked, locking
 from ganvae.models.base import (
     GenerativeModel,
     build_from_meta,
@@ -24,7 +25,7 @@ from ganvae.models.base import (
     for_data,
     read_config,
 )
-from ganvae.run_folder import CHECKPOINT, is_model_folder
+from ganvae.run_folder import CHECKPOINT, LOCK, is_model_folder
 from ganvae.training.checkpoint import TRAINER_META, read_trainer_meta
 from ganvae.training.config import TrainConfig
 from ganvae.training.engine import is_first_local_process
@@ -69,6 +70,7 @@ def split_set_overrides(model_name: str, pairs: dict[str, str]) -> tuple[dict[st
     return model_over, train_over
 
 
+@locking("out")  # the folder is this process's until train returns (`ganvae.folder_lock`)
 def train(
     model_name: str,
     data: ImageData,
@@ -95,7 +97,7 @@ def train(
     if resume:
         model, train_config = _from_checkpoint(out, model_name, data, train_config, overrides, budget_given)
     else:
-        if out.exists() and any(out.iterdir()) and not overwrite:
+        if out.exists() and any(p.name != LOCK for p in out.iterdir()) and not overwrite:
             raise ConfigError(
                 f"{out} already holds a run; pass --resume to continue it, --overwrite, or another --out"
             )
@@ -108,10 +110,8 @@ def train(
             model_name, data.shape, data.num_classes, overrides, data.class_names, context, n_train
         )
         if overwrite and out.exists() and is_first_local_process():
-            import shutil
-
             # the other processes of a multi-process launch leave it to the first (no racing deletes)
-            shutil.rmtree(out, ignore_errors=True)
+            clear_folder(out)
     meta = {"data": spec, "versions": versions()}
     trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate).fit(
         model, data, resume=resume, meta=meta
@@ -170,26 +170,33 @@ def train_or_reuse(
     """The model of run folder `folder`: loaded when finished, resumed from its checkpoint when interrupted,
     trained from scratch otherwise. What `compare` and the tasks use so that a re-run repeats no work."""
     folder = Path(folder)
-    if is_model_folder(folder):
-        meta = read_config(folder)
-        trained_on = meta.get("data", {}).get("fingerprint")
-        if meta["model"] != model_name or (trained_on and trained_on != data.fingerprint()):
-            raise ConfigError(
-                f"{folder} holds a {meta['model']} run on other data; use another --out or delete it"
-            )
-        return GenerativeModel.load(folder)
-    resume = (folder / CHECKPOINT / TRAINER_META).is_file()
-    model, _ = train(
-        model_name,
-        data,
-        folder,
-        train_config,
-        overrides,
-        resume=resume,
-        overwrite=not resume,
-        data_spec=data_spec,
-        budget_given=True,
-        progress=progress,
-        evaluate=evaluate,
-    )
+    if is_model_folder(folder):  # a finished run is only read: tasks beside a comparison share it unlocked
+        return _reuse(model_name, data, folder)
+    with locked(folder):  # the look at the checkpoint and the training it decides, as one
+        if is_model_folder(folder):  # finished by another process between the look above and the lock
+            return _reuse(model_name, data, folder)
+        resume = (folder / CHECKPOINT / TRAINER_META).is_file()
+        model, _ = train(
+            model_name,
+            data,
+            folder,
+            train_config,
+            overrides,
+            resume=resume,
+            overwrite=not resume,
+            data_spec=data_spec,
+            budget_given=True,
+            progress=progress,
+            evaluate=evaluate,
+        )
     return model
+
+
+def _reuse(model_name: str, data: ImageData, folder: Path) -> GenerativeModel:
+    meta = read_config(folder)
+    trained_on = meta.get("data", {}).get("fingerprint")
+    if meta["model"] != model_name or (trained_on and trained_on != data.fingerprint()):
+        raise ConfigError(
+            f"{folder} holds a {meta['model']} run on other data; use another --out or delete it"
+        )
+    return GenerativeModel.load(folder)

@@ -143,6 +143,10 @@ def read_image_folder(
     root = Path(root)
     size = normalize_size(image_size)
     files, labels, class_names = list_image_folder(root)
+    if size is not None:  # before decoding: at least one channel each (colour images take three)
+        from ganvae.data.images.load import check_resize_fits
+
+        check_resize_fits(root.name, len(files), 1, size)
     arrays: list[np.ndarray] = []
     gray = True
     first: tuple[Path, tuple[int, int]] | None = None

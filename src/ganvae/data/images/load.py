@@ -172,6 +172,19 @@ def _split(
     return ImageData(name, x_train, x_test, y_train, y_test, class_names, source=source, meta=meta)
 
 
+def check_resize_fits(name: str, n: int, channels: int, size: tuple[int, int]) -> None:
+    """Refuse an --image-size whose float32 images (n x channels x H x W x 4 bytes) cannot fit in memory:
+    digits at 2048 would take 30 GB, and an allocation that large may be granted and then killed."""
+    from ganvae.host_memory import check_fits
+
+    h, w = size
+    check_fits(
+        n * channels * h * w * 4,
+        f"--image-size {h}x{w} on {name} ({n:,} images x {channels} x {h} x {w} float32)",
+        "use a smaller --image-size",
+    )
+
+
 def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Resize N x C x H x W images to `size` with antialiased bilinear filtering, staying in [0, 1]."""
     if tuple(x.shape[-2:]) == size:
@@ -183,6 +196,7 @@ def resize_images(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 def _resized(data: ImageData, size: tuple[int, int] | None) -> ImageData:
     if size is None or data.shape[1:] == size:
         return data
+    check_resize_fits(data.name, len(data.x_train) + len(data.x_test), data.shape[0], size)
     meta = {**data.meta, "image_size": size, "original_size": data.shape[1:]}
     return ImageData(
         data.name,
