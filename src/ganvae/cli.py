@@ -280,7 +280,7 @@ def compare(
         typer.Option(
             "--search",
             help="N hyperparameter trials per model first (Optuna, on a validation split of the training "
-            "images); the seeds then train each model's best configuration",
+            "data: FD for images, quality for tables); the seeds then train each model's best configuration",
         ),
     ] = 0,
     storage: Annotated[
@@ -312,7 +312,7 @@ def compare(
 
     With no options: digits, vae vs dcgan, 3 seeds, 300 steps each (under a minute on 2 CPU cores).
     Given a table (--data file.csv, or a built-in table): tabular-vae vs tabular-gan, scored on fidelity,
-    diversity, utility (--target) and privacy. `--search N` tunes each model first (images)."""
+    diversity, utility (--target) and privacy. `--search N` tunes each model first."""
     import shlex
 
     from ganvae.data.catalog import kind_of_spec
@@ -321,11 +321,10 @@ def compare(
     data = plan["data"]
     other = OTHER_COMPARISONS.get(kind_of_spec(data).name)  # e.g. a table: `ganvae task synthesize`
     if other is not None:
-        if search or storage:
-            raise ConfigError("--search and --storage tune image comparisons; tables are not searched yet")
         if checkpoint != "auto":
             raise ConfigError("--checkpoint chooses image models' weights by validation FD; drop it for tables")
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
+        options.update(search=search, storage=storage)
         return other(plan, out, quiet, inception_weights=inception_weights, **options)
     if target or categorical or drop or rows:
         raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")

@@ -26,6 +26,23 @@ task_app = typer.Typer(
 RECOMMEND_DATA = "ml-100k (the copy in the recbole wheel), or a u.data / ratings.csv / .inter file"
 TABLE_DATA = "a .csv / .parquet file, or credit-data, diamonds, wine, breast-cancer"
 
+SearchOpt = Annotated[
+    int,
+    typer.Option(
+        "--search",
+        help="N hyperparameter trials per model first (Optuna, on a validation split of the training data); "
+        "the seeds then train each model's best configuration",
+    ),
+]
+StorageOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--storage",
+        help="the search's database (default: RUN/study.db); postgresql://user@host/db lets the same "
+        "command on several machines share one search",
+    ),
+]
+
 
 def _command_line() -> str:
     return "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -192,13 +209,16 @@ def recommend(
     split_seed: Annotated[
         int | None, typer.Option("--split-seed", help="seed of the split (default 0; recbole: 2020)")
     ] = None,
+    search: SearchOpt = 0,
+    storage: StorageOpt = None,
     *,
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
 ) -> None:
     """Recommendation from implicit feedback on held-out users (or, --split recbole, on RecBole's split):
-    Recall@20/50, NDCG@100, coverage, novelty (the popularity baseline is always included)."""
+    Recall@20/50, NDCG@100, coverage, novelty (the popularity baseline is always included). `--search N`
+    tunes each recommender first on validation NDCG@100."""
     from ganvae.tasks.recommend import RecommendConfig, run_recommend
 
     cfg = RecommendConfig(
@@ -208,11 +228,14 @@ def recommend(
         test_users=test_users,
         split=split,
         split_seed=split_seed,
+        search=search,
+        storage=storage,
     )
     folder = out or _default_out("recommend", plan["data"], "" if split == "strong" else split)
     m = run_recommend(cfg, folder, progress=not quiet, command=_command_line())
     for note in m["results"]["data"]["notes"]:
         _echo(note)
+    _echo_search(m["results"])
     from ganvae.experiment.verdicts import display
 
     for name, row in m["results"]["models"].items():
@@ -231,23 +254,38 @@ DropOpt = Annotated[str | None, typer.Option("--drop", help="comma-separated col
 RowsOpt = Annotated[int, typer.Option("--rows", help="synthetic rows per run (0 = as many as training rows)")]
 
 
+def _echo_search(results: dict[str, Any]) -> None:
+    """One line per searched model: its trials and the configuration its seeds trained."""
+    from ganvae.experiment.search_figures import best_text
+
+    for model, rec in (results.get("search") or {}).get("models", {}).items():
+        _echo(f"{model}: {best_text(rec)}")
+
+
 def _names(text: str | None) -> tuple[str, ...]:
     return tuple(c.strip() for c in (text or "").split(",") if c.strip())
 
 
 def run_table_comparison(
-    plan: dict[str, Any], target, categorical, drop, rows, out: Path, quiet: bool
+    plan: dict[str, Any], target, categorical, drop, rows, out: Path, quiet: bool, search=0, storage=None
 ) -> None:
     """`ganvae task synthesize`, and `ganvae compare` given a table: train, sample, score, print, report."""
     from ganvae.experiment.comparison import compare
     from ganvae.tasks.synthesize import SynthesizeConfig
 
     cfg = SynthesizeConfig(
-        **plan, target=target, categorical=_names(categorical), drop=_names(drop), rows=rows
+        **plan,
+        target=target,
+        categorical=_names(categorical),
+        drop=_names(drop),
+        rows=rows,
+        search=search,
+        storage=storage,
     )
     m = compare(cfg, out, progress=not quiet, command=_command_line())
     from ganvae.experiment.verdicts import display
 
+    _echo_search(m["results"])
     for name, row in m["results"]["models"].items():
         shown = ("quality", "utility_gap", "utility_ratio", "dcr_ratio", "exact_copies")
         keys = [k for k in shown if k in row]
@@ -256,7 +294,17 @@ def run_table_comparison(
 
 
 def compare_table(
-    plan: dict[str, Any], out: Path | None, quiet: bool, *, inception_weights, target, categorical, drop, rows
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
+    *,
+    inception_weights,
+    target,
+    categorical,
+    drop,
+    rows,
+    search=0,
+    storage=None,
 ) -> None:
     """`ganvae compare` given a table: tabular-vae against tabular-gan unless --models names others."""
     if plan["image_size"] is not None or inception_weights is not None:
@@ -266,7 +314,7 @@ def compare_table(
     plan = {**plan, "batch_size": plan["batch_size"] or 500}
     plan.pop("image_size")
     folder = out or Path("runs") / f"compare-{Path(plan['data']).stem}"
-    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet)
+    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage)
 
 
 # `ganvae compare` on data of a kind other than images, by the kind (`ganvae.data.catalog.kind_of_spec`):
@@ -288,15 +336,17 @@ def synthesize(
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
     rows: RowsOpt = 0,
+    search: SearchOpt = 0,
+    storage: StorageOpt = None,
     *,
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
 ) -> None:
-    """Tabular synthetic data: fidelity, diversity, utility (train synthetic, test real) and privacy."""
-    run_table_comparison(
-        plan, target, categorical, drop, rows, out or _default_out("synthesize", plan["data"]), quiet
-    )
+    """Tabular synthetic data: fidelity, diversity, utility (train synthetic, test real) and privacy.
+    `--search N` tunes each model first on the quality score of validation rows."""
+    folder = out or _default_out("synthesize", plan["data"])
+    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage)
 
 
 TABLE_FOLDERS = "`ganvae task synthesize` or `ganvae compare` on a table"

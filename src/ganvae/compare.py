@@ -20,46 +20,29 @@ from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.evaluate.images import EvalConfig
 from ganvae.experiment.intervals import RULE
 from ganvae.experiment.runner import Job, run_jobs
-from ganvae.experiment.search import SearchOptions
+from ganvae.experiment.search import SearchPlan
 from ganvae.experiment.verdicts import estimate, no_usable_generator, share, spread, use_case_row
 from ganvae.folder_lock import locking
 from ganvae.metrics import stability
 from ganvae.metrics.usability import RULE as USABLE_RULE
-from ganvae.plan import RunPlan
 from ganvae.run_folder import CONFIG, EVAL, RunFolder
 from ganvae.small_data import is_small, rule_line
 from ganvae.training.memory import PeakMemory
 
 
 @dataclass
-class CompareConfig(RunPlan):
+class CompareConfig(SearchPlan):
     eval: EvalConfig = field(default_factory=EvalConfig)
-    search: int = 0  # hyperparameter trials per model before the seeds (0: the models' defaults)
-    storage: str | None = None  # the search's database URL (None: SQLite in RUN/study.db)
-    search_options: SearchOptions = field(default_factory=SearchOptions)
     # which weights of each run are evaluated: the last, the best on validation FD (a validation split is
     # held out of training), or auto: best on a small training split (small_data.py), else last
     checkpoint: str = "auto"
 
     def validate(self) -> None:
-        super().validate()
+        super().validate()  # the plan, and the search's options (`SearchPlan`)
         if self.checkpoint not in CHECKPOINTS:
             raise ConfigError(f"--checkpoint {self.checkpoint!r} unknown; choose {', '.join(CHECKPOINTS)}")
         if self.eval.n_samples < 20 or self.eval.n_recon < 8:
             raise ConfigError("--samples must be at least 20 and --recon-images at least 8")
-        if self.search < 0:
-            raise ConfigError("--search must be 0 (no search) or a number of trials per model, e.g. 8")
-        if self.search:
-            from ganvae.experiment.search import searched_space
-            from ganvae.experiment.study import check_url
-
-            self.search_options.validate()
-            for name in self.models:
-                searched_space(name, self.overrides_for(name))
-            if self.storage is not None:
-                check_url(self.storage)
-        elif self.storage is not None:
-            raise ConfigError("--storage keeps a search's trials: give --search N with it")
 
     def selects(self, n_train: int) -> bool:
         """Whether each run keeps its weights at its lowest validation FD on a training split of `n_train`
@@ -68,12 +51,8 @@ class CompareConfig(RunPlan):
 
     def settings(self) -> dict[str, Any]:
         values = super().settings()
-        values.pop("storage", None)
         if values.get("checkpoint") == "auto":  # folders written before --checkpoint existed stay valid
-            values.pop("checkpoint")  # where the trials are kept changes none of them
-        if not self.search:  # folders written before the search existed stay valid
-            values.pop("search", None)
-            values.pop("search_options", None)
+            values.pop("checkpoint")
         return values
 
 
@@ -89,7 +68,7 @@ class _Context:
     def __init__(self, cfg: CompareConfig):
         from ganvae.data import load_images
         from ganvae.evaluate.images import Reference
-        from ganvae.experiment.search import ValidationFD, validation_split
+        from ganvae.experiment.search_images import ValidationFD, validation_split
         from ganvae.features import get_domain_classifier
 
         self.data = load_images(cfg.data, image_size=cfg.image_size)

@@ -84,7 +84,7 @@ def test_a_small_split_keeps_each_runs_weights_at_its_lowest_validation_fd(compa
     """Digits has 1,437 training images (< 5,000): the small-data rule holds out 144 of them, trains on
     the rest, and evaluates each run's weights from its evaluation with the lowest validation FD."""
     from ganvae.data import load_images
-    from ganvae.experiment.search import validation_split
+    from ganvae.experiment.search_images import validation_split
 
     held_out = validation_split(load_images("digits"), 0.1, 0)
     m = json.loads((compared / "metrics.json").read_text())

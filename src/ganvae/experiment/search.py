@@ -1,46 +1,58 @@
-"""`ganvae compare --search N`: every model at its best before the seeds run, each with the same search
-budget — the fair comparison of Lucic et al. (2018, "Are GANs Created Equal?"): at default settings one
-family can be handicapped by a learning rate, and at an equal search budget most models come close.
+"""`--search N`: every model at its best before the seeds run, each with the same search budget — the fair
+comparison of Lucic et al. (2018, "Are GANs Created Equal?"): at default settings one family can be
+handicapped by a learning rate, and at an equal search budget most models come close.
 
 For each model of the plan, N Optuna trials (`experiment.study`: TPE, seeded; its first trials drawn at
 random), each trained at the plan's per-run budget (one seed's budget) on the **training split minus a
-validation split** (a stratified, seeded 10 % of it) and scored by **validation FD** (domain features, at
-the FD curve's sample size). The **test split is never read**: the trials see the validation images
-only, and the domain classifier is the comparison's own, fitted on the training split (its test accuracy
-is a figure of the report, not an input here). Pruning reads the same FD curve the loop records about ten
-times per run: a trial worse than the median trial at the same point stops there.
+validation split** and scored on that validation split. The **test split is never read**. One runner
+serves every kind of data; what a kind supplies — the validation split, the objective and its direction,
+and whether the objective is cheap enough to report during training — is its `SearchTarget`, registered
+in `TARGETS` by the data's kind:
 
-Fields a model may change only when drawing samples (a VAE's `prior`) are not trained once per value:
-each trial's trained networks are scored with each value (chosen on other noise than the one scored, so
-the choice adds no optimism) and the trial keeps the best. The best trial's configuration then trains
-over the seeds and is evaluated on the test split as always; the trials themselves measure claims 4 and
-9 the way Lucic et al. do (`search_figures`).
+- images (`search_images`): validation FD (domain features), minimised; pruned on the in-training FD curve;
+- tables (`search_tables`): SDMetrics' quality score on the validation rows, maximised; pruned on the same
+  score measured during training;
+- interactions (`search_interactions`): NDCG@100 of the validation users' (or items') held-out items,
+  maximised; pruned on the same figure during training.
+
+Pruning: a trial worse than the median trial at the same evaluation (about ten per run) stops there.
+
+Fields a model may change only when drawing samples (a VAE's `prior`, tabular-vae's `categorical`) are
+not trained once per value: each trial's trained networks are scored with each value (chosen on other
+noise than the one scored, so the choice adds no optimism) and the trial keeps the best. The best trial's
+configuration then trains over the seeds and is evaluated on the test split as always.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
-from ganvae import metrics as M
-from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, TrainingDiverged
 from ganvae.experiment import study as S
-from ganvae.metrics import stability
+from ganvae.plan import RunPlan
 from ganvae.search_space import Param
 
-SAMPLE_SEED = 2024  # the curve's noise (as `evaluate.images`)
+SAMPLE_SEED = 2024  # the noise every trial is scored on (as `evaluate.images`' curve)
 CHOICE_SEED = 4048  # other noise, to choose a sampling setting without scoring the choice on it
 FORMAT = 1  # bump when what a trial measures changes: old studies then stay apart
+
+# data kind -> "module:class" of its SearchTarget (imported only when searched)
+TARGETS = {
+    "images": "ganvae.experiment.search_images:ImageTarget",
+    "table": "ganvae.experiment.search_tables:TableTarget",
+    "interactions": "ganvae.experiment.search_interactions:InteractionTarget",
+}
 
 
 @dataclass
@@ -52,7 +64,7 @@ class SearchOptions:
     pruner: str = "median"  # median, halving or none
     random_trials: int = 10  # the sampler's first trials are drawn at random (TPE after)
     prune_after_trials: int = 3  # no pruning before this many trials finished
-    prune_after_evals: int = 3  # nor before this many FD evaluations of a trial
+    prune_after_evals: int = 3  # nor before this many evaluations of a trial
     # the first trial is the model's own configuration (its defaults and --set), so a search never ends
     # on a configuration worse on validation than the one the comparison would train without it
     start_from_defaults: bool = True
@@ -64,6 +76,84 @@ class SearchOptions:
             raise ConfigError(f"pruner {self.pruner!r} is not median, halving or none")
         if min(self.random_trials, self.prune_after_trials, self.prune_after_evals) < 0:
             raise ConfigError("random_trials, prune_after_trials and prune_after_evals must be >= 0")
+
+
+@dataclass
+class SearchPlan(RunPlan):
+    """A plan whose models may be searched first (`--search N`): images, tables and interactions alike."""
+
+    search: int = 0  # hyperparameter trials per model before the seeds (0: the models' defaults)
+    storage: str | None = None  # the search's database URL (None: SQLite in RUN/study.db)
+    search_options: SearchOptions = field(default_factory=SearchOptions)
+
+    def searched_models(self) -> tuple[str, ...]:
+        """The models a search tunes (a plan whose baseline is fitted, not trained, leaves it out)."""
+        return self.models
+
+    def validate(self) -> None:
+        super().validate()
+        if self.search < 0:
+            raise ConfigError("--search must be 0 (no search) or a number of trials per model, e.g. 8")
+        if self.search:
+            self.search_options.validate()
+            for name in self.searched_models():
+                searched_space(name, self.overrides_for(name))
+            if self.storage is not None:
+                S.check_url(self.storage)
+        elif self.storage is not None:
+            raise ConfigError("--storage keeps a search's trials: give --search N with it")
+
+    def settings(self) -> dict[str, Any]:
+        values = super().settings()
+        values.pop("storage", None)  # where the trials are kept changes none of them
+        if not self.search:  # folders written before the search existed stay valid
+            values.pop("search", None)
+            values.pop("search_options", None)
+        return values
+
+
+class SearchTarget(Protocol):
+    """What a kind of data supplies to the one search runner (registered in `TARGETS`). Built from the
+    plan, the data (its test split is never read) and the options; `classifier` is the comparison's
+    domain classifier (images; None for other kinds)."""
+
+    metric: str  # the objective's short name in progress lines and the report: "FD", "quality"
+    direction: str  # "minimize" or "maximize"
+    objective: str  # the objective in words (metrics.json, the report)
+    train: Any  # what the trials train on: the training split minus the validation split
+    curve: bool  # whether the objective is also measured during training (then trials are pruned)
+    features: str | None  # what every worker of one study must share (images: the domain classifier)
+
+    def score(self, model: Any, seed: int = SAMPLE_SEED) -> float:
+        """The objective of a trained model (its samples drawn with `seed` where it samples)."""
+        ...
+
+    def diverged(self, curve: list[tuple[float, int, float]]) -> str | None:
+        """Why an in-training curve of the objective says the trial blew up, or None."""
+        ...
+
+    def selects(self, plan: Any) -> bool:
+        """Whether a trial keeps its weights at its best in-training objective, as `plan`'s seeds keep
+        theirs at their best validation figure (images on a small split, `small_data.py`)."""
+        ...
+
+    def payload(self) -> dict[str, Any]:
+        """What, beyond the plan, names the study: the split trained on, the validation set's size..."""
+        ...
+
+    def facts(self) -> dict[str, Any]:
+        """The validation split in numbers and words, for metrics.json and the report."""
+        ...
+
+
+def target_for(plan: Any, data: Any, classifier: Any = None) -> SearchTarget:
+    """The search target of `data`'s kind; ConfigError for a kind no search knows."""
+    where = TARGETS.get(data.kind)
+    if where is None:
+        raise ConfigError(f"--search has no objective for {data.kind} data; known: {', '.join(TARGETS)}")
+    module, name = where.split(":")
+    cls = getattr(importlib.import_module(module), name)
+    return cls(plan, data, plan.search_options, classifier=classifier)
 
 
 def space_of(config: Any) -> dict[str, Param] | None:
@@ -112,50 +202,21 @@ def searched_space(model: str, fixed: dict[str, Any]) -> dict[str, Param]:
     return left
 
 
-def validation_split(data: ImageData, share: float, seed: int) -> ImageData:
-    """The data a search (and a comparison choosing checkpoints) trains on: its training split minus a
-    stratified, seeded `share` of it, which becomes the "test" split of the returned data. The test split
-    of `data` is not read."""
-    from ganvae.data.split import split_indices
-
-    train, val = (torch.as_tensor(i) for i in split_indices(len(data.x_train), data.y_train, share, seed))
-    y = data.y_train
-    return ImageData(
-        f"{data.name} (training split less validation)",
-        data.x_train[train],
-        data.x_train[val],
-        y[train] if y is not None else None,
-        y[val] if y is not None else None,
-        class_names=data.class_names,
-        source=data.source,
-        meta={"split": f"validation: {share:g} of the training split, seed {seed}"},
-    )
+def worst(direction: str) -> float:
+    """The value of a diverged trial: worse than any finite one."""
+    return math.inf if direction == "minimize" else -math.inf
 
 
-class ValidationFD:
-    """FD (domain features) of a model's samples against up to `n_ref` validation images."""
-
-    def __init__(self, x_val: torch.Tensor, classifier: Any, n_ref: int, n_samples: int, seed: int = 0):
-        pick = torch.randperm(len(x_val), generator=torch.Generator().manual_seed(seed))[:n_ref]
-        self.classifier, self.n, self.n_ref = classifier, n_samples, len(pick)
-        self.mu, self.sigma = M.gaussian_stats(classifier.features(x_val[pick]))
-
-    def __call__(self, model: Any, seed: int = SAMPLE_SEED) -> float:
-        labels = torch.arange(self.n) % model.num_classes if model.num_classes else None
-        g = torch.Generator().manual_seed(seed)
-        samples = model.sample(self.n, labels=labels, generator=g).cpu()
-        mu, sigma = M.gaussian_stats(self.classifier.features(samples))
-        value = M.frechet_from_stats(mu, sigma, self.mu, self.sigma)
-        return value if math.isfinite(value) else math.inf
+def _better(direction: str) -> Any:
+    return min if direction == "minimize" else max
 
 
 @dataclass
 class Objective:
-    """One trial of one model: suggest its configuration, train it, return its validation FD."""
+    """One trial of one model: suggest its configuration, train it, return its validation objective."""
 
     model: str
-    data: ImageData
-    fd: ValidationFD
+    target: SearchTarget
     plan: Any
     fixed: dict[str, Any]
     trained: dict[str, Param]  # suggested before training
@@ -174,45 +235,62 @@ class Objective:
         trial.set_user_attr("seed", seed)
         params = {name: suggest(trial, name, p) for name, p in self.trained.items()}
         torch.manual_seed(seed)
-        data = self.data
+        data, target = self.target.train, self.target
         model = build_model(
-            self.model, data.shape, data.num_classes, {**self.fixed, **params}, data.class_names
+            self.model,
+            data.shape,
+            data.num_classes,
+            {**self.fixed, **params},
+            data.class_names,
+            getattr(data, "context", None),  # a table's fitted transformer
+            len(data.x_train),
         )
         curve: list[tuple[float, int, float]] = []
         # the budget of one seed's run (on a small split: in epochs of the split the trial trains on), and
-        # its choice of weights: on small data the seeds keep their lowest validation FD, so a trial does
-        n_train = len(self.data.x_train) + len(self.data.x_test)  # the training split before validation
-        select = {"select": "fd"} if self.plan.selects(n_train) else {}
+        # its choice of weights: where the seeds keep their lowest validation figure, a trial does too
+        select = {"select": target.metric} if target.selects(self.plan) else {}
         trainer = Trainer(
             self.plan.train_config(seed, len(data.x_train), **select), None, progress=self.progress
         )
 
         def evaluate(m) -> dict[str, float]:
-            fd = self.fd(m)
-            if not math.isfinite(fd):  # samples with NaN / inf: the model is broken, as a NaN loss says
-                raise TrainingDiverged(f"the FD became {fd} at step {trainer.state_.step}")
-            curve.append((round(trainer.state_.elapsed_s, 3), trainer.state_.step, fd))
-            trial.report(fd, len(curve) - 1)  # the evaluation's index: every trial evaluates alike
+            # on its own random stream: a trial trains the same weights whether it is measured or not
+            devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+            with torch.random.fork_rng(devices=devices):
+                value = target.score(m)
+            if not math.isfinite(value):  # samples with NaN / inf: the model is broken, as a NaN loss says
+                raise TrainingDiverged(f"the {target.metric} became {value} at step {trainer.state_.step}")
+            curve.append((round(trainer.state_.elapsed_s, 3), trainer.state_.step, value))
+            trial.report(value, len(curve) - 1)  # the evaluation's index: every trial evaluates alike
             if trial.should_prune():
                 _finish(trial, curve, trainer)
-                raise optuna.TrialPruned(f"FD {fd:.4g} at evaluation {len(curve) - 1}, step {curve[-1][1]}")
-            return {"fd": fd}
+                raise optuna.TrialPruned(
+                    f"{target.metric} {value:.4g} at evaluation {len(curve) - 1}, step {curve[-1][1]}"
+                )
+            return {target.metric: value}
 
-        trainer.evaluate = evaluate
+        if target.curve:
+            trainer.evaluate = evaluate
         try:
             trainer.fit(model, data)
         except TrainingDiverged as exc:
             _finish(trial, curve, trainer, diverged=str(exc))
-            return math.inf
-        _finish(trial, curve, trainer, diverged=stability.blew_up(curve))
-        kept = trainer.best_.value if trainer.best_ is not None else curve[-1][2]
-        return self._sampling_choice(trial, model, kept)
+            return worst(target.direction)
+        value = curve[-1][2] if curve else target.score(model)
+        if trainer.best_ is not None:  # the weights kept (small data): their evaluation is the trial's
+            value = trainer.best_.value
+        if not math.isfinite(value):
+            _finish(trial, curve, trainer, diverged=f"the final {target.metric} is {value}")
+            return worst(target.direction)
+        _finish(trial, curve, trainer, diverged=target.diverged(curve))
+        return self._sampling_choice(trial, model, value)
 
     def _sampling_choice(self, trial: Any, model: Any, value: float) -> float:
-        """The trial's FD with its best sampling-only settings (chosen on CHOICE_SEED noise, then scored on
-        the curve's noise), recorded as the user attribute "sampling"."""
+        """The trial's objective with its best sampling-only settings (chosen on CHOICE_SEED noise, then
+        scored on SAMPLE_SEED noise), recorded as the user attribute "sampling"."""
         if not self.sampling:
             return value
+        best = _better(self.target.direction)
         chosen: dict[str, Any] = {}
         config = model.config
         for name, p in self.sampling.items():
@@ -220,17 +298,17 @@ class Objective:
             for choice in p.choices or ():
                 try:
                     model.with_sampling({**chosen, name: choice})
-                    tried[choice] = self.fd(model, CHOICE_SEED)
+                    tried[choice] = self.target.score(model, CHOICE_SEED)
                 except ConfigError:  # not drawable here (a conditional VAE has no mixture prior)
                     continue
                 finally:
                     model.config = config
             if tried:
-                chosen[name] = min(tried, key=lambda c: tried[c])
+                chosen[name] = best(tried, key=lambda c: tried[c])
         trial.set_user_attr("sampling", chosen)
         model.with_sampling(chosen)
         try:
-            return self.fd(model)
+            return self.target.score(model)
         finally:
             model.config = config
 
@@ -243,44 +321,53 @@ def _finish(trial: Any, curve: list, trainer: Any, diverged: str | None = None) 
         trial.set_user_attr("diverged", diverged)
 
 
-def search_models(plan: Any, data: ImageData, classifier: Any, out: Path, *, progress: bool = True) -> dict:
-    """Search every model of `plan` (`plan.search` trials each, in `plan.storage` or `out/study.db`); returns
-    the search record for metrics.json. `data.x_test` is never read."""
+def search_models(plan: Any, data: Any, classifier: Any, out: Path, *, progress: bool = True) -> dict:
+    """Search every model of `plan` (`plan.search` trials each, in `plan.storage` or `out/study.db`) on
+    `data` of any kind (`classifier`: the comparison's domain classifier for images, else None); returns
+    the search record for metrics.json. The test split of `data` is never read."""
     opts: SearchOptions = plan.search_options
-    split = validation_split(data, opts.validation_share, opts.seed)
-    fd = ValidationFD(
-        split.x_test, classifier, min(len(split.x_test), plan.eval.n_samples), plan.eval.curve_samples
-    )
+    target = target_for(plan, data, classifier)
     url = S.storage_url(plan.storage, out)
     storage = S.open_storage(url)
     base = {
         "format": FORMAT,
-        "train_split": _fingerprint(data.x_train, data.y_train),
+        **target.payload(),
         "image_size": plan.image_size,
-        "budget": plan.budget(len(split.x_train)),
+        "budget": plan.budget(len(target.train.x_train)),
         "batch_size": plan.batch_size,
         "precision": plan.precision,
         "options": dataclasses.asdict(opts),
-        "curve_samples": fd.n,
-        "validation_images": fd.n_ref,
     }
     record: dict[str, Any] = {
         "trials": plan.search,
         "storage": S.shown(url),
-        "validation": {"n_train": len(split.x_train), "n_val": len(split.x_test), "n_reference": fd.n_ref},
-        "objective": f"FD ({classifier.feature_name}) of {fd.n} samples against {fd.n_ref} validation images",
+        "validation": target.facts(),
+        "objective": target.objective,
+        "metric": target.metric,
+        "direction": target.direction,
+        "pruning": target.curve and opts.pruner != "none",
         "options": dataclasses.asdict(opts),
         "models": {},
     }
-    net = getattr(classifier, "net_", None)  # the feature space every worker must share
-    features = _fingerprint(*net.state_dict().values()) if net is not None else classifier.feature_name
     with S.quiet_optuna():
-        for model in plan.models:
-            record["models"][model] = _search_model(model, plan, split, fd, storage, base, features, progress)
+        for model in plan.searched_models():
+            record["models"][model] = _search_model(model, plan, target, storage, base, progress)
     return record
 
 
-def _search_model(model, plan, split, fd, storage, base, features: str, progress: bool) -> dict[str, Any]:
+def run_search(
+    plan: Any, data: Any, out: Path, *, classifier: Any = None, progress: bool = True
+) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
+    """The search record of `plan` (None when it searches nothing) and the configuration its seeds train
+    per model: the best trial's parameters (a model whose trials all diverged keeps its defaults)."""
+    if not plan.search:
+        return None, {}
+    record = search_models(plan, data, classifier, out, progress=progress)
+    return record, {m: rec["best"]["params"] for m, rec in record["models"].items() if rec["best"]}
+
+
+def _search_model(model, plan, target: SearchTarget, storage, base, progress: bool) -> dict[str, Any]:
+    from ganvae.experiment.search_record import model_record, trial_line
     from ganvae.registry import MODELS
 
     fixed = plan.overrides_for(model)
@@ -296,15 +383,17 @@ def _search_model(model, plan, split, fd, storage, base, features: str, progress
         name,
         seed=opts.seed,
         random_trials=opts.random_trials,
-        pruner=opts.pruner,
+        pruner=opts.pruner if target.curve else "none",
         prune_after_trials=opts.prune_after_trials,
         prune_after_evals=opts.prune_after_evals,
+        direction=target.direction,
     )
-    _same_features(study, features)
+    if target.features is not None:
+        _same_features(study, target.features)
     if opts.start_from_defaults:
         _enqueue_defaults(study, model, fixed, trained)
     objective = Objective(
-        model, split, fd, plan, fixed, trained, sampling, opts.seed, progress and sys.stdout.isatty()
+        model, target, plan, fixed, trained, sampling, opts.seed, progress and sys.stdout.isatty()
     )
     t0 = time.perf_counter()
     say = _say if progress else (lambda text: None)
@@ -312,10 +401,10 @@ def _search_model(model, plan, split, fd, storage, base, features: str, progress
         study,
         objective,
         plan.search,
-        on_trial=lambda t, c: say(_trial_line(model, study, t, c, plan.search)),
+        on_trial=lambda t, c: say(trial_line(model, study, t, c, plan.search, target)),
         on_wait=lambda c: say(f"search {model}: waiting for {c.running} trial(s) running elsewhere"),
     )
-    return _model_record(model, study, name, space, fixed, counts, time.perf_counter() - t0)
+    return model_record(model, study, name, space, fixed, counts, time.perf_counter() - t0, target)
 
 
 def _enqueue_defaults(study: Any, model: str, fixed: dict[str, Any], trained: dict[str, Param]) -> None:
@@ -355,109 +444,15 @@ def _same_features(study: Any, features: str) -> None:
         )
 
 
-def _fingerprint(*tensors: torch.Tensor | None) -> str:
+def fingerprint(*parts: torch.Tensor | np.ndarray | None) -> str:
+    """16 hex digits of the bytes of tensors / arrays (None skipped): names what a study trained on."""
     h = hashlib.sha256()
-    for t in tensors:
+    for t in parts:
         if t is not None:
-            h.update(np.ascontiguousarray(t.detach().cpu().numpy()).tobytes())
+            a = t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+            h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()[:16]
 
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _trial_line(model: str, study: Any, t: Any, c: S.Counts, n: int) -> str:
-    state = t.state.name.lower()
-    if t.user_attrs.get("diverged"):
-        what = "diverged"
-    elif state == "pruned":
-        what = f"pruned at evaluation {t.last_step} (FD {t.value:.4g})"
-    elif state == "complete":
-        what = f"FD {t.value:.4g}"
-    else:
-        what = state
-    best = _best(study.get_trials(deepcopy=False))
-    best_text = f"; best FD {best.value:.4g} (trial {best.number})" if best else ""
-    elsewhere = f", {c.running} running elsewhere" if c.running else ""
-    done = f"{c.done}/{n} done ({c.pruned} pruned{elsewhere})"
-    return f"search {model}: trial {t.number} {what} — {done}{best_text}"
-
-
-def _best(trials: list) -> Any:
-    from optuna.trial import TrialState
-
-    ok = [
-        t for t in trials if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
-    ]
-    return min(ok, key=lambda t: (t.value, t.number)) if ok else None
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-def _model_record(model, study, name, space, fixed, counts: S.Counts, wall_s: float) -> dict[str, Any]:
-    from optuna.trial import TrialState
-
-    trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get("surplus")]
-    retried = {t.system_attrs.get("failed_trial") for t in trials} - {None}
-    rows = [
-        {
-            "number": t.number,
-            "state": t.state.name.lower(),
-            "value": _finite(t.value),
-            "params": dict(t.params),
-            "sampling": t.user_attrs.get("sampling", {}),
-            "seed": t.user_attrs.get("seed"),
-            "curve": t.user_attrs.get("curve", []),
-            "diverged": bool(t.user_attrs.get("diverged"))
-            or (t.state == TrialState.COMPLETE and _finite(t.value) is None),
-            "reason": t.user_attrs.get("diverged"),
-            "train_s": t.user_attrs.get("train_s"),
-            "steps": t.user_attrs.get("steps"),
-            "retry_of": t.system_attrs.get("failed_trial"),
-            "defaults": bool(t.user_attrs.get("defaults")),
-            "retried": t.number in retried,
-        }
-        for t in trials
-        if t.state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    ]
-    best = _best(trials)
-    chosen = {**best.params, **best.user_attrs.get("sampling", {})} if best else {}
-    importance, how = param_importance(study)
-    return {
-        "study": name,
-        "space": {k: describe(p) for k, p in space.items()},
-        "fixed": fixed,
-        "counts": dataclasses.asdict(counts),
-        "best": {"number": best.number, "value": best.value, "params": chosen} if best else None,
-        "trials": rows,
-        "importance": importance,
-        "importance_note": how,
-        "search_s": round(wall_s, 1),
-    }
-
-
-def param_importance(study: Any) -> tuple[dict[str, float] | None, str]:
-    """fANOVA importance (Hutter et al. 2014, Optuna's default) of each trained parameter for the validation
-    FD over the completed trials (pruned ones stopped early: their FD is of another training length);
-    None and the reason when it cannot be computed."""
-    import optuna
-    from optuna.trial import TrialState
-
-    done = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.value is not None and math.isfinite(t.value)
-    ]
-    if len(done) < 2:
-        return None, f"needs at least 2 completed trials with a finite FD; this search has {len(done)}"
-    copy = optuna.create_study(direction="minimize")
-    copy.add_trials(done)
-    try:
-        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
-        found = optuna.importance.get_param_importances(copy, evaluator=evaluator)
-    except (ValueError, RuntimeError) as exc:
-        return None, f"Optuna could not compute it: {exc}"
-    return {k: float(v) for k, v in found.items()}, f"fANOVA over {len(done)} completed trials"

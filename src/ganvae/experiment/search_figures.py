@@ -84,15 +84,17 @@ def search_entries(models: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[st
 
 
 def best_text(rec: dict[str, Any], digits: int = 3) -> str:
-    """'searched: 8 trials (2 pruned), best lr=0.0012, beta=0.8 (validation FD 23.1)'."""
+    """'searched: 8 trials (2 pruned), best lr=0.0012, beta=0.8 (validation FD 23.1, trial 5)'; the
+    objective is the record's ("metric": FD for images, quality for tables, NDCG@100 for recommenders)."""
     c = rec.get("counts", {})
     n = c.get("complete", 0) + c.get("pruned", 0)
+    metric = rec.get("metric", "FD")  # records written before other kinds were searched are FD
     head = f"searched: {n} trials ({c.get('pruned', 0)} pruned)"
     best = rec.get("best")
     if not best:
-        return head + "; no trial finished with a finite FD, so the defaults train"
+        return head + f"; no trial finished with a finite {metric}, so the defaults train"
     params = ", ".join(f"{k}={_short(v, digits)}" for k, v in best["params"].items())
-    return f"{head}, best {params} (validation FD {best['value']:.{digits}g}, trial {best['number']})"
+    return f"{head}, best {params} (validation {metric} {best['value']:.{digits}g}, trial {best['number']})"
 
 
 def _short(value: Any, digits: int) -> str:

@@ -174,11 +174,13 @@ def open_study(
     pruner: str = "median",
     prune_after_trials: int = 3,
     prune_after_evals: int = 3,
+    direction: str = "minimize",
 ) -> optuna.Study:
     """The study `name` (created when missing): TPE seeded with `seed`, its first `random_trials` drawn at
     random; trials pruned on their reported curve by the median rule (`median`: worse than the median
     trial at the same evaluation, once `prune_after_trials` trials finished and after
-    `prune_after_evals` evaluations), successive halving (`halving`) or not at all (`none`)."""
+    `prune_after_evals` evaluations), successive halving (`halving`) or not at all (`none`); the objective
+    minimised, or maximised (`direction="maximize"`: a table's quality, a recommender's NDCG)."""
     import optuna
 
     pruners = {
@@ -195,7 +197,7 @@ def open_study(
         storage=storage,
         sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=random_trials),
         pruner=pruners[pruner](),
-        direction="minimize",
+        direction=direction,
         load_if_exists=True,
     )
 
@@ -260,9 +262,7 @@ def run_trials(
             time.sleep(poll_s)
             continue
         waited = False
-        study.optimize(
-            objective, n_trials=1, catch=(SurplusTrial,), callbacks=[finished], gc_after_trial=False
-        )
+        study.optimize(guarded, n_trials=1, catch=(SurplusTrial,), callbacks=[finished], gc_after_trial=False)
 
 
 @contextlib.contextmanager

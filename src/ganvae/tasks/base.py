@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +61,17 @@ class TaskFolder:
         return figures
 
     def model(
-        self, plan: RunPlan, name: str, data: ImageData, seed: int, tag: str = "", progress: bool = True
+        self,
+        plan: RunPlan,
+        name: str,
+        data: ImageData,
+        seed: int,
+        tag: str = "",
+        progress: bool = True,
+        tuned: dict[str, Any] | None = None,
     ) -> GenerativeModel:
-        """Train `name` with `seed` on `data` into models/<name>-<tag>seed<k>/ (or reuse what is there)."""
+        """Train `name` with `seed` on `data` into models/<name>-<tag>seed<k>/ (or reuse what is there);
+        `tuned`: the configuration a search chose for it (over the plan's --set values)."""
         from ganvae.training.run import train_or_reuse
 
         folder = RunFolder(self.out).model(name, seed, tag)
@@ -75,7 +83,7 @@ class TaskFolder:
             data,
             folder,
             plan.train_config(seed, len(data.x_train)),  # a small split's default budget is in epochs
-            plan.overrides_for(name) or None,
+            {**plan.overrides_for(name), **(tuned or {})} or None,
             data_spec=plan.data_spec(),
             progress=progress,
         ).eval()
@@ -127,6 +135,7 @@ class TaskExperiment:
     cfg: Any
     folder: TaskFolder
     progress: bool = True
+    tuned: dict[str, dict[str, Any]] = field(default_factory=dict)  # a search's best, per model
 
     def record_path(self, job) -> Path:
         return self.folder.record_path(job)

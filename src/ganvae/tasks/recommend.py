@@ -12,7 +12,9 @@ ones (RecBole's full-sort evaluation). Figures: Recall@20, Recall@50 and NDCG@10
 and novelty of the top-10 lists, each as mean ± std over seeds (the data split is fixed, so the spread is
 the models' own). Recall is Liang's (hits / min(k, held-out)) on the strong split and RecBole's (hits /
 held-out, uncapped) on the RecBole split; NDCG is the same in both. Popularity is deterministic: one run,
-no spread.
+no spread. With `search` = N, each trained recommender first gets N trials scored by NDCG@100 on
+validation users (strong) or validation items (RecBole) of the training data
+(`experiment.search_interactions`), and its seeds train the best configuration found.
 
 >>> from ganvae.tasks.recommend import RecommendConfig, run_recommend        # doctest: +SKIP
 >>> run_recommend(RecommendConfig(seeds=1, epochs=20), "runs/recommend")       # doctest: +SKIP
@@ -31,10 +33,10 @@ from ganvae.apply.capabilities import model_folder_for
 from ganvae.errors import ConfigError, DataError
 from ganvae.evaluate.interactions import ranking
 from ganvae.experiment.runner import Job, run_jobs
+from ganvae.experiment.search import SearchPlan, run_search
 from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.folder_lock import locking
 from ganvae.metrics.ranking import RANKING_FIGURES, top_k
-from ganvae.plan import RunPlan
 from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
 from ganvae.tasks.base import TaskExperiment, TaskFolder
 
@@ -45,7 +47,7 @@ DEFAULT_EPOCHS = 200.0  # Liang et al.'s 200 epochs; ~5 min for 3 models x 3 see
 
 
 @dataclass
-class RecommendConfig(RunPlan):
+class RecommendConfig(SearchPlan):
     data: str = "ml-100k"
     models: tuple[str, ...] = ("mult-vae", "mult-dae", "cfgan")
     seeds: int = 3
@@ -69,6 +71,10 @@ class RecommendConfig(RunPlan):
         from ganvae.data.interactions import check_split
 
         check_split(self.split)
+
+    def searched_models(self) -> tuple[str, ...]:
+        """The trained recommenders: the popularity baseline is counted, not trained (nothing to tune)."""
+        return tuple(m for m in self.models if m != BASELINE)
 
     @property
     def resolved_split_seed(self) -> int:
@@ -136,14 +142,19 @@ def run_recommend(
     folder = TaskFolder(out, "recommend", cfg, command)
     data = cfg.load()
     folder.start()
+    # `--search N`: each recommender's N trials on validation users (or items) of the training data first
+    search, tuned = run_search(cfg, data, folder.out, progress=progress)
 
     pop = _baseline(folder, data)
     runs = [
         {"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **ranking(data, pop)},
     ]
     jobs = [Job(name, seed) for name in cfg.models if name != BASELINE for seed in range(cfg.seeds)]
-    runs += run_jobs(Recommendation(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Recommendation(cfg, folder, progress and cfg.jobs == 1, tuned)
+    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data)
     results = summarise(runs, split=data.split)
+    if search is not None:
+        results["search"] = search
     results["data"] = {
         "notes": data.notes,
         "items": data.n_items,
@@ -167,7 +178,9 @@ class Recommendation(TaskExperiment):
         return self.cfg.load()
 
     def run(self, data, job: Job) -> list[dict[str, Any]]:
-        model = self.folder.model(self.cfg, job.model, data, job.seed, progress=self.progress)
+        model = self.folder.model(
+            self.cfg, job.model, data, job.seed, progress=self.progress, tuned=self.tuned.get(job.model)
+        )
         return [
             {
                 "model": job.model,

@@ -16,7 +16,9 @@ Each (model, seed) draws as many synthetic rows as the training split has (`--ro
 The verdict rules for utility and privacy (when a figure may name a winner) are in
 `ganvae.experiment.table_verdicts`. A reference row scores the real test split itself as if it were
 synthetic: the ceiling that sampling noise allows. `ganvae compare --data table.csv` runs this task;
-`ganvae synthesize` samples a trained model.
+`ganvae synthesize` samples a trained model. With `search` = N, each model first gets N trials scored by
+the quality score on validation rows carved from the training rows (`experiment.search_tables`), and its
+seeds train the best configuration found.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ from ganvae.atomic import atomic_path
 from ganvae.errors import ConfigError
 from ganvae.evaluate.tables import TABLE_FIGURES, evaluate_rows, fidelity
 from ganvae.experiment.runner import Job, run_jobs
+from ganvae.experiment.search import SearchPlan, run_search
 from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.folder_lock import locking
-from ganvae.plan import RunPlan
 from ganvae.run_folder import CONFIG, RunFolder
 from ganvae.tasks.base import TaskExperiment, TaskFolder
 
@@ -46,7 +48,7 @@ EXTRA_KEYS = ("dcr_shortfall", "dcr_tolerance", "train_s", "sample_s")
 
 
 @dataclass
-class SynthesizeConfig(RunPlan):
+class SynthesizeConfig(SearchPlan):
     data: str = "credit-data"
     models: tuple[str, ...] = ("tabular-vae", "tabular-gan")
     seeds: int = 3
@@ -100,6 +102,8 @@ def run_synthesize(
     table = data.table
     train, test, kinds, target = table.train, table.test, table.kinds, table.target
     folder.start()
+    # `--search N`: each model's N trials on a validation split of the training rows, before the seeds
+    search, tuned = run_search(cfg, data, folder.out, progress=progress)
 
     # the ceiling of fidelity: unseen real rows (utility and privacy would score them against
     # themselves, so they are left out of this row)
@@ -107,10 +111,16 @@ def run_synthesize(
         {"model": REAL, "family": "reference", "seed": 0, **fidelity(train, test, kinds)}
     ]
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
-    runs += run_jobs(Synthesis(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Synthesis(cfg, folder, progress and cfg.jobs == 1, tuned)
+    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data)
     # seed 0's rows again for the figures: sampling is seeded, so these are the rows its job scored
-    seed0 = {name: _draw(folder.model(cfg, name, data, 0, progress=False), cfg, data) for name in cfg.models}
+    seed0 = {
+        name: _draw(folder.model(cfg, name, data, 0, progress=False, tuned=tuned.get(name)), cfg, data)
+        for name in cfg.models
+    }
     results = summarise(runs, target)
+    if search is not None:
+        results["search"] = search
     results["data"] = {
         "rows": len(table.frame),
         "train_rows": len(train),
@@ -140,7 +150,9 @@ class Synthesis(TaskExperiment):
 
     def run(self, data, job: Job) -> list[dict[str, Any]]:
         table = data.table
-        model = self.folder.model(self.cfg, job.model, data, job.seed, progress=self.progress)
+        model = self.folder.model(
+            self.cfg, job.model, data, job.seed, progress=self.progress, tuned=self.tuned.get(job.model)
+        )
         t0 = time.perf_counter()
         synth = _draw(model, self.cfg, data, job.seed)
         sample_s = time.perf_counter() - t0

@@ -11,7 +11,8 @@ import torch
 from ganvae.compare import CompareConfig
 from ganvae.errors import ConfigError
 from ganvae.evaluate.images import EvalConfig
-from ganvae.experiment.search import search_models, searched_space, validation_split
+from ganvae.experiment.search import search_models, searched_space
+from ganvae.experiment.search_images import validation_split
 
 # reading any of these would reach the test split (`fingerprint` hashes it, `describe` counts it)
 TEST_SPLIT = {"x_test", "y_test", "fingerprint", "describe", "subset"}

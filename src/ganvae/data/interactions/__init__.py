@@ -308,7 +308,7 @@ def _rows(users: list[str], pos: dict[str, list[str]], index: dict[str, int]) ->
     return x
 
 
-def _foldin_split(x: torch.Tensor, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def foldin_split(x: torch.Tensor, share: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per user, a seeded random `share` of the items folded in, the rest held out (at least one each)."""
     g = torch.Generator().manual_seed(seed)
     foldin, heldout = torch.zeros_like(x), torch.zeros_like(x)
@@ -394,12 +394,12 @@ def load_interactions(
         notes.append(f"{ok.count(False)} test users left with < 2 known items dropped")
         test = [u for u, k in zip(test, ok, strict=True) if k]
         x_test = x_test[torch.tensor(ok)]
-    foldin, heldout = _foldin_split(x_test, foldin_share, seed)
+    foldin, heldout = foldin_split(x_test, foldin_share, seed)
     val_f = val_h = None
     if val:
         x_val = _rows(val, pos, index)
         x_val = x_val[x_val.sum(1) >= 2]
-        val_f, val_h = _foldin_split(x_val, foldin_share, seed + 1)
+        val_f, val_h = foldin_split(x_val, foldin_share, seed + 1)
     notes.append(
         f"{len(train)} training users, {len(val)} validation users, {len(test)} test users "
         f"(fold-in {foldin_share:.0%} of each test user's items, the rest ranked); {len(item_ids)} items"

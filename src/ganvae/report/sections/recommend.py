@@ -10,6 +10,7 @@ from ganvae.metrics.meta import get as get_metric
 from ganvae.metrics.ranking import RANKING_FIGURES
 from ganvae.report.env import fmt
 from ganvae.report.sections import Section
+from ganvae.report.sections.search import add_search
 
 
 def section(results: dict[str, Any], cfg: Any, data: Any) -> Section:
@@ -82,4 +83,5 @@ def section(results: dict[str, Any], cfg: Any, data: Any) -> Section:
         note="Fold-in items (RecBole split: training and validation items) are never ranked. Higher is "
         "better for every column but training time.",
     )
+    add_search(sec, results.get("search"))
     return sec

@@ -15,6 +15,7 @@ from ganvae.experiment.verdicts import row_sentence
 from ganvae.metrics.meta import get as get_metric
 from ganvae.report.env import fmt
 from ganvae.report.sections import Section
+from ganvae.report.sections.search import add_search
 
 
 def draw_figures(
@@ -152,6 +153,7 @@ def section(results: dict[str, Any], cfg: Any, data_name: str, figures: list[tup
             worst,
             note=PAIR_NOTE,
         )
+    add_search(sec, results.get("search"))
     for path, caption in figures:
         sec.figure(path, caption)
     return sec
