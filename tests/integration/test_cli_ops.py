@@ -29,7 +29,10 @@ HOLDER = (
 )
 # a second `ganvae` process, imported before the first takes its lock so that it tries within a second
 SECOND = (
+    # everything `train` imports is loaded before the wait: the second process then tries at once (under
+    # load, importing torch after the wait took longer than the first run's budget)
     "import sys, time\nfrom pathlib import Path\nfrom ganvae.cli import main\n"
+    "import torch, ganvae.training.run, ganvae.data, ganvae.models\n"
     "log = Path(sys.argv[1]) / 'log.jsonl'\n"
     "while not (log.is_file() and log.read_text().strip()):\n    time.sleep(0.05)\n"
     "main(sys.argv[2:])\n"
@@ -62,7 +65,7 @@ def test_a_second_train_into_a_folder_in_use_exits_2_and_touches_nothing(tmp_pat
     first finishes normally with its own settings and an unmixed log."""
     out = tmp_path / "run"
     first = subprocess.Popen(
-        [sys.executable, "-m", "ganvae.cli", "train", "vae", "--out", str(out), "--budget", "8s", *FAST],
+        [sys.executable, "-m", "ganvae.cli", "train", "vae", "--out", str(out), "--budget", "12s", *FAST],
         env=_env(),
         stderr=subprocess.PIPE,
         text=True,
@@ -81,7 +84,7 @@ def test_a_second_train_into_a_folder_in_use_exits_2_and_touches_nothing(tmp_pat
     _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     meta = json.loads((out / "config.json").read_text())
-    assert meta["train"]["seed"] == 0 and meta["train"]["budget_s"] == 8.0 and meta["train"]["steps"] is None
+    assert meta["train"]["seed"] == 0 and meta["train"]["budget_s"] == 12.0 and meta["train"]["steps"] is None
     steps = [json.loads(line)["step"] for line in (out / "log.jsonl").read_text().splitlines()]
     assert steps == sorted(steps) and steps[-1] == meta["result"]["step"] > 3  # no second run's 1, 2, 3
     assert not (out / LOCK).exists()  # released on the way out
