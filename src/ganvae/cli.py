@@ -20,6 +20,7 @@ from ganvae.cli_common import (
     _echo,
     _load_data,
 )
+from ganvae.cli_config import config_options
 from ganvae.cli_options import plan_options
 from ganvae.cli_tasks import (
     OTHER_COMPARISONS,
@@ -50,6 +51,7 @@ app.add_typer(task_app, name="task")
 
 
 @app.command()
+@config_options
 @_command
 def train(
     model: Annotated[str, typer.Argument(help="model name (see `ganvae list`)")],
@@ -253,6 +255,7 @@ def _print_info(model, meta) -> None:
 
 
 @app.command()
+@config_options
 @_command
 @plan_options(
     out_help="run folder (default runs/compare-DATA)",

@@ -15,6 +15,7 @@ from ganvae.cli_common import (
     _command,
     _echo,
 )
+from ganvae.cli_config import config_options
 from ganvae.cli_options import plan_options
 from ganvae.errors import ConfigError
 
@@ -53,6 +54,7 @@ def _default_out(task: str, data: str, suffix: str = "") -> Path:
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(models="vae,dcgan", seeds=1)
 def anomaly(
@@ -82,6 +84,7 @@ def anomaly(
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(models="cvae,cgan")
 def augment(
@@ -125,6 +128,7 @@ def augment(
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(models="vae,dvae,dcgan", seeds=1)
 def denoise(
@@ -159,6 +163,7 @@ def denoise(
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(models="vae,dcgan", seeds=1)
 def interpolate(
@@ -184,6 +189,7 @@ def interpolate(
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(
     exclude=("image_size", "augment"),
@@ -323,6 +329,7 @@ OTHER_COMPARISONS = {"table": compare_table}
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(
     exclude=("image_size", "augment"),
