@@ -21,7 +21,8 @@ from ganvae.cli_common import (
     _load_data,
 )
 from ganvae.cli_config import config_options
-from ganvae.cli_options import plan_options
+from ganvae.cli_help import HelpGroup, print_version
+from ganvae.cli_options import IMAGE_BUDGET, plan_options
 from ganvae.cli_tasks import (
     OTHER_COMPARISONS,
     CategoricalOpt,
@@ -36,18 +37,36 @@ from ganvae.cli_tasks import (
     task_app,
 )
 
+COMPARE_DATA = (
+    "images: digits, fashion-mnist, mnist, a folder of images, .npz or IDX; tables: wine, breast-cancer, "
+    "diamonds, credit-data or a .csv / .parquet file (`ganvae list` shows every dataset and its kind)"
+)
+
 app = typer.Typer(
     name="ganvae",
     help="Train GANs and VAEs side by side, measure the trade-offs, and use the one that wins.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=HelpGroup,
 )
 data_app = typer.Typer(
-    help="Built-in datasets: download them on machines with internet.", no_args_is_help=True
+    help="Built-in datasets: download them on machines with internet.", no_args_is_help=True, cls=HelpGroup
 )
 app.add_typer(data_app, name="data")
 app.add_typer(task_app, name="task")
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="print ganvae's version and exit", is_eager=True, callback=print_version
+        ),
+    ] = False,
+) -> None:
+    """Train GANs and VAEs side by side, measure the trade-offs, and use the one that wins."""
 
 
 @app.command()
@@ -56,12 +75,34 @@ app.add_typer(task_app, name="task")
 def train(
     model: Annotated[str, typer.Argument(help="model name (see `ganvae list`)")],
     out: Annotated[Path, typer.Option("--out", "-o", help="run folder to write")],
-    data: DataOpt = "digits",
-    epochs: Annotated[float | None, typer.Option(help="budget: epochs over the training split")] = None,
-    steps: Annotated[int | None, typer.Option(help="budget: optimisation steps (batches)")] = None,
-    budget: Annotated[str | None, typer.Option(help="budget: wall-clock, e.g. 90s, 5m, 1h")] = None,
-    seed: int = 0,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
+    data: Annotated[
+        str,
+        typer.Option(
+            "--data",
+            "-d",
+            help="image data: a built-in name (digits, fashion-mnist, mnist), a folder of images, .npz or "
+            "IDX path (tables and interactions train in `ganvae compare` / `ganvae task`: see `ganvae list`)",
+        ),
+    ] = "digits",
+    epochs: Annotated[
+        float | None,
+        typer.Option(help="budget: epochs over the training split (default, with no budget given: 10)"),
+    ] = None,
+    steps: Annotated[
+        int | None, typer.Option(help="budget: optimisation steps (batches) (default: see --epochs)")
+    ] = None,
+    budget: Annotated[
+        str | None, typer.Option(help="budget: wall-clock, e.g. 90s, 5m, 1h (default: see --epochs)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="initial weights and data order")] = 0,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size",
+            help="images per step (compare and the tasks use 64: each default is the one its figures in "
+            "BENCHMARKS.md were measured with)",
+        ),
+    ] = 128,
     precision: Annotated[str, typer.Option(help="auto, 32-true, bf16-mixed, 16-mixed")] = "auto",
     accelerator: Annotated[str, typer.Option(help="auto, cpu, cuda, mps")] = "auto",
     image_size: ImageSizeOpt = None,
@@ -227,11 +268,13 @@ def _print_info(model, meta) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ganvae.models import family_of
     from ganvae.nn.flops import capacity_table
 
     console = Console()
     console.print(
-        f"[bold]{model.registered_name}[/] ({model.family}) on {model.kind().shape_text(model.shape)}, "
+        f"[bold]{model.registered_name}[/] ({family_of(model.registered_name)}) on "
+        f"{model.kind().shape_text(model.shape)}, "
         f"{model.num_classes or 'no'} classes"
     )
     console.print("config: " + ", ".join(f"{k}={v}" for k, v in meta.get("config", {}).items()))
@@ -259,7 +302,10 @@ def _print_info(model, meta) -> None:
 @_command
 @plan_options(
     out_help="run folder (default runs/compare-DATA)",
-    batch_help="(default: 64 for images, 500 for tables)",
+    data_help=COMPARE_DATA,
+    batch_help="images or rows per step (default: 64 for images, as in BENCHMARKS.md; 500 for tables, "
+    "CTGAN's and TVAE's default)",
+    budget_help=f"{IMAGE_BUDGET}; tables: 300 epochs",
     batch_size=None,
 )
 def compare(
@@ -325,7 +371,9 @@ def compare(
     other = OTHER_COMPARISONS.get(kind_of_spec(data).name)  # e.g. a table: `ganvae task synthesize`
     if other is not None:
         if checkpoint != "auto":
-            raise ConfigError("--checkpoint chooses image models' weights by validation FD; drop it for tables")
+            raise ConfigError(
+                "--checkpoint chooses image models' weights by validation FD; drop it for tables"
+            )
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
         options.update(search=search, storage=storage)
         return other(plan, out, quiet, inception_weights=inception_weights, **options)
@@ -395,12 +443,13 @@ def list_() -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from ganvae.models import family_of
     from ganvae.registry import DATASETS, MODELS, TASKS
 
     console = Console()
-    models = Table("model", "family", "what it is", title="models")
-    for e in MODELS:
-        models.add_row(e.name, e.factory.family, e.summary)
+    models = Table("model", "family", "data", "what it is", title="models (ganvae ... --models NAME)")
+    for e in MODELS:  # the family the reports judge it as (Mult-DAE: "ae", not a VAE)
+        models.add_row(e.name, family_of(e.name), e.factory.kind().name, e.summary)
     console.print(models)
     datasets = Table("dataset", "kind", "here", "what it is", title="datasets (ganvae ... --data NAME)")
     datasets.columns[-1].overflow = "fold"  # a long install path wraps instead of being cut

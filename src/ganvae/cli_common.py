@@ -16,7 +16,9 @@ DataOpt = Annotated[
         help="built-in name (digits, fashion-mnist, mnist) or a folder of images / .npz / IDX path",
     ),
 ]
-ImageSizeOpt = Annotated[str | None, typer.Option("--image-size", help="resize images to N or HxW")]
+ImageSizeOpt = Annotated[
+    str | None, typer.Option("--image-size", help="resize images to N or HxW (default: their own size)")
+]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="override a config value: key=value (repeatable)")
 ]

@@ -70,7 +70,7 @@ def config_options(fn: Callable[..., None]) -> Callable[..., None]:
                 typer.Option(
                     "--config",
                     help="a .toml or .yaml file of options (KEY = VALUE, the flags' names; --set as a "
-                    "[set] table); flags given here override it",
+                    "table named set); flags given here override it",
                     is_eager=True,  # read before the other options, so that the file fills their defaults
                     callback=load,
                 ),

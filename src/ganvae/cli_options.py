@@ -23,10 +23,18 @@ import typer
 SHARED: dict[str, tuple[Any, Any, Any]] = {
     "data": (str, lambda help: typer.Option("--data", "-d", help=help), "digits"),
     "models": (str, lambda _: typer.Option(help="comma-separated model names"), "vae,dcgan"),
-    "seeds": (int, lambda _: typer.Option(help="seeds per model"), 3),
-    "epochs": (float | None, lambda _: typer.Option(help="budget per run: epochs"), None),
-    "steps": (int | None, lambda _: typer.Option(help="budget per run: steps"), None),
-    "budget": (str | None, lambda _: typer.Option(help="budget per run: wall-clock, e.g. 5m"), None),
+    "seeds": (int, lambda help: typer.Option(help=help), 3),
+    "epochs": (
+        float | None,
+        lambda help: typer.Option(help=f"budget per run: epochs (default: {help})"),
+        None,
+    ),
+    "steps": (int | None, lambda _: typer.Option(help="budget per run: steps (default: see --epochs)"), None),
+    "budget": (
+        str | None,
+        lambda _: typer.Option(help="budget per run: wall-clock, e.g. 5m (default: see --epochs)"),
+        None,
+    ),
     "batch_size": (int | None, lambda help: typer.Option("--batch-size", help=help), 64),
     "jobs": (
         int,
@@ -35,7 +43,7 @@ SHARED: dict[str, tuple[Any, Any, Any]] = {
     ),
     "image_size": (
         str | None,
-        lambda _: typer.Option("--image-size", help="resize images to N or HxW"),
+        lambda _: typer.Option("--image-size", help="resize images to N or HxW (default: their own size)"),
         None,
     ),
     "set_": (
@@ -54,6 +62,20 @@ SHARED: dict[str, tuple[Any, Any, Any]] = {
 }
 LAST = ("image_size", "augment", "set_", "precision", "out", "quiet")
 DATA_HELP = "built-in name (digits, fashion-mnist, mnist) or a folder of images / .npz / IDX path"
+# the budget when none of --epochs / --steps / --budget is given (`RunPlan.budget`, `small_data`)
+IMAGE_BUDGET = (
+    "300 steps on digits, else 5 epochs; on < 5,000 training images enough epochs for 100,000 images"
+)
+
+
+def seeds_help(default: int) -> str:
+    """Why a command's seeds default to what they do (3 in compare, 1 in the costlier tasks)."""
+    if default < 2:
+        return (
+            "seeds per model (1 by default to keep the task short; one seed cannot tell whether a "
+            "difference is clear: use 3 for verdicts)"
+        )
+    return "seeds per model (at least 2 tell whether a difference between models is clear)"
 
 
 def plan_options(
@@ -62,11 +84,19 @@ def plan_options(
     data_help: str = DATA_HELP,
     out_help: str = "task folder (default runs/TASK-DATA)",
     batch_help: str | None = None,
+    budget_help: str = IMAGE_BUDGET,
     **defaults: Any,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Add the shared options (but `exclude`) to a command with these `defaults`; the command receives
-    `plan` (RunPlan fields), `out` and `quiet` as keyword arguments."""
-    helps = {"data": data_help, "out": out_help, "batch_size": batch_help}
+    `plan` (RunPlan fields), `out` and `quiet` as keyword arguments. `budget_help` says the budget when
+    none is given."""
+    helps = {
+        "data": data_help,
+        "out": out_help,
+        "batch_size": batch_help,
+        "epochs": budget_help,
+        "seeds": seeds_help(defaults.get("seeds", SHARED["seeds"][2])),
+    }
 
     def decorate(fn: Callable[..., None]) -> Callable[..., None]:
         own = [

@@ -16,12 +16,14 @@ from ganvae.cli_common import (
     _echo,
 )
 from ganvae.cli_config import config_options
+from ganvae.cli_help import HelpGroup
 from ganvae.cli_options import plan_options
 from ganvae.errors import ConfigError
 
 task_app = typer.Typer(
     help="Use cases run end to end with both families on the same data; each writes a task folder.",
     no_args_is_help=True,
+    cls=HelpGroup,
 )
 
 RECOMMEND_DATA = "ml-100k (the copy in the recbole wheel), or a u.data / ratings.csv / .inter file"
@@ -59,7 +61,10 @@ def _default_out(task: str, data: str, suffix: str = "") -> Path:
 @plan_options(models="vae,dcgan", seeds=1)
 def anomaly(
     normal_class: Annotated[
-        str | None, typer.Option("--normal-class", help="the class trained on (name or index)")
+        str | None,
+        typer.Option(
+            "--normal-class", help="the class trained on (name or index); needed unless --all-classes"
+        ),
     ] = None,
     all_classes: Annotated[
         bool, typer.Option("--all-classes", help="repeat for every class and report the mean")
@@ -194,6 +199,8 @@ def interpolate(
 @plan_options(
     exclude=("image_size", "augment"),
     data_help=RECOMMEND_DATA,
+    batch_help="users per step",
+    budget_help="200 epochs (Liang et al. 2018's)",
     data="ml-100k",
     models="mult-vae,mult-dae,cfgan",
     batch_size=100,
@@ -334,6 +341,8 @@ OTHER_COMPARISONS = {"table": compare_table}
 @plan_options(
     exclude=("image_size", "augment"),
     data_help=TABLE_DATA,
+    batch_help="rows per step (CTGAN's and TVAE's default)",
+    budget_help="300 epochs (CTGAN's and TVAE's default)",
     data="credit-data",
     models="tabular-vae,tabular-gan",
     batch_size=500,

@@ -86,4 +86,20 @@ MODELS.register(
     preset=TabularGANConfig(),
 )
 
-__all__ = ["GAN", "GANConfig", "VAE", "VAEConfig", "GenerativeModel", "build_model"]
+
+
+def family_of(name: str) -> str:
+    """The family a registered model is judged as: its class's ("vae", "gan", "baseline"), but "ae" for an
+    autoencoder that is not variational (Mult-DAE shares Mult-VAE's code, not the VAE's objective, so no
+    GAN-against-VAE verdict counts it as a VAE). `ganvae list`, `ganvae info` and the reports all use this.
+
+    >>> family_of("mult-dae"), family_of("mult-vae")
+    ('ae', 'vae')
+    """
+    entry = MODELS.get(name)
+    if getattr(entry.extra["preset"], "variational", True) is False:
+        return "ae"
+    return entry.factory.family
+
+
+__all__ = ["GAN", "GANConfig", "VAE", "VAEConfig", "GenerativeModel", "build_model", "family_of"]

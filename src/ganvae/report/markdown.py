@@ -44,7 +44,7 @@ def summary_markdown(m: dict[str, Any]) -> str:
     models = list(m["summary"])
     lines = [
         f"**{m['data']['name']}**: {', '.join(models)}; {m['seeds']} seed(s); budget per run "
-        f"{ {k: v for k, v in m['budget'].items() if v is not None} }; features: {m['features']['name']}"
+        f"{budget_text(m['budget'])}; features: {m['features']['name']}"
         f" (test accuracy {fmt(m['features']['test_accuracy'])})",
         *(f"- {model}: {best_text(rec)}" for model, rec in (m.get("search") or {}).get("models", {}).items()),
         "",
@@ -78,6 +78,14 @@ def summary_markdown(m: dict[str, Any]) -> str:
     if m.get("rule"):
         lines += ["", f"Rule: {m['rule']}."]
     return "\n".join(lines) + "\n"
+
+
+def budget_text(budget: dict[str, Any]) -> str:
+    """`{"steps": 300, "epochs": None}` as "300 steps" (the words the training config uses)."""
+    from ganvae.training.config import TrainConfig
+
+    keys = ("epochs", "steps", "budget_s")
+    return TrainConfig(**{k: budget.get(k) for k in keys}).describe_budget()
 
 
 def _check_text(ch: dict[str, Any]) -> str:

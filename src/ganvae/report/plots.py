@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ganvae.atomic import atomic_path  # noqa: E402
 
@@ -16,6 +17,9 @@ FAMILY_COLOURS = {
     "vae": ["#1f77b4", "#17becf", "#9edae5"],
     "gan": ["#d62728", "#ff7f0e", "#e377c2", "#8c564b"],
 }
+
+
+TICK_PT = 8  # the smallest text a report figure uses: ~12 px at dpi 110 when shown unscaled
 
 
 def colours(families: dict[str, str]) -> dict[str, str]:
@@ -77,12 +81,18 @@ def loss_curves(metrics: dict[str, Any], path: Path) -> Path | None:
     for ax, run in zip(axes[0], runs, strict=True):
         keys = [k for k in run["losses"][-1] if k.startswith("loss") or k in {"nll", "kl", "gp"}]
         steps = [r["step"] for r in run["losses"]]
+        # a line through one point is invisible: a run logged once (a short budget) gets markers
+        marker = {"marker": "o", "ms": 5} if len(steps) < 3 else {}
         for k in keys:
-            ax.plot(steps, [r.get(k) for r in run["losses"]], label=k, lw=1.2)
+            ax.plot(steps, [r.get(k) for r in run["losses"]], label=k, lw=1.2, **marker)
         ax.set(title=run["model"], xlabel="step")
-        ax.legend(fontsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        if len(set(steps)) == 1:  # whole steps either side, not ticks at fractions of a step
+            ax.set_xlim(steps[0] - 1, steps[0] + 1)
+        if keys:
+            ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
-    fig.suptitle("training losses (seed 0)", fontsize=10)
+    fig.suptitle("training losses (seed 0)", fontsize=10, y=1.03)
     return _save(fig, path)
 
 
@@ -220,9 +230,10 @@ def column_histograms(
     columns = list(real.columns)[:max_columns]
     if not columns or not synthetic:
         return None
-    cols = min(4, len(columns))
+    # three panels a row at 3.1 in fit the report's 1,020 px unscaled, so 8 pt labels show at ~12 px
+    cols = min(3, len(columns))
     rows = -(-len(columns) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.5 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols, 2.4 * rows), squeeze=False)
     col = colours(families)
     for ax, name in zip(axes.flat, columns, strict=False):
         if kinds.get(name) in ("continuous", "datetime"):
@@ -238,6 +249,7 @@ def column_histograms(
                 style = {"color": "#222", "lw": 1.6} if label == "real" else {"color": col[label], "lw": 1.2}
                 ax.hist(v, bins=bins, density=True, histtype="step", label=label, **style)
             ax.set_yticks([])
+            ax.xaxis.set_major_locator(MaxNLocator(5))  # few enough for 8 pt labels not to touch
         else:
             shares = {"real": real[name].astype(str).value_counts(normalize=True)}
             shares |= {m: f[name].astype(str).value_counts(normalize=True) for m, f in synthetic.items()}
@@ -257,14 +269,14 @@ def column_histograms(
                 np.arange(len(cats)) + 0.4 - width / 2,
                 [c[:8] for c in cats],
                 rotation=45,
-                fontsize=6,
+                fontsize=TICK_PT,
                 ha="right",
             )
-        ax.set_title(name, fontsize=9)
-        ax.tick_params(labelsize=6)
+        ax.set_title(name, fontsize=10)
+        ax.tick_params(labelsize=TICK_PT)
     for ax in list(axes.flat)[len(columns) :]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=6)
+    axes.flat[0].legend(fontsize=TICK_PT)
     fig.suptitle("real (black) against synthetic rows, seed 0", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
@@ -357,4 +369,31 @@ def search_budget(metrics: dict[str, Any], path: Path) -> Path | None:
     )
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def ranking_bars(path: Path, table: dict[str, dict[str, Any]], keys: dict[str, str]) -> Path | None:
+    """Recommenders side by side: per figure in `keys` (key -> label) one bar per model, mean over seeds
+    with ± std whiskers; `table` maps a model to its row (a "family" and {"mean", "std"} per key). The
+    popularity baseline ("baseline") is drawn in dark grey, autoencoders that are not VAEs in grey."""
+    import numpy as np
+
+    if not table or not keys:
+        return None
+    names = list(table)
+    col = colours({n: table[n].get("family", "") for n in names})
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.9 * len(keys), 3.4))
+    for j, name in enumerate(names):
+        row = table[name]
+        means = [row[k]["mean"] for k in keys]
+        stds = [row[k].get("std") or 0.0 for k in keys]
+        colour = "#444" if row.get("family") == "baseline" else col[name]
+        x = np.arange(len(keys)) - 0.4 + width * (j + 0.5)
+        ax.bar(x, means, width, yerr=stds, capsize=3, color=colour, label=f"{name} ({row.get('family')})")
+    ax.set_xticks(range(len(keys)), list(keys.values()), fontsize=9)
+    ax.tick_params(labelsize=TICK_PT)
+    ax.set(ylabel="on held-out users", title="ranking quality, mean ± std over seeds (higher is better)")
+    ax.legend(fontsize=TICK_PT)
+    ax.grid(alpha=0.3, axis="y")
     return _save(fig, path)

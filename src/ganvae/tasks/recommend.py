@@ -37,6 +37,7 @@ from ganvae.experiment.search import SearchPlan, run_search
 from ganvae.experiment.verdicts import estimate, use_case_row
 from ganvae.folder_lock import locking
 from ganvae.metrics.ranking import RANKING_FIGURES, top_k
+from ganvae.models import family_of
 from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
 from ganvae.tasks.base import TaskExperiment, TaskFolder
 
@@ -104,16 +105,6 @@ class RecommendConfig(SearchPlan):
         )
 
 
-def family_of(name: str) -> str:
-    """Family for the verdict: Mult-DAE is an autoencoder but not variational, so it is not a 'vae'."""
-    from ganvae.registry import MODELS
-
-    entry = MODELS.get(name)
-    if getattr(entry.extra["preset"], "variational", True) is False:
-        return "ae"
-    return entry.factory.family
-
-
 def _baseline(folder: TaskFolder, data) -> Any:
     """The popularity model, fitted once (deterministic) and saved like the trained ones."""
     from ganvae.models.base import GenerativeModel, build_model
@@ -166,7 +157,9 @@ def run_recommend(
             "hits / held-out (uncapped, RecBole)" if data.split == "recbole" else "hits / min(k, held-out)"
         ),
     }
-    return folder.finish(data, results, section(results, cfg, data), verdicts=results["verdicts"])
+    return folder.finish(
+        data, results, section(results, cfg, data, folder.figures), verdicts=results["verdicts"]
+    )
 
 
 class Recommendation(TaskExperiment):

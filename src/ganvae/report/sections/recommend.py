@@ -3,6 +3,7 @@ catalogue coverage and novelty (`ganvae.tasks.recommend`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ganvae.experiment.verdicts import FAILS, HOLDS, against_bound, display, row_sentence
@@ -13,9 +14,10 @@ from ganvae.report.sections import Section
 from ganvae.report.sections.search import add_search
 
 
-def section(results: dict[str, Any], cfg: Any, data: Any) -> Section:
+def section(results: dict[str, Any], cfg: Any, data: Any, figures: Path | None = None) -> Section:
     """`results`: the task's summary (models by name; the baseline's family is "baseline"); `cfg`: its plan
-    (seeds, budget); `data`: the interaction data (name, notes, split)."""
+    (seeds, budget); `data`: the interaction data (name, notes, split); `figures`: the folder to draw the
+    section's figure into (none drawn without it)."""
     table = results["models"]
     sec = Section(
         "Recommendation (implicit feedback)",
@@ -83,5 +85,15 @@ def section(results: dict[str, Any], cfg: Any, data: Any) -> Section:
         note="Fold-in items (RecBole split: training and validation items) are never ranked. Higher is "
         "better for every column but training time.",
     )
+    if figures is not None:
+        from ganvae.report import plots  # matplotlib loads only when a figure is drawn
+
+        shown = {key: get_metric(key).label for key in ("recall@20", "recall@50", "ndcg@100")}
+        if plots.ranking_bars(figures / "ranking.png", table, shown):
+            sec.figure(
+                "figures/ranking.png",
+                "Recall@20, Recall@50 and NDCG@100 of every model on the held-out users (whiskers: ± std "
+                "over seeds; popularity is deterministic)",
+            )
     add_search(sec, results.get("search"))
     return sec
