@@ -60,6 +60,8 @@ def test_task_recommend_on_ml100k(rec_run):
     assert m["results"]["data"]["items"] == 1408  # items of the training users
     html = (rec_run / "report.html").read_text()
     assert "NDCG@100" in html and "Recall@20" in html
+    assert [f["path"] for f in m["section"]["figures"]] == ["figures/ranking.png"]
+    assert (rec_run / "figures" / "ranking.png").is_file() and html.count("data:image/png;base64,") >= 1
 
 
 @needs_ml100k
