@@ -35,13 +35,14 @@ class HelpGroup(TyperGroup):
 
     def get_command(self, ctx: Any, name: str) -> Any:
         command = super().get_command(ctx, name)
-        if command is not None and not isinstance(command, TyperGroup):
+        if command is not None and not isinstance(command, TyperGroup) and not hasattr(command, "_tidy"):
             get_params = command.get_params
 
             def tidy_params(ctx: Any, _get=get_params) -> list[Any]:
                 return _tidy(_get(ctx))
 
             command.get_params = tidy_params
+            command._tidy = True  # wrapped once, however often the group is asked for it
         return command
 
 

@@ -87,7 +87,6 @@ MODELS.register(
 )
 
 
-
 def family_of(name: str) -> str:
     """The family a registered model is judged as: its class's ("vae", "gan", "baseline"), but "ae" for an
     autoencoder that is not variational (Mult-DAE shares Mult-VAE's code, not the VAE's objective, so no
