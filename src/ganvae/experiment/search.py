@@ -25,12 +25,16 @@ configuration then trains over the seeds and is evaluated on the test split as a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import importlib
 import math
+import os
+import socket
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -233,6 +237,7 @@ class Objective:
         # a retried trial (its worker died) keeps its seed: user attributes travel with the retry
         seed = int(trial.user_attrs.get("seed", self.seed * 100_003 + trial.number))
         trial.set_user_attr("seed", seed)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")  # who trained it
         params = {name: suggest(trial, name, p) for name, p in self.trained.items()}
         torch.manual_seed(seed)
         data, target = self.target.train, self.target
@@ -324,20 +329,13 @@ def _finish(trial: Any, curve: list, trainer: Any, diverged: str | None = None) 
 def search_models(plan: Any, data: Any, classifier: Any, out: Path, *, progress: bool = True) -> dict:
     """Search every model of `plan` (`plan.search` trials each, in `plan.storage` or `out/study.db`) on
     `data` of any kind (`classifier`: the comparison's domain classifier for images, else None); returns
-    the search record for metrics.json. The test split of `data` is never read."""
+    the search record for metrics.json. The test split of `data` is never read. With `plan.jobs` > 1 the
+    trials run in that many processes on the one study (see `_helpers`)."""
     opts: SearchOptions = plan.search_options
     target = target_for(plan, data, classifier)
     url = S.storage_url(plan.storage, out)
     storage = S.open_storage(url)
-    base = {
-        "format": FORMAT,
-        **target.payload(),
-        "image_size": plan.image_size,
-        "budget": plan.budget(len(target.train.x_train)),
-        "batch_size": plan.batch_size,
-        "precision": plan.precision,
-        "options": dataclasses.asdict(opts),
-    }
+    base = _study_payload(plan, target)
     record: dict[str, Any] = {
         "trials": plan.search,
         "storage": S.shown(url),
@@ -349,10 +347,76 @@ def search_models(plan: Any, data: Any, classifier: Any, out: Path, *, progress:
         "options": dataclasses.asdict(opts),
         "models": {},
     }
-    with S.quiet_optuna():
+    with S.quiet_optuna(), _helpers(plan, target, url):
         for model in plan.searched_models():
             record["models"][model] = _search_model(model, plan, target, storage, base, progress)
     return record
+
+
+def _study_payload(plan: Any, target: SearchTarget) -> dict[str, Any]:
+    """What names a model's study besides the model: everything a trial's figure depends on."""
+    return {
+        "format": FORMAT,
+        **target.payload(),
+        "image_size": plan.image_size,
+        "budget": plan.budget(len(target.train.x_train)),
+        "batch_size": plan.batch_size,
+        "precision": plan.precision,
+        "options": dataclasses.asdict(plan.search_options),
+    }
+
+
+@contextlib.contextmanager
+def _helpers(plan: Any, target: SearchTarget, url: str) -> Iterator[None]:
+    """With `plan.jobs` = N > 1, N - 1 spawned processes work through the same studies as this one, each
+    with its share of the cores: the way several machines share a study (`study.run_trials` hands out
+    exactly N trials however many work on it), on one machine. They get the target, which holds the
+    training and validation splits only. Trials then run side by side, so the sampler proposes each one
+    from the trials finished by then: the configurations tried, and so the choice, may differ from a
+    search with one process (as with several machines); every model still gets exactly N trials."""
+    n = min(plan.jobs, plan.search)
+    if n <= 1:
+        yield
+        return
+    import multiprocessing as mp
+
+    threads = max(1, (os.cpu_count() or 1) // n)
+    # idle OpenMP threads spin by default and starve the other processes on shared cores (runner.py)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    ctx = mp.get_context("spawn")
+    ready = [ctx.Event() for _ in range(n - 1)]
+    procs = [ctx.Process(target=_helper, args=(plan, target, url, threads, r), daemon=True) for r in ready]
+    for p in procs:
+        p.start()
+    # start together: a helper still importing torch would leave the first trials to this process alone
+    for p, r in zip(procs, ready, strict=True):
+        while not r.wait(timeout=1.0) and p.is_alive():
+            pass
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+        for p in procs:
+            # normally done: this process returns from a model's study only once it holds N finished
+            # trials, and so do they. On an error or Ctrl-C here they are stopped, and their running
+            # trials are failed and retried by the next search on this study (heartbeats)
+            p.join(timeout=S.POLL_S * 5)
+            if p.is_alive():
+                p.terminate()
+                p.join()
+
+
+def _helper(plan: Any, target: SearchTarget, url: str, threads: int, ready: Any) -> None:
+    """A helper process of `_helpers`: every model's trials, quietly, until each study has N."""
+    torch.set_num_threads(threads)
+    storage = S.open_storage(url)
+    base = _study_payload(plan, target)
+    ready.set()
+    with S.quiet_optuna():
+        for model in plan.searched_models():
+            _search_model(model, plan, target, storage, base, progress=False)
 
 
 def run_search(

@@ -65,6 +65,7 @@ def model_record(
             "reason": t.user_attrs.get("diverged"),
             "train_s": t.user_attrs.get("train_s"),
             "steps": t.user_attrs.get("steps"),
+            "worker": t.user_attrs.get("worker"),  # host:pid of the process that trained it
             "retry_of": t.system_attrs.get("failed_trial"),
             "defaults": bool(t.user_attrs.get("defaults")),
             "retried": t.number in retried,

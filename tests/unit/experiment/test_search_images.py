@@ -109,3 +109,20 @@ def test_a_worker_with_another_feature_space_is_refused(tmp_path):
     _same_features(study, "abc")
     with pytest.raises(ConfigError, match="another domain classifier"):
         _same_features(study, "abd")
+
+
+def test_jobs_share_each_study_between_processes_and_every_model_gets_exactly_n_trials(
+    tiny_digits, classifier, tmp_path
+):
+    import multiprocessing as mp
+    import os
+
+    # long enough trials that both processes take some (they start together: see search._helpers)
+    record = search_models(
+        plan(models=("vae",), search=4, steps=40, jobs=2), TestSplitGuard(tiny_digits), classifier, tmp_path
+    )
+    trials = record["models"]["vae"]["trials"]
+    assert len(trials) == 4 and all(t["state"] in ("complete", "pruned") for t in trials)
+    workers = {t["worker"].rsplit(":", 1)[1] for t in trials}
+    assert str(os.getpid()) in workers and len(workers) == 2  # this process and its one helper
+    assert mp.active_children() == []  # the helper is gone
