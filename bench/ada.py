@@ -21,7 +21,18 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
-FIGURES = ("fd", "kid", "precision", "recall", "density", "coverage", "class_kl", "sharpness_ratio")
+FIGURES = (
+    "fd",
+    "kid",
+    "precision",
+    "recall",
+    "density",
+    "coverage",
+    "class_kl",
+    "sharpness_ratio",
+    "memorisation_ratio",
+    "copy_share",
+)
 SETTINGS = ("diffaug", "ada_target", "ada_interval", "ada_kimg", "loss")
 
 

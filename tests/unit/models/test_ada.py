@@ -116,7 +116,7 @@ def _untouched(p: float, h: int) -> float:
 def test_a_memorising_discriminator_drives_p_up_to_where_the_target_is_met():
     # r_t = P(untouched) - P(touched) = 2 u(p) - 1; it meets the target 0.6 where u(p) = 0.8
     x = 0.1 + 0.8 * torch.rand(400, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    over = {**SMALL, "diffaug": "auto", "ada_interval": 4, "ada_kimg": 10.0}
+    over = {**SMALL, "diffaug": "auto", "ada_interval": 4, "ada_kimg": 10.0, "ada_target": 0.6}
     model = build_model("dcgan", (1, 8, 8), overrides=over)
     model.discriminator = Memoriser(x)
     ps = _drive(model, x, 400)

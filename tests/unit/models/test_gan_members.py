@@ -320,8 +320,8 @@ def test_training_says_what_diffaug_does_and_saves_it(trained, tiny_digits, capl
         notes[policy] = [r.getMessage() for r in caplog.records if "DiffAugment" in r.getMessage()]
     assert notes["auto"] == [
         "dcgan: adaptive DiffAugment (diffaug=auto, ADA): color, translation and cutout each reach a share p "
-        "of the discriminator's real and fake images; p starts at 0 and moves every 4 steps by up to 1 per "
-        "20,000 images, up while over 0.6 of the real images are judged real, down otherwise (log: aug_p); "
+        "of the discriminator's real and fake images; p (0 in a new run) moves every 4 steps by up to 1 per "
+        "20,000 images, up while over 0.9 of the real images are judged real, down otherwise (log: aug_p); "
         "--set diffaug=none turns it off"
     ]
     assert notes["color,cutout"] == [
