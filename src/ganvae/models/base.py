@@ -280,7 +280,7 @@ def build_model(
     """Create a registered model for data of `shape`, with config `overrides` (text or typed) and, for
     models of non-image data that need it, the data's `context` (e.g. a table's fitted transformer).
     `n_train`, the training split's size, settles a config's data-dependent "auto" settings (its optional
-    `for_data(n_train)`), so the saved config says what training used.
+    `for_data(n_train)`, e.g. a GAN's diffaug), so the saved config says what training used.
 
     >>> m = build_model("vae", (1, 8, 8))
     >>> m.sample(4).shape
@@ -324,8 +324,7 @@ def build_from_meta(meta: dict[str, Any]) -> GenerativeModel:
     known = config_keys(meta["model"])
     cfg = {k: v for k, v in meta.get("config", {}).items() if k in known}
     # a setting added after this config was saved: what the run trained with (a config's optional
-    # `absent_means`), not today's default; e.g. a GAN saved before DiffAugment existed trained without it,
-    # though its default is now diffaug=auto
+    # `absent_means`), not today's default; e.g. a GAN saved before DiffAugment existed trained without it
     cfg = {**getattr(MODELS.get(meta["model"]).extra["preset"], "absent_means", {}), **cfg}
     return build_model(
         meta["model"],

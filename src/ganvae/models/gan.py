@@ -7,7 +7,8 @@ The stronger members of the family are config fields too: an exponential moving 
 generator's weights draws the samples (`ema_decay`, `nn/ema.py`), the R1 penalty regularises the
 discriminator (`r1_weight`, `nn/penalties.py`), the two players learn at their own rates (TTUR: `lr_g`,
 `lr_d`) and DiffAugment augments what the discriminator sees (`diffaug`, `nn/diffaugment.py`), by
-default with ADA's adaptive probability (`nn/ada.py`): only as much as the discriminator overfits.
+on small data with ADA's adaptive probability (`nn/ada.py`): only as much as the discriminator
+overfits.
 `GANConfig.search_space` says what a hyper-parameter search may vary.
 
 The generator is the VAE decoder's exact architecture ending in Tanh on data scaled to [-1, 1]; the
@@ -16,6 +17,7 @@ discriminator is the VAE encoder's trunk with a one-logit head (the sigmoid live
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from ganvae.nn.diffaugment import diff_augment, parse_policy
 from ganvae.nn.ema import EMA
 from ganvae.nn.penalties import gradient_penalty, input_gradient_sq_norm
 from ganvae.search_space import Param
+from ganvae.small_data import is_small
 
 Loss = Literal["bce", "wgan-gp", "hinge"]
 
@@ -89,12 +92,14 @@ class GANConfig:
     r1_weight: float = 0.0
     r1_every: int = 1
     # DiffAugment (nn/diffaugment.py) of the discriminator's real and fake images: none; a comma list of
-    # color, translation, cutout, applied to every image (p = 1, as the paper); or auto: all three, each
-    # op applied to each image with ADA's adaptive probability p (nn/ada.py), which starts at 0 and
-    # rises only while the discriminator overfits. A fixed policy on every image hurt short runs (digits,
-    # 300 steps: dcgan FD 14 -> 24, bench/gan_ema.json); auto leaves those alone (bench/ada.json)
-    diffaug: str = "auto"
-    # ADA (diffaug=auto): every ada_interval discriminator steps, p moves by (images seen in them) /
+    # color, translation, cutout, applied to every image (p = 1, as the paper); ada: all three, each op
+    # applied to each image with ADA's adaptive probability p (nn/ada.py), which starts at 0 and rises only
+    # while the discriminator overfits; or auto: ada when the training split is small (small_data.py,
+    # < 5,000 images), none otherwise -- settled once from the data when the model is built for training,
+    # so config.json says what was used. A fixed policy on every image hurt short runs (digits, 300 steps:
+    # dcgan FD 14 -> 24, bench/gan_ema.json)
+    diffaug: str = "none"
+    # ADA (diffaug=ada): every ada_interval discriminator steps, p moves by (images seen in them) /
     # (ada_kimg * 1000) towards more augmentation when r_t = E[sign(D(real))] over them exceeds
     # ada_target, towards less when below. ADA's 500 kimg suits runs of ~25M images; ours see 20k-200k,
     # so p may cross 0 -> 1 in 20k images (~300 steps of batch 64; a step of 0.0128 per 4 steps).
@@ -120,18 +125,25 @@ class GANConfig:
     }
 
     # configs saved before DiffAugment existed trained without it (a resumed old run must not start now);
-    # those saved while auto meant "the full policy below 10,000 images" hold the policy it settled to
+    # auto is settled before a config is saved, so a saved config holds what its run used
     absent_means = {"diffaug": "none"}
+
+    def for_data(self, n_train: int) -> GANConfig:
+        """This config with diffaug=auto settled for a training split of `n_train` images."""
+        if self.diffaug.strip().lower() != "auto":
+            return self
+        return dataclasses.replace(self, diffaug="ada" if is_small(n_train) else "none")
 
     @property
     def diffaug_policy(self) -> tuple[str, ...]:
-        """The DiffAugment policies in use (auto: all three, at the adaptive probability)."""
-        return parse_policy(self.diffaug)
+        """The DiffAugment policies in use (ada: all three, at the adaptive probability); auto not yet
+        settled (no training data seen) means none."""
+        return () if self.diffaug.strip().lower() == "auto" else parse_policy(self.diffaug)
 
     @property
     def diffaug_adaptive(self) -> bool:
-        """Whether the policy's probability adapts (diffaug=auto) rather than being 1."""
-        return self.diffaug.strip().lower() == "auto"
+        """Whether the policy's probability adapts (diffaug=ada) rather than being 1."""
+        return self.diffaug.strip().lower() == "ada"
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:
@@ -194,7 +206,7 @@ class GAN(GenerativeModel):
     anomaly_scores = ("anogan", "critic")
     sampling_settings = frozenset({"generator"})
     # checkpoints written before the EMA, and before ADA's probability (their p is what their config
-    # says: 1 for a policy, 0 for none; old configs never meant the adaptive auto, see absent_means)
+    # says: 1 for a policy, 0 for none; ADA did not exist when they were written)
     optional_state = ("generator_ema.", "ada.")
 
     def __init__(self, config: GANConfig, shape: tuple[int, int, int], num_classes: int = 0):
@@ -209,7 +221,7 @@ class GAN(GenerativeModel):
             if config.ema_decay > 0
             else None
         )
-        # the probability each DiffAugment op reaches each image: adapted from 0 (auto), 1 (a fixed policy)
+        # the probability each DiffAugment op reaches each image: adapted from 0 (ada), 1 (a fixed policy)
         self.ada = AdaptiveProbability(0.0 if config.diffaug_adaptive or not config.diffaug_policy else 1.0)
         self.register_load_state_dict_post_hook(_start_missing_ema)
 
@@ -230,6 +242,10 @@ class GAN(GenerativeModel):
         return self.generate(z, onehot, self.drawing_generator)
 
     # ---- augmentation ----------------------------------------------------------------------------
+    def prepare_training(self, x_train: torch.Tensor) -> None:
+        # a model built without the data's size (build_model(..., n_train=None)) settles diffaug=auto here
+        self.config = self.config.for_data(len(x_train))
+
     def notes(self) -> list[str]:
         c, name = self.config, self.registered_name or "gan"
         if not c.diffaug_policy:
@@ -237,12 +253,12 @@ class GAN(GenerativeModel):
         if not c.diffaug_adaptive:
             return [
                 f"{name}: DiffAugment ({','.join(c.diffaug_policy)}) on every real and fake image the "
-                "discriminator sees; diffaug=auto applies it only as much as the discriminator overfits, "
+                "discriminator sees; diffaug=ada applies it only as much as the discriminator overfits, "
                 "--set diffaug=none turns it off"
             ]
         judged = "above the mean fake score" if c.loss == "wgan-gp" else "real"
         return [
-            f"{name}: adaptive DiffAugment (diffaug=auto, ADA): color, translation and cutout each reach a "
+            f"{name}: adaptive DiffAugment (diffaug=ada, ADA): color, translation and cutout each reach a "
             f"share p of the discriminator's real and fake images; p (0 in a new run) moves every "
             f"{c.ada_interval} steps by up to 1 per {c.ada_kimg * 1000:,.0f} images, up while over "
             f"{c.ada_target:g} of the real images are judged {judged}, down otherwise (log: aug_p); "
@@ -257,7 +273,7 @@ class GAN(GenerativeModel):
 
     def _overfitting(self, d_real: torch.Tensor, d_fake: torch.Tensor, step: int, logs: dict) -> None:
         """ADA's heuristic r_t, kept whatever diffaug is (log: ada_r, how sure D is of the training images);
-        every ada_interval-th step it moves p when diffaug=auto."""
+        every ada_interval-th step it moves p when diffaug=ada."""
         c = self.config
         self.ada.observe(OVERFIT_SIGNS[c.loss](d_real.detach(), d_fake.detach()))
         if (step + 1) % c.ada_interval == 0:  # the loop's step: restored on resume, so intervals line up

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from ganvae.errors import ConfigError
 from ganvae.nn.noise import seeded
 
-FULL = ("color", "translation", "cutout")  # the paper's full policy: what diffaug=auto adapts
+FULL = ("color", "translation", "cutout")  # the paper's full policy: what diffaug=ada adapts
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
 
@@ -126,19 +126,20 @@ POLICIES: dict[str, tuple[Op, ...]] = {
 
 
 def parse_policy(text: str) -> tuple[str, ...]:
-    """'color,translation' -> ('color', 'translation'); '' or 'none' -> (); 'auto' -> the full policy
-    (which the GAN applies with its adaptive probability)."""
+    """'color,translation' -> ('color', 'translation'); '' or 'none' -> (); 'ada' -> the full policy
+    (which the GAN applies with its adaptive probability; 'auto' is settled to ada or none by the model
+    from the training split's size before it gets here)."""
     text = text.strip().lower()
     if text in ("", "none"):
         return ()
-    if text == "auto":
+    if text == "ada":
         return FULL
     names = tuple(p.strip() for p in text.split(","))
     bad = [p for p in names if p not in POLICIES]
     if bad:
         raise ConfigError(
             f"unknown DiffAugment policy {', '.join(map(repr, bad))}; give a comma list of "
-            f"{', '.join(POLICIES)}, or none, or auto"
+            f"{', '.join(POLICIES)}, or none, ada or auto"
         )
     return names
 

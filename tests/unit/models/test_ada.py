@@ -116,7 +116,7 @@ def _untouched(p: float, h: int) -> float:
 def test_a_memorising_discriminator_drives_p_up_to_where_the_target_is_met():
     # r_t = P(untouched) - P(touched) = 2 u(p) - 1; it meets the target 0.6 where u(p) = 0.8
     x = 0.1 + 0.8 * torch.rand(400, 1, 8, 8, generator=torch.Generator().manual_seed(0))
-    over = {**SMALL, "diffaug": "auto", "ada_interval": 4, "ada_kimg": 10.0, "ada_target": 0.6}
+    over = {**SMALL, "diffaug": "ada", "ada_interval": 4, "ada_kimg": 10.0, "ada_target": 0.6}
     model = build_model("dcgan", (1, 8, 8), overrides=over)
     model.discriminator = Memoriser(x)
     ps = _drive(model, x, 400)
@@ -134,7 +134,7 @@ def test_a_memorising_discriminator_drives_p_up_to_where_the_target_is_met():
 
 def test_a_discriminator_that_cannot_tell_keeps_p_at_zero():
     x = torch.rand(400, 1, 8, 8, generator=torch.Generator().manual_seed(1))
-    model = build_model("dcgan", (1, 8, 8), overrides={**SMALL, "diffaug": "auto", "ada_kimg": 1.0})
+    model = build_model("dcgan", (1, 8, 8), overrides={**SMALL, "diffaug": "ada", "ada_kimg": 1.0})
     model.discriminator = Coin(64)
     torch.manual_seed(0)
     opt, rs = Plain(model.configure_optimizers()), []
@@ -156,7 +156,7 @@ def test_the_critics_heuristic_ignores_a_constant_added_to_the_critic():
             def forward(self, x, labels=None):
                 return super().forward(x, labels) + shift
 
-        model = build_model(name, (1, 8, 8), overrides={**SMALL, "diffaug": "auto", "ada_kimg": 10.0})
+        model = build_model(name, (1, 8, 8), overrides={**SMALL, "diffaug": "ada", "ada_kimg": 10.0})
         model.discriminator = Shifted(x)
         return _drive(model, x, steps)
 
@@ -168,7 +168,7 @@ def test_the_critics_heuristic_ignores_a_constant_added_to_the_critic():
 
 
 # ---- state: resume and old models -------------------------------------------------------------------------
-FAST = {**SMALL, "diffaug": "auto", "ada_kimg": 0.5, "ada_target": 0.0, "ada_interval": 4}
+FAST = {**SMALL, "diffaug": "ada", "ada_kimg": 0.5, "ada_target": 0.0, "ada_interval": 4}
 
 
 def test_a_resumed_run_continues_p_and_its_interval_exactly(tiny_digits, tmp_path):
@@ -206,8 +206,7 @@ def test_a_model_saved_before_ada_loads_and_says_what_it_used(tiny_digits, tmp_p
         old = GenerativeModel.load(out)
         assert old.config.diffaug == policy and old.absent_state_ == ("ada.",)
         assert old.ada.value == (1.0 if policy != "none" else 0.0)  # a fixed policy reached every image
-    # today's default is auto, but a config saved before DiffAugment existed trained without it
-    assert GANConfig().diffaug == "auto"
+    # a config saved before DiffAugment existed trained without it, whatever today's default
     meta["config"].pop("diffaug")
     (tmp_path / "none" / "config.json").write_text(json.dumps(meta))
     assert GenerativeModel.load(tmp_path / "none").config.diffaug == "none"

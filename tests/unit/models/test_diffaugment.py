@@ -136,7 +136,7 @@ def test_draws_are_seeded_by_torch():
 def test_policy_text_and_auto():
     assert parse_policy("") == () and parse_policy("None") == ()
     assert parse_policy(" color, cutout ") == ("color", "cutout")
-    assert parse_policy("AUTO") == FULL == ("color", "translation", "cutout")  # what auto adapts
+    assert parse_policy("ADA") == FULL == ("color", "translation", "cutout")  # what ada adapts
     with pytest.raises(ConfigError, match="unknown DiffAugment policy 'flip'"):
         parse_policy("color,flip")
     x = torch.rand(2, 1, 8, 8)

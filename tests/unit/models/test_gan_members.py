@@ -26,7 +26,8 @@ from ganvae.search_space import Param
 from ganvae.training import TrainConfig, Trainer
 from ganvae.training.run import train
 
-SMALL = {"width": 8, "latent_dim": 8, "inversion_steps": 5}  # diffaug: its default, auto
+# diffaug=auto (off by default) so that the tests see it settled from the data
+SMALL = {"width": 8, "latent_dim": 8, "inversion_steps": 5, "diffaug": "auto"}
 GANS = [e.name for e in MODELS if e.factory.data_kind == "images" and e.factory.family == "gan"]
 
 
@@ -282,25 +283,25 @@ def test_each_player_learns_at_its_own_rate():
 
 
 # ---- what diffaug means -------------------------------------------------------------------------------
-def test_diffaug_auto_is_the_default_and_adapts_the_full_policy():
-    assert GANConfig().diffaug == "auto"  # ADA's probability: only as much as D overfits (bench/ada.json)
-    auto, fixed, off = GANConfig(), GANConfig(diffaug="cutout, color"), GANConfig(diffaug="none")
-    assert (
-        (auto.diffaug_policy, auto.diffaug_adaptive)
-        == (FULL, True)
-        == (("color", "translation", "cutout"), True)
-    )
+def test_diffaug_ada_adapts_the_full_policy_and_auto_settles_from_the_training_split():
+    assert GANConfig().diffaug == "none"  # off unless asked for or on small data (see SMALL above)
+    ada, fixed, off = GANConfig(diffaug="ada"), GANConfig(diffaug="cutout, color"), GANConfig(diffaug="none")
+    assert (ada.diffaug_policy, ada.diffaug_adaptive) == (FULL, True) == (("color", "translation", "cutout"), True)
     assert (fixed.diffaug_policy, fixed.diffaug_adaptive) == (("cutout", "color"), False)
     assert (off.diffaug_policy, off.diffaug_adaptive) == ((), False)
-    # the probability each op is applied with, before training: auto starts at 0, a fixed policy is 1
-    assert build_model("dcgan", (1, 8, 8), overrides={"diffaug": "auto"}).ada.value == 0.0
+    # auto: ada below small_data's 5,000 training images, none from there on; an explicit choice stays
+    assert GANConfig(diffaug="auto").for_data(4_999).diffaug == "ada"
+    assert GANConfig(diffaug="auto").for_data(5_000).diffaug == "none"
+    assert GANConfig(diffaug="cutout").for_data(10).diffaug == "cutout"
+    auto = {"diffaug": "auto"}
+    assert build_model("dcgan", (1, 8, 8), overrides=auto, n_train=500).config.diffaug == "ada"
+    assert build_model("dcgan", (1, 8, 8), overrides=auto, n_train=50_000).config.diffaug == "none"
+    unsettled = build_model("dcgan", (1, 8, 8), overrides=auto)  # no data yet: augments nothing
+    assert unsettled.config.diffaug == "auto" and unsettled.config.diffaug_policy == ()
+    # the probability each op is applied with, before training: ada starts at 0, a fixed policy is 1
+    assert build_model("dcgan", (1, 8, 8), overrides={"diffaug": "ada"}).ada.value == 0.0
     assert build_model("dcgan", (1, 8, 8), overrides={"diffaug": "cutout"}).ada.value == 1.0
     assert build_model("dcgan", (1, 8, 8), overrides={"diffaug": "none"}).ada.value == 0.0
-    # auto no longer depends on the data's size: the heuristic keeps p at 0 where D does not overfit
-    assert (
-        build_model("dcgan", (1, 8, 8), overrides={"diffaug": "auto"}, n_train=50_000).config.diffaug
-        == "auto"
-    )
     with pytest.raises(ConfigError, match="unknown DiffAugment policy 'blur'"):
         build_model("dcgan", (1, 8, 8), overrides={"diffaug": "color,blur"})
     with pytest.raises(ConfigError, match="ada_target must lie in"):
@@ -308,9 +309,9 @@ def test_diffaug_auto_is_the_default_and_adapts_the_full_policy():
 
 
 def test_training_says_what_diffaug_does_and_saves_it(trained, tiny_digits, caplog):
-    model, out = trained
-    assert json.loads((out / "config.json").read_text())["config"]["diffaug"] == "auto"
-    assert GenerativeModel.load(out).config.diffaug == "auto"
+    model, out = trained  # diffaug=auto on tiny_digits (a small split): settled to ada and saved so
+    assert json.loads((out / "config.json").read_text())["config"]["diffaug"] == "ada"
+    assert GenerativeModel.load(out).config.diffaug == "ada"
     notes = {}
     for policy in ("auto", "color,cutout", "none"):
         fresh = build_model("dcgan", tiny_digits.shape, overrides={**SMALL, "diffaug": policy})
@@ -318,15 +319,17 @@ def test_training_says_what_diffaug_does_and_saves_it(trained, tiny_digits, capl
         with caplog.at_level(logging.INFO, logger="ganvae.training.loop"):
             Trainer(TrainConfig(steps=1, batch_size=32), progress=False).fit(fresh, tiny_digits)
         notes[policy] = [r.getMessage() for r in caplog.records if "DiffAugment" in r.getMessage()]
+        if policy == "auto":  # built without the data's size: settled when training starts
+            assert fresh.config.diffaug == "ada"
     assert notes["auto"] == [
-        "dcgan: adaptive DiffAugment (diffaug=auto, ADA): color, translation and cutout each reach a share p "
+        "dcgan: adaptive DiffAugment (diffaug=ada, ADA): color, translation and cutout each reach a share p "
         "of the discriminator's real and fake images; p (0 in a new run) moves every 4 steps by up to 1 per "
         "20,000 images, up while over 0.9 of the real images are judged real, down otherwise (log: aug_p); "
         "--set diffaug=none turns it off"
     ]
     assert notes["color,cutout"] == [
         "dcgan: DiffAugment (color,cutout) on every real and fake image the discriminator sees; "
-        "diffaug=auto applies it only as much as the discriminator overfits, --set diffaug=none turns it off"
+        "diffaug=ada applies it only as much as the discriminator overfits, --set diffaug=none turns it off"
     ]
     assert notes["none"] == []
 
