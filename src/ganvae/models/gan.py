@@ -6,8 +6,10 @@ spectral norm), each optionally class-conditional through a projection discrimin
 The stronger members of the family are config fields too: an exponential moving average of the
 generator's weights draws the samples (`ema_decay`, `nn/ema.py`), the R1 penalty regularises the
 discriminator (`r1_weight`, `nn/penalties.py`), the two players learn at their own rates (TTUR: `lr_g`,
-`lr_d`) and DiffAugment augments what the discriminator sees on small data (`diffaug`,
-`nn/diffaugment.py`). `GANConfig.search_space` says what a hyper-parameter search may vary.
+`lr_d`) and DiffAugment augments what the discriminator sees (`diffaug`, `nn/diffaugment.py`), by
+on small data with ADA's adaptive probability (`nn/ada.py`): only as much as the discriminator
+overfits.
+`GANConfig.search_space` says what a hyper-parameter search may vary.
 
 The generator is the VAE decoder's exact architecture ending in Tanh on data scaled to [-1, 1]; the
 discriminator is the VAE encoder's trunk with a one-logit head (the sigmoid lives inside the loss).
@@ -28,13 +30,31 @@ from torch import nn
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.inversion import InversionConfig, invert
+from ganvae.nn.ada import AdaptiveProbability
 from ganvae.nn.conv import ConvDecoder, ConvEncoder, Norm
-from ganvae.nn.diffaugment import AUTO_BELOW, diff_augment, parse_policy, resolve_auto
+from ganvae.nn.diffaugment import diff_augment, parse_policy
 from ganvae.nn.ema import EMA
 from ganvae.nn.penalties import gradient_penalty, input_gradient_sq_norm
 from ganvae.search_space import Param
+from ganvae.small_data import is_small
 
 Loss = Literal["bce", "wgan-gp", "hinge"]
+
+
+def _signs_at_zero(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    return torch.sign(d_real)
+
+
+def _signs_above_fakes(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    return torch.sign(d_real - d_fake.mean())
+
+
+# ADA's overfitting heuristic per loss: each real image's sign, +1 when the discriminator calls it real.
+# BCE and hinge decide at logit 0 (ADA's r_t = E[sign(D(real))]). A Wasserstein critic has no fixed zero
+# (its loss and penalty are unchanged by adding a constant to it), so it calls a real image real when it
+# scores above the batch's mean fake score: r_t ~ 0 while it cannot tell them apart, -> 1 once it has
+# memorised the training images, as for BCE
+OVERFIT_SIGNS = {"bce": _signs_at_zero, "hinge": _signs_at_zero, "wgan-gp": _signs_above_fakes}
 
 
 @dataclass
@@ -71,12 +91,24 @@ class GANConfig:
     # on every r1_every-th discriminator step with weight γ/2 * r1_every (lazy, Karras et al. 2020)
     r1_weight: float = 0.0
     r1_every: int = 1
-    # DiffAugment (nn/diffaugment.py) of the discriminator's real and fake images: none, a comma list of
-    # color, translation, cutout, or auto: all three when the training split has < 10,000 images, else
-    # none. auto is settled once, from the data, when the model is built for training (config.json then
-    # says what was used). Off by default: on digits (1,437 images) at 300 steps it raised dcgan's FD
-    # from 14 to 24 (bench/gan_ema.json) — it pays once the discriminator overfits, after many more epochs
+    # DiffAugment (nn/diffaugment.py) of the discriminator's real and fake images: none; a comma list of
+    # color, translation, cutout, applied to every image (p = 1, as the paper); ada: all three, each op
+    # applied to each image with ADA's adaptive probability p (nn/ada.py), which starts at 0 and rises only
+    # while the discriminator overfits; or auto: ada when the training split is small (small_data.py,
+    # < 5,000 images), none otherwise -- settled once from the data when the model is built for training,
+    # so config.json says what was used. A fixed policy on every image hurt short runs (digits, 300 steps:
+    # dcgan FD 14 -> 24, bench/gan_ema.json)
     diffaug: str = "none"
+    # ADA (diffaug=ada): every ada_interval discriminator steps, p moves by (images seen in them) /
+    # (ada_kimg * 1000) towards more augmentation when r_t = E[sign(D(real))] over them exceeds
+    # ada_target, towards less when below. ADA's 500 kimg suits runs of ~25M images; ours see 20k-200k,
+    # so p may cross 0 -> 1 in 20k images (~300 steps of batch 64; a step of 0.0128 per 4 steps).
+    # ADA's target 0.6 reads a short run's healthy discriminator as overfitting: with p = 0, r_t is
+    # 0.72-0.91 on digits at 300 steps, where target 0.6 drove p to 0.2-0.44 and FD from 13.5 to 16.8;
+    # a memorising one reaches ~1.0 (a 300-image folder from ~190 epochs on). 0.9 lies between
+    ada_target: float = 0.9
+    ada_interval: int = 4
+    ada_kimg: float = 20.0
 
     # What a hyper-parameter search may vary (search_space.py); n_critic matters for wgan-gp only
     search_space = {
@@ -92,19 +124,26 @@ class GANConfig:
         "ema_decay": Param("categorical", choices=(0.0, 0.99, 0.999, 0.9999)),
     }
 
-    # configs saved before DiffAugment existed trained without it (a resumed old run must not start now)
+    # configs saved before DiffAugment existed trained without it (a resumed old run must not start now);
+    # auto is settled before a config is saved, so a saved config holds what its run used
     absent_means = {"diffaug": "none"}
 
     def for_data(self, n_train: int) -> GANConfig:
         """This config with diffaug=auto settled for a training split of `n_train` images."""
         if self.diffaug.strip().lower() != "auto":
             return self
-        return dataclasses.replace(self, diffaug=resolve_auto(n_train))
+        return dataclasses.replace(self, diffaug="ada" if is_small(n_train) else "none")
 
     @property
     def diffaug_policy(self) -> tuple[str, ...]:
-        """The DiffAugment policies in use; auto not yet settled (no training data seen) means none."""
+        """The DiffAugment policies in use (ada: all three, at the adaptive probability); auto not yet
+        settled (no training data seen) means none."""
         return () if self.diffaug.strip().lower() == "auto" else parse_policy(self.diffaug)
+
+    @property
+    def diffaug_adaptive(self) -> bool:
+        """Whether the policy's probability adapts (diffaug=ada) rather than being 1."""
+        return self.diffaug.strip().lower() == "ada"
 
     def validate(self) -> None:
         if self.latent_dim < 1 or self.width < 1:
@@ -124,6 +163,9 @@ class GANConfig:
         if self.r1_weight < 0 or self.r1_every < 1:
             raise ConfigError("r1_weight must be >= 0 (0 turns R1 off) and r1_every >= 1")
         self.diffaug_policy  # noqa: B018 -- raises a ConfigError for an unknown policy
+        if not -1.0 <= self.ada_target <= 1.0 or self.ada_interval < 1 or self.ada_kimg <= 0:
+            # r_t, a mean of signs, lies in [-1, 1]
+            raise ConfigError("ada_target must lie in [-1, 1], ada_interval be >= 1 and ada_kimg positive")
         if self.loss == "wgan-gp" and self.d_norm == "batch":
             raise ConfigError(
                 "wgan-gp needs d_norm=layer or none: batch norm breaks the per-sample gradient penalty"
@@ -163,7 +205,9 @@ class GAN(GenerativeModel):
     family = "gan"
     anomaly_scores = ("anogan", "critic")
     sampling_settings = frozenset({"generator"})
-    optional_state = ("generator_ema.",)  # checkpoints written before the EMA existed
+    # checkpoints written before the EMA, and before ADA's probability (their p is what their config
+    # says: 1 for a policy, 0 for none; ADA did not exist when they were written)
+    optional_state = ("generator_ema.", "ada.")
 
     def __init__(self, config: GANConfig, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, shape, num_classes)
@@ -177,6 +221,8 @@ class GAN(GenerativeModel):
             if config.ema_decay > 0
             else None
         )
+        # the probability each DiffAugment op reaches each image: adapted from 0 (ada), 1 (a fixed policy)
+        self.ada = AdaptiveProbability(0.0 if config.diffaug_adaptive or not config.diffaug_policy else 1.0)
         self.register_load_state_dict_post_hook(_start_missing_ema)
 
     def generate(self, z: torch.Tensor, onehot: torch.Tensor | None, net: nn.Module | None = None):
@@ -195,25 +241,44 @@ class GAN(GenerativeModel):
     def _draw(self, z: torch.Tensor, onehot: torch.Tensor | None) -> torch.Tensor:
         return self.generate(z, onehot, self.drawing_generator)
 
-    # ---- data-dependent settings ---------------------------------------------------------------
+    # ---- augmentation ----------------------------------------------------------------------------
     def prepare_training(self, x_train: torch.Tensor) -> None:
         # a model built without the data's size (build_model(..., n_train=None)) settles diffaug=auto here
         self.config = self.config.for_data(len(x_train))
 
     def notes(self) -> list[str]:
-        policy = self.config.diffaug_policy
-        if not policy:
+        c, name = self.config, self.registered_name or "gan"
+        if not c.diffaug_policy:
             return []
+        if not c.diffaug_adaptive:
+            return [
+                f"{name}: DiffAugment ({','.join(c.diffaug_policy)}) on every real and fake image the "
+                "discriminator sees; diffaug=ada applies it only as much as the discriminator overfits, "
+                "--set diffaug=none turns it off"
+            ]
+        judged = "above the mean fake score" if c.loss == "wgan-gp" else "real"
         return [
-            f"{self.registered_name or 'gan'}: DiffAugment ({','.join(policy)}) on the discriminator's real "
-            f"and fake images; diffaug=auto turns it on below {AUTO_BELOW:,} training images, "
-            "--set diffaug=none off"
+            f"{name}: adaptive DiffAugment (diffaug=ada, ADA): color, translation and cutout each reach a "
+            f"share p of the discriminator's real and fake images; p (0 in a new run) moves every "
+            f"{c.ada_interval} steps by up to 1 per {c.ada_kimg * 1000:,.0f} images, up while over "
+            f"{c.ada_target:g} of the real images are judged {judged}, down otherwise (log: aug_p); "
+            "--set diffaug=none turns it off"
         ]
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
-        """DiffAugment of a batch the discriminator is about to see (identity without a policy)."""
+        """DiffAugment of a batch the discriminator is about to see, each op with probability p (identity
+        without a policy or at p = 0)."""
         policy = self.config.diffaug_policy
-        return diff_augment(x, policy) if policy else x
+        return diff_augment(x, policy, p=self.ada.value) if policy else x
+
+    def _overfitting(self, d_real: torch.Tensor, d_fake: torch.Tensor, step: int, logs: dict) -> None:
+        """ADA's heuristic r_t, kept whatever diffaug is (log: ada_r, how sure D is of the training images);
+        every ada_interval-th step it moves p when diffaug=ada."""
+        c = self.config
+        self.ada.observe(OVERFIT_SIGNS[c.loss](d_real.detach(), d_fake.detach()))
+        if (step + 1) % c.ada_interval == 0:  # the loop's step: restored on resume, so intervals line up
+            self.ada.update(c.ada_target, c.ada_kimg * 1000, adapt=c.diffaug_adaptive)
+            logs["ada_r"] = self.ada.r.clone()  # only where an interval ends: a log record averages those
 
     # ---- training ------------------------------------------------------------------------------
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -275,6 +340,10 @@ class GAN(GenerativeModel):
             if self.generator_ema is not None:
                 # under DDP the generator is Fabric's wrapper for this step; its `module` is the network
                 self.generator_ema.update(getattr(self.generator, "module", self.generator))
+        if c.diffaug_policy:
+            logs["aug_p"] = torch.tensor(self.ada.value)  # the p of this step's augmentations
+        # after both players' steps: one p per step, a new one from the next step on
+        self._overfitting(d_real, d_fake, step, logs)
         return logs
 
     # ---- the interface -------------------------------------------------------------------------

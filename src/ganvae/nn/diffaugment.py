@@ -10,9 +10,15 @@ strengths are the paper's (its reference code, `DiffAugment_pytorch.py`):
 - translation: a shift of up to 1/8 of each side, in whole pixels, zero fill
 - cutout: a zeroed rectangle of half of each side, centred anywhere (clipped at the border)
 
+With a probability p < 1 (ADA, Karras et al. 2020; `nn/ada.py` adapts it) each op is applied to each image
+independently with probability p and the image passes that op unchanged otherwise; p = 1 is DiffAugment as
+published (every op on every image), p = 0 the identity.
+
 The transforms work on images of any C x H x W in [-1, 1] or [0, 1] (the GAN uses [-1, 1], as the paper).
-Every random number comes from one `draw` per call (torch's generator: seeded runs repeat exactly), a
-uniform per image and per parameter.
+Every random number comes from `draw` (torch's generator: seeded runs repeat exactly): one call for the
+ops' parameters, a uniform per image and per parameter, then, when 0 < p < 1, one for the mask, a
+uniform per image and per op. So p = 1 draws exactly what DiffAugment always drew, and p = 0 draws
+nothing (a run whose p stays 0 is the run without augmentation, bit for bit).
 
 >>> x = torch.zeros(2, 1, 8, 8)
 >>> diff_augment(x, ("translation", "cutout"), torch.Generator().manual_seed(0)).shape
@@ -30,8 +36,7 @@ import torch.nn.functional as F
 from ganvae.errors import ConfigError
 from ganvae.nn.noise import seeded
 
-AUTO = "color,translation,cutout"
-AUTO_BELOW = 10_000  # "auto" turns DiffAugment on for training splits smaller than this
+FULL = ("color", "translation", "cutout")  # the paper's full policy: what diffaug=ada adapts
 TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
 
@@ -121,37 +126,38 @@ POLICIES: dict[str, tuple[Op, ...]] = {
 
 
 def parse_policy(text: str) -> tuple[str, ...]:
-    """'color,translation' -> ('color', 'translation'); '' or 'none' -> (). ('auto' is settled by the
-    model from the training split's size before it gets here, see `resolve_auto`.)"""
+    """'color,translation' -> ('color', 'translation'); '' or 'none' -> (); 'ada' -> the full policy
+    (which the GAN applies with its adaptive probability; 'auto' is settled to ada or none by the model
+    from the training split's size before it gets here)."""
     text = text.strip().lower()
     if text in ("", "none"):
         return ()
+    if text == "ada":
+        return FULL
     names = tuple(p.strip() for p in text.split(","))
     bad = [p for p in names if p not in POLICIES]
     if bad:
         raise ConfigError(
             f"unknown DiffAugment policy {', '.join(map(repr, bad))}; give a comma list of "
-            f"{', '.join(POLICIES)}, or none, or auto"
+            f"{', '.join(POLICIES)}, or none, ada or auto"
         )
     return names
 
 
-def resolve_auto(n_train: int) -> str:
-    """What diffaug=auto means for a training split of `n_train` images: the paper's full policy below
-    10,000 images (where it helps most: 100-shot to CIFAR-10 at 10 %), none above."""
-    return AUTO if n_train < AUTO_BELOW else "none"
-
-
 def diff_augment(
-    x: torch.Tensor, policy: Sequence[str], generator: torch.Generator | None = None
+    x: torch.Tensor, policy: Sequence[str], generator: torch.Generator | None = None, p: float = 1.0
 ) -> torch.Tensor:
-    """`x` (N x C x H x W) with every op of `policy` applied in order, each image its own draw."""
+    """`x` (N x C x H x W) with the ops of `policy` applied in order, each image its own draw; with p < 1
+    each op reaches each image with probability p (the others pass it unchanged, gradients included)."""
     ops = [op for name in policy for op in POLICIES[name]]
-    if not ops or len(x) == 0:
+    if not ops or len(x) == 0 or p <= 0:
         return x
     u = draw(len(x), sum(op.draws for op in ops), x.device, generator)
+    # drawn after the ops' parameters, so that those are the same uniforms whatever p is
+    applied = draw(len(x), len(ops), x.device, generator) < p if p < 1 else None
     start = 0
-    for op in ops:
-        x = op.apply(x, u[:, start : start + op.draws])
+    for j, op in enumerate(ops):
+        out = op.apply(x, u[:, start : start + op.draws])
+        x = out if applied is None else torch.where(applied[:, j].view(-1, 1, 1, 1), out, x)
         start += op.draws
     return x

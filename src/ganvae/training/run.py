@@ -104,7 +104,7 @@ def train(
         torch.manual_seed(train_config.seed)  # the seed fixes the initial weights as well as the data order
         # `context`: what a model of non-image data needs from it (a table's fitted transformer)
         context = getattr(data, "context", None)
-        # the split's size settles "auto" settings (a GAN's diffaug) once; config.json saves the result
+        # the split's size settles data-dependent "auto" settings once; config.json saves the result
         n_train = len(data.x_train)
         model = build_model(
             model_name, data.shape, data.num_classes, overrides, data.class_names, context, n_train

@@ -1,6 +1,8 @@
 """DiffAugment (Zhao et al. 2020): each transform against an independent reference (torch.roll with zero
 fill, a hand-computed colour transform, a rectangle mask), gradients through every policy by autograd's
-finite-difference check, shapes and dtypes kept, seeded draws, and what diffaug=auto means."""
+finite-difference check, shapes and dtypes kept, seeded draws, the policy text; and ADA's probability mask:
+p = 0 the identity, p = 1 DiffAugment as published (the same draws), each op on each image with probability
+p otherwise (against a replay of the generator, and in counts)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import torch
 
 from ganvae.errors import ConfigError
 from ganvae.nn import diffaugment as da
-from ganvae.nn.diffaugment import cutout, diff_augment, parse_policy, resolve_auto, translate
+from ganvae.nn.diffaugment import FULL, cutout, diff_augment, parse_policy, translate
 
 POLICIES = ["color", "translation", "cutout", "color,translation,cutout"]
 
@@ -134,9 +136,91 @@ def test_draws_are_seeded_by_torch():
 def test_policy_text_and_auto():
     assert parse_policy("") == () and parse_policy("None") == ()
     assert parse_policy(" color, cutout ") == ("color", "cutout")
+    assert parse_policy("ADA") == FULL == ("color", "translation", "cutout")  # what ada adapts
     with pytest.raises(ConfigError, match="unknown DiffAugment policy 'flip'"):
         parse_policy("color,flip")
-    assert resolve_auto(1_437) == "color,translation,cutout" and resolve_auto(9_999) == da.AUTO
-    assert resolve_auto(10_000) == "none" and resolve_auto(60_000) == "none"
     x = torch.rand(2, 1, 8, 8)
     assert diff_augment(x, ()) is x
+
+
+# ---- ADA's probability mask ----------------------------------------------------------------------------
+def _published(x: torch.Tensor, policy, generator: torch.Generator) -> torch.Tensor:
+    """DiffAugment as it was before the probability existed: one n x k draw, every op on every image."""
+    ops = [op for name in policy for op in da.POLICIES[name]]
+    u = torch.rand(len(x), sum(op.draws for op in ops), generator=generator)
+    start = 0
+    for op in ops:
+        x = op.apply(x, u[:, start : start + op.draws])
+        start += op.draws
+    return x
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_p_one_is_diffaugment_as_published_and_p_zero_the_identity(policy):
+    names = parse_policy(policy)
+    x = torch.rand(16, 3, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    expected = _published(x, names, torch.Generator().manual_seed(4))
+    g = torch.Generator().manual_seed(4)
+    torch.testing.assert_close(diff_augment(x, names, g, p=1.0), expected, rtol=0, atol=0)
+    # p = 1 draws nothing more: the generator stands where the published version leaves it
+    after = torch.Generator().manual_seed(4)
+    _published(x, names, after)
+    assert torch.equal(g.get_state(), after.get_state())
+    g0 = torch.Generator().manual_seed(4)
+    assert diff_augment(x, names, g0, p=0.0) is x  # the identity, and no draw made
+    assert torch.equal(g0.get_state(), torch.Generator().manual_seed(4).get_state())
+
+
+def test_each_op_reaches_each_image_with_probability_p_by_a_replay_of_the_draws():
+    """The reference: the ops' uniforms as published, then one uniform per image and op; op j reaches
+    image i when that uniform is below p."""
+    policy, p = FULL, 0.4
+    ops = [op for name in policy for op in da.POLICIES[name]]
+    x = torch.rand(300, 3, 8, 8, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    replay = torch.Generator().manual_seed(9)
+    u = torch.rand(len(x), sum(op.draws for op in ops), generator=replay)
+    applied = torch.rand(len(x), len(ops), generator=replay) < p
+    expected, start = x.clone(), 0
+    for j, op in enumerate(ops):
+        out = op.apply(expected, u[:, start : start + op.draws])
+        expected[applied[:, j]] = out[applied[:, j]]
+        start += op.draws
+    got = diff_augment(x, policy, torch.Generator().manual_seed(9), p=p)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    # images every op reached are exactly those of p = 1 (the ops' draws do not depend on p)
+    every = applied.all(1)
+    assert every.any() and (~applied).all(1).any()
+    full = diff_augment(x, policy, torch.Generator().manual_seed(9), p=1.0)
+    torch.testing.assert_close(got[every], full[every], rtol=0, atol=0)
+    torch.testing.assert_close(got[(~applied).all(1)], x[(~applied).all(1)], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("p", [0.5, 0.2])
+def test_p_applies_an_op_to_about_that_share_of_images(p):
+    # cutout changes every image of ones it reaches (its rectangle keeps >= 2 x 2 pixels inside), so the
+    # changed images count the applications: Binomial(n, p); bounds at 4.5 standard deviations
+    n = 4000
+    x = torch.ones(n, 1, 8, 8)
+    out = diff_augment(x, ("cutout",), torch.Generator().manual_seed(11), p=p)
+    changed = int((out != x).flatten(1).any(1).sum())
+    sd = (n * p * (1 - p)) ** 0.5
+    assert abs(changed - n * p) < 4.5 * sd, changed
+    # each op its own draw: on constant images, brightness (the first op of color) moves the value and
+    # cutout adds zeros (1 channel: saturation is the identity; contrast keeps a constant image), so both
+    # are seen; each reaches ~n p images and both ~n p^2 (independent), within 4.5 sd
+    y = diff_augment(
+        torch.full((n, 1, 8, 8), 0.25), ("color", "cutout"), torch.Generator().manual_seed(12), p=p
+    )
+    bright = ((y != 0.25) & (y != 0)).flatten(1).any(1)  # a value that is neither the image's nor 0
+    cut = (y == 0).flatten(1).any(1)
+    for count, share in ((bright, p), (cut, p), (bright & cut, p * p)):
+        assert abs(int(count.sum()) - n * share) < 4.5 * (n * share * (1 - share)) ** 0.5
+
+
+def test_gradients_flow_through_the_mask():
+    x = torch.rand(6, 3, 6, 5, dtype=torch.float64, requires_grad=True)
+
+    def augmented(t):
+        return diff_augment(t, FULL, torch.Generator().manual_seed(3), p=0.5)
+
+    assert torch.autograd.gradcheck(augmented, (x,), eps=1e-6, atol=1e-5)

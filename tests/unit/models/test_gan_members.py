@@ -1,6 +1,7 @@
 """The stronger GAN family members (issue 16): the generator's EMA against its closed form, never trained,
 saved and loaded (old checkpoints fall back to the raw generator); R1 against closed forms on linear
-critics; TTUR's two learning rates; diffaug=auto settled from the data; the search space."""
+critics; TTUR's two learning rates; what diffaug means and says; the search space. (ADA's adaptive
+probability itself: test_ada.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from torch import nn
 from ganvae.config import apply_overrides
 from ganvae.errors import CheckpointError, ConfigError
 from ganvae.models import GANConfig, GenerativeModel, build_model
-from ganvae.nn.diffaugment import AUTO
+from ganvae.nn.diffaugment import FULL
 from ganvae.nn.ema import EMA
 from ganvae.nn.flops import capacity_table, count_parameters
 from ganvae.nn.penalties import input_gradient_sq_norm
@@ -281,33 +282,56 @@ def test_each_player_learns_at_its_own_rate():
     assert [id(p) for p in d["params"]] == [id(p) for p in model.discriminator.parameters()]
 
 
-# ---- diffaug=auto --------------------------------------------------------------------------------------
-def test_auto_diffaugment_is_settled_from_the_training_split():
-    assert GANConfig().diffaug == "none"  # off unless asked for (it hurt short runs: bench/gan_ema.json)
-    assert GANConfig(diffaug="auto").for_data(9_999).diffaug == AUTO == "color,translation,cutout"
-    assert GANConfig(diffaug="auto").for_data(10_000).diffaug == "none"
-    assert GANConfig(diffaug="cutout").for_data(10).diffaug == "cutout"  # an explicit policy stays
+# ---- what diffaug means -------------------------------------------------------------------------------
+def test_diffaug_ada_adapts_the_full_policy_and_auto_settles_from_the_training_split():
+    assert GANConfig().diffaug == "none"  # off unless asked for or on small data (see SMALL above)
+    ada, fixed, off = GANConfig(diffaug="ada"), GANConfig(diffaug="cutout, color"), GANConfig(diffaug="none")
+    assert (ada.diffaug_policy, ada.diffaug_adaptive) == (FULL, True) == (("color", "translation", "cutout"), True)
+    assert (fixed.diffaug_policy, fixed.diffaug_adaptive) == (("cutout", "color"), False)
+    assert (off.diffaug_policy, off.diffaug_adaptive) == ((), False)
+    # auto: ada below small_data's 5,000 training images, none from there on; an explicit choice stays
+    assert GANConfig(diffaug="auto").for_data(4_999).diffaug == "ada"
+    assert GANConfig(diffaug="auto").for_data(5_000).diffaug == "none"
+    assert GANConfig(diffaug="cutout").for_data(10).diffaug == "cutout"
     auto = {"diffaug": "auto"}
-    assert build_model("dcgan", (1, 8, 8), overrides=auto, n_train=500).config.diffaug == AUTO
+    assert build_model("dcgan", (1, 8, 8), overrides=auto, n_train=500).config.diffaug == "ada"
     assert build_model("dcgan", (1, 8, 8), overrides=auto, n_train=50_000).config.diffaug == "none"
-    assert build_model("dcgan", (1, 8, 8), overrides=auto).config.diffaug == "auto"  # no data: not settled
+    unsettled = build_model("dcgan", (1, 8, 8), overrides=auto)  # no data yet: augments nothing
+    assert unsettled.config.diffaug == "auto" and unsettled.config.diffaug_policy == ()
+    # the probability each op is applied with, before training: ada starts at 0, a fixed policy is 1
+    assert build_model("dcgan", (1, 8, 8), overrides={"diffaug": "ada"}).ada.value == 0.0
+    assert build_model("dcgan", (1, 8, 8), overrides={"diffaug": "cutout"}).ada.value == 1.0
+    assert build_model("dcgan", (1, 8, 8), overrides={"diffaug": "none"}).ada.value == 0.0
     with pytest.raises(ConfigError, match="unknown DiffAugment policy 'blur'"):
         build_model("dcgan", (1, 8, 8), overrides={"diffaug": "color,blur"})
+    with pytest.raises(ConfigError, match="ada_target must lie in"):
+        build_model("dcgan", (1, 8, 8), overrides={"ada_kimg": 0})
 
 
-def test_training_settles_auto_says_so_and_saves_it(trained, tiny_digits, caplog):
-    model, out = trained
-    assert json.loads((out / "config.json").read_text())["config"]["diffaug"] == AUTO
-    assert GenerativeModel.load(out).config.diffaug == AUTO
-    # a model built without the data's size (the public Trainer API) is settled before its first step
-    fresh = build_model("dcgan", tiny_digits.shape, overrides=SMALL)
-    with caplog.at_level(logging.INFO, logger="ganvae.training.loop"):
-        Trainer(TrainConfig(steps=1, batch_size=32), progress=False).fit(fresh, tiny_digits)
-    assert fresh.config.diffaug == AUTO
-    assert [r.getMessage() for r in caplog.records if "DiffAugment" in r.getMessage()] == [
-        "dcgan: DiffAugment (color,translation,cutout) on the discriminator's real and fake images; "
-        "diffaug=auto turns it on below 10,000 training images, --set diffaug=none off"
+def test_training_says_what_diffaug_does_and_saves_it(trained, tiny_digits, caplog):
+    model, out = trained  # diffaug=auto on tiny_digits (a small split): settled to ada and saved so
+    assert json.loads((out / "config.json").read_text())["config"]["diffaug"] == "ada"
+    assert GenerativeModel.load(out).config.diffaug == "ada"
+    notes = {}
+    for policy in ("auto", "color,cutout", "none"):
+        fresh = build_model("dcgan", tiny_digits.shape, overrides={**SMALL, "diffaug": policy})
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="ganvae.training.loop"):
+            Trainer(TrainConfig(steps=1, batch_size=32), progress=False).fit(fresh, tiny_digits)
+        notes[policy] = [r.getMessage() for r in caplog.records if "DiffAugment" in r.getMessage()]
+        if policy == "auto":  # built without the data's size: settled when training starts
+            assert fresh.config.diffaug == "ada"
+    assert notes["auto"] == [
+        "dcgan: adaptive DiffAugment (diffaug=ada, ADA): color, translation and cutout each reach a share p "
+        "of the discriminator's real and fake images; p (0 in a new run) moves every 4 steps by up to 1 per "
+        "20,000 images, up while over 0.9 of the real images are judged real, down otherwise (log: aug_p); "
+        "--set diffaug=none turns it off"
     ]
+    assert notes["color,cutout"] == [
+        "dcgan: DiffAugment (color,cutout) on every real and fake image the discriminator sees; "
+        "diffaug=ada applies it only as much as the discriminator overfits, --set diffaug=none turns it off"
+    ]
+    assert notes["none"] == []
 
 
 def test_resuming_with_diffaug_auto_asked_again_is_not_a_change(trained, tiny_digits, tmp_path):

@@ -28,13 +28,14 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 STEPS, BATCH, SEED = 6, 32, 3
 # Bernoulli likelihood: the default Gaussian one scales the loss by the optimal σ of the batch, which under
 # DDP is each process's half-batch σ (a per-process statistic, like BatchNorm's); Bernoulli has none.
-# dcgan trains with its EMA generator and DiffAugment (diffaug=auto, off by default, on digits' 1,437
-# images), plus lazy R1
-# (a double backward through the DDP-wrapped discriminator every other step); the EMA weights are compared
-# like every other tensor of model.safetensors.
+# dcgan trains with its EMA generator, adaptive DiffAugment (diffaug=ada) set to move p at
+# every other step (target -1: up whenever r_t > -1), and lazy R1 (a double backward through the
+# DDP-wrapped discriminator every other step); the EMA weights and ADA's p are compared like every other
+# tensor of model.safetensors: p moves by the *global* images of each interval (r_t summed over processes).
+ADA = {"diffaug": "ada", "ada_interval": "2", "ada_kimg": "1", "ada_target": "-1"}
 MODELS = {
     "vae": {"width": "8", "latent_dim": "8", "likelihood": "bernoulli"},
-    "dcgan": {"width": "8", "latent_dim": "8", "r1_weight": "1", "r1_every": "2", "diffaug": "auto"},
+    "dcgan": {"width": "8", "latent_dim": "8", "r1_weight": "1", "r1_every": "2", **ADA},
 }
 # Tolerance on the largest weight difference after 6 Adam steps (lr 1e-3 / 2e-4). With the `exact` patches
 # the 2-process run computes the same sums as 1 process, only in another order (each process's half-batch
@@ -112,8 +113,10 @@ def test_only_rank_zero_writes(two_process_runs):
 def test_the_dcgan_run_had_its_ema_diffaugment_and_r1(two_process_runs):
     root, _ = two_process_runs
     meta = json.loads((root / "dcgan" / "config.json").read_text())
-    assert meta["config"]["diffaug"] == "color,translation,cutout"  # auto, settled from digits' size
+    assert meta["config"]["diffaug"] == "ada"
     weights = load_file(str(root / "dcgan" / "model.safetensors"))
+    # 3 intervals of 2 steps x 32 global images, each a step of 64 / 1,000 (a process's 32 would give half)
+    assert float(weights["ada.p"]) == pytest.approx(3 * 64 / 1000)
     assert int(weights["generator_ema.updates"]) == STEPS  # one update per generator step
     assert not torch.equal(weights["generator_ema.net.out.weight"], weights["generator.out.weight"])
     records = [json.loads(line) for line in (root / "dcgan" / "log.jsonl").read_text().splitlines()]
