@@ -10,8 +10,17 @@ import json
 import sys
 from pathlib import Path
 
-KEPT = ("fd", "fd_gap_closed", "coverage", "sharpness_ratio", "memorisation_ratio", "recon_psnr", "steps",
-        "selected_step", "train_s")
+KEPT = (
+    "fd",
+    "fd_gap_closed",
+    "coverage",
+    "sharpness_ratio",
+    "memorisation_ratio",
+    "recon_psnr",
+    "steps",
+    "selected_step",
+    "train_s",
+)
 
 
 def main(folder: str) -> None:

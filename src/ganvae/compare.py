@@ -343,9 +343,7 @@ def compare(
         },
         "budget": resolved["budget"],
         **({"small_data": resolved["small_data"]} if "small_data" in resolved else {}),
-        "validation": (
-            {"n": len(ctx.train_data.x_test), "select": "val_fd"} if ctx.selecting else None
-        ),
+        "validation": ({"n": len(ctx.train_data.x_test), "select": "val_fd"} if ctx.selecting else None),
         "eval": {
             "n_samples": len(ctx.ref.x_test),
             "n_recon": len(ctx.ref.recon_idx),

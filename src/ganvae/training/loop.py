@@ -330,9 +330,7 @@ class Trainer:
 
     def summary(self) -> dict[str, Any]:
         s = self.state_
-        selected = (
-            {"selected": {"of": self.config.select, **self.best_.meta()["best"]}} if self.best_ else {}
-        )
+        selected = {"selected": {"of": self.config.select, **self.best_.meta()["best"]}} if self.best_ else {}
         return {
             **s.as_dict(),
             **selected,

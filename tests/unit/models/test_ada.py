@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ganvae.models import GANConfig, GenerativeModel, build_model
+from ganvae.models import GenerativeModel, build_model
 from ganvae.nn.ada import P_MAX, AdaptiveProbability, adjusted
 from ganvae.training import TrainConfig
 from ganvae.training.run import train

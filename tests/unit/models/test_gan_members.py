@@ -286,7 +286,11 @@ def test_each_player_learns_at_its_own_rate():
 def test_diffaug_ada_adapts_the_full_policy_and_auto_settles_from_the_training_split():
     assert GANConfig().diffaug == "none"  # off unless asked for or on small data (see SMALL above)
     ada, fixed, off = GANConfig(diffaug="ada"), GANConfig(diffaug="cutout, color"), GANConfig(diffaug="none")
-    assert (ada.diffaug_policy, ada.diffaug_adaptive) == (FULL, True) == (("color", "translation", "cutout"), True)
+    assert (
+        (ada.diffaug_policy, ada.diffaug_adaptive)
+        == (FULL, True)
+        == (("color", "translation", "cutout"), True)
+    )
     assert (fixed.diffaug_policy, fixed.diffaug_adaptive) == (("cutout", "color"), False)
     assert (off.diffaug_policy, off.diffaug_adaptive) == ((), False)
     # auto: ada below small_data's 5,000 training images, none from there on; an explicit choice stays

@@ -59,7 +59,9 @@ def _generator_weight(state):
     return next(k for k in state if k.startswith("generator.") and k.endswith("weight"))
 
 
-CFG = TrainConfig(steps=20, batch_size=32, eval_every=4, checkpoint_every=8, log_every=4, seed=1, select="val_fd")
+CFG = TrainConfig(
+    steps=20, batch_size=32, eval_every=4, checkpoint_every=8, log_every=4, seed=1, select="val_fd"
+)
 
 
 def test_the_weights_of_the_lowest_figure_are_kept(tiny_digits, tmp_path, counted):
