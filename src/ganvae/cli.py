@@ -307,6 +307,7 @@ def compare(
     plan: dict,
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Train several models x seeds at one budget, evaluate them alike, write metrics.json and report.html.
 
@@ -325,7 +326,7 @@ def compare(
             raise ConfigError("--checkpoint chooses image models' weights by validation FD; drop it for tables")
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
         options.update(search=search, storage=storage)
-        return other(plan, out, quiet, inception_weights=inception_weights, **options)
+        return other(plan, out, quiet, inception_weights=inception_weights, rerun=rerun, **options)
     if target or categorical or drop or rows:
         raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
 
@@ -347,7 +348,7 @@ def compare(
     )
     folder = out or Path("runs") / f"compare-{Path(data).name}"
     command = "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "ganvae compare"
-    result = run_compare(cfg, folder, progress=not quiet, command=command)
+    result = run_compare(cfg, folder, progress=not quiet, command=command, **rerun)
     if result.get("search"):
         from ganvae.experiment.search_figures import best_text
 

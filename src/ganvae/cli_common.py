@@ -51,7 +51,11 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         except Interrupted as exc:
-            where = f"; checkpoint saved in {exc.folder}, continue with --resume" if exc.folder else ""
+            where = (
+                f"; checkpoint saved in {exc.folder}: the same command with --resume continues"
+                if exc.folder
+                else ""
+            )
             typer.echo(f"interrupted at step {exc.step}{where}", err=True)
             raise typer.Exit(130) from None
         except OSError as exc:

@@ -292,23 +292,33 @@ def _say(line: str) -> None:
 
 @locking("out")  # the comparison folder; each (model, seed) folder has its own lock (`folder_lock`)
 def compare(
-    cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: CompareConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Train and evaluate every (model, seed); write metrics.json and the report into `out`."""
+    """Train and evaluate every (model, seed); write metrics.json and the report into `out`. A folder that
+    already holds this comparison is continued with `resume` (finished runs reused, unfinished ones resumed
+    from their checkpoints) or replaced with `overwrite` (`experiment.rerun`), as `ganvae train` does."""
     from ganvae.experiment.claims import as_dicts, evaluate_claims
+    from ganvae.experiment.rerun import Rerun
     from ganvae.training.run import versions
 
     cfg.validate()
     out = Path(out)
     saved = RunFolder(out).config
     resolved: dict[str, Any] = {"compare": cfg.settings(), "command": command}
-    if saved.is_file():
-        cfg.refuse_other_settings(json.loads(saved.read_text()).get("compare", {}), out, "a comparison")
+    rerun = Rerun(out, "a comparison", resume, overwrite)
+    rerun.enter(lambda config: config.get("compare"), cfg)
     ctx = _Context(cfg)  # validates the data before anything is written
     resolved["budget"] = cfg.budget(len(ctx.train_data.x_train))
     if line := ctx.small_data_line(cfg):
         _say(line)
         resolved["small_data"] = line
+    rerun.clear()
     out.mkdir(parents=True, exist_ok=True)
     resolved["versions"] = versions()
     write_json(saved, resolved)
@@ -343,9 +353,7 @@ def compare(
         },
         "budget": resolved["budget"],
         **({"small_data": resolved["small_data"]} if "small_data" in resolved else {}),
-        "validation": (
-            {"n": len(ctx.train_data.x_test), "select": "val_fd"} if ctx.selecting else None
-        ),
+        "validation": ({"n": len(ctx.train_data.x_test), "select": "val_fd"} if ctx.selecting else None),
         "eval": {
             "n_samples": len(ctx.ref.x_test),
             "n_recon": len(ctx.ref.recon_idx),

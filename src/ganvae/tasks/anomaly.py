@@ -103,13 +103,19 @@ def _scored(model, model_dir: Path, x_eval: torch.Tensor, held_out: torch.Tensor
 
 @locking("out")
 def run_anomaly(
-    cfg: AnomalyConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: AnomalyConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model on each normal class (and seed), score the test split, write the task folder."""
     from ganvae.report.sections import anomaly as page
 
     cfg.validate()
-    folder = TaskFolder(out, "anomaly", cfg, command)
+    folder = TaskFolder(out, "anomaly", cfg, command, resume=resume, overwrite=overwrite)
     experiment = OneClass(cfg, folder, progress and cfg.jobs == 1)
     ctx = experiment.context()
     data, classes, x_eval, y_eval = ctx

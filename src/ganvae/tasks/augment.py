@@ -162,14 +162,20 @@ def classifier_accuracy(train: ImageData, cfg: AugmentConfig, seed: int) -> dict
 
 @locking("out")
 def run_augment(
-    cfg: AugmentConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: AugmentConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """For each K and seed: train each model on K images per class, classify with and without its samples."""
     from ganvae.registry import MODELS
     from ganvae.report.sections import augment as page
 
     cfg.validate()
-    folder = TaskFolder(out, "augment", cfg, command)
+    folder = TaskFolder(out, "augment", cfg, command, resume=resume, overwrite=overwrite)
     data = load_task_images(cfg, labels_for="augmentation")
     if data.num_classes < 2:
         raise DataError(f"{data.name} has one class; class-conditional augmentation needs at least 2")

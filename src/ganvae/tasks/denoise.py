@@ -203,14 +203,20 @@ def quality(clean: torch.Tensor, restored: torch.Tensor) -> dict[str, float]:
 
 @locking("out")
 def run_denoise(
-    cfg: DenoiseConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: DenoiseConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model (and seed) on the data, restore corrupted test images, write the task folder."""
     from ganvae.report.sections import denoise as page
 
     cfg.validate()
     corruptions = parse_noise(cfg.noise)
-    folder = TaskFolder(out, "denoise", cfg, command)
+    folder = TaskFolder(out, "denoise", cfg, command, resume=resume, overwrite=overwrite)
     experiment = Denoising(cfg, folder, progress and cfg.jobs == 1)
     ctx = experiment.context()
     data, clean, _, noisy = ctx

@@ -126,14 +126,20 @@ def pick_pairs(data: ImageData, n: int, same_class: bool, seed: int = 0) -> tupl
 
 @locking("out")
 def run_interpolate(
-    cfg: InterpolateConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: InterpolateConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model (or reuse), morph pairs of test images both ways, measure and draw the paths."""
     from ganvae.features import get_domain_classifier
     from ganvae.report.sections.interpolate import section
 
     cfg.validate()
-    folder = TaskFolder(out, "interpolate", cfg, command)
+    folder = TaskFolder(out, "interpolate", cfg, command, resume=resume, overwrite=overwrite)
     data = load_task_images(cfg)
     clf = get_domain_classifier(data)
     folder.start()

@@ -133,13 +133,19 @@ def _train_seconds(model_dir: Path) -> float:
 
 @locking("out")
 def run_recommend(
-    cfg: RecommendConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: RecommendConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model per seed, rank the held-out users' items, write the task folder."""
     from ganvae.report.sections.recommend import section
 
     cfg.validate()
-    folder = TaskFolder(out, "recommend", cfg, command)
+    folder = TaskFolder(out, "recommend", cfg, command, resume=resume, overwrite=overwrite)
     data = cfg.load()
     folder.start()
     # `--search N`: each recommender's N trials on validation users (or items) of the training data first

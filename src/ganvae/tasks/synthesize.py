@@ -91,13 +91,19 @@ def _write_csv(frame, path: Path) -> None:
 
 @locking("out")
 def run_synthesize(
-    cfg: SynthesizeConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: SynthesizeConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model per seed on the table, sample, score, and write the task folder."""
     from ganvae.report.sections import synthesize as page
 
     cfg.validate()
-    folder = TaskFolder(out, "synthesize", cfg, command)
+    folder = TaskFolder(out, "synthesize", cfg, command, resume=resume, overwrite=overwrite)
     data = cfg.load()
     table = data.table
     train, test, kinds, target = table.train, table.test, table.kinds, table.target
