@@ -303,6 +303,7 @@ def compare(
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
     rows: RowsOpt = 0,
+    ctx: typer.Context = None,  # type: ignore[assignment]  # given by typer: which options were typed
     *,
     plan: dict,
     out: Path | None,
@@ -326,7 +327,9 @@ def compare(
             raise ConfigError("--checkpoint chooses image models' weights by validation FD; drop it for tables")
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
         options.update(search=search, storage=storage)
-        return other(plan, out, quiet, inception_weights=inception_weights, rerun=rerun, **options)
+        given = ctx is not None and ctx.get_parameter_source("models").name != "DEFAULT"
+        options.update(rerun=rerun, models_given=given)
+        return other(plan, out, quiet, inception_weights=inception_weights, **options)
     if target or categorical or drop or rows:
         raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
 

@@ -34,6 +34,11 @@ def _echo(text: str = "") -> None:
     typer.echo(text)
 
 
+def _note(text: str) -> None:
+    """A line about how the input was read, on stderr (stdout may be a redirected result)."""
+    typer.echo(text, err=True)
+
+
 def _command(fn: Callable[..., None]) -> Callable[..., None]:
     """Map ganvae's own errors, the OS's (a path that cannot be written or read) and a failed allocation
     to one line on stderr and exit code 2 (130 for an interrupted run): no traceback for what the user can

@@ -14,6 +14,7 @@ from ganvae.cli_common import (
     ModelOpt,
     _command,
     _echo,
+    _note,
 )
 from ganvae.cli_options import plan_options
 from ganvae.errors import ConfigError
@@ -320,11 +321,12 @@ def compare_table(
     search=0,
     storage=None,
     rerun: dict[str, bool] | None = None,
+    models_given: bool = False,
 ) -> None:
-    """`ganvae compare` given a table: tabular-vae against tabular-gan unless --models names others."""
+    """`ganvae compare` given a table: tabular-vae against tabular-gan unless --models names models."""
     if plan["image_size"] is not None or inception_weights is not None:
         raise ConfigError("--image-size and --inception-weights apply to images, not tables")
-    if plan["models"] == ("vae", "dcgan"):  # compare's default, for images
+    if not models_given:  # compare's default is for images; --models vae,dcgan given is refused
         plan["models"] = ("tabular-vae", "tabular-gan")
     plan = {**plan, "batch_size": plan["batch_size"] or 500}
     plan.pop("image_size")
@@ -474,8 +476,11 @@ def morph(
         cls = resolve_class(
             label, model.class_names or [str(i) for i in range(model.num_classes)], what="--label"
         )
-    _, a = load_named_images(image_a, model.shape)
-    _, b = load_named_images(image_b, model.shape)
+    notes: list[str] = []
+    _, a = load_named_images(image_a, model.shape, notes)
+    _, b = load_named_images(image_b, model.shape, notes)
+    for note in notes:
+        _note(note)
     frames = run_morph(model, a[0], b[0], steps, method, cls)
     save_gif(list(frames), out)
     strip = out.with_suffix(".png")
@@ -541,6 +546,8 @@ def score(
     check_writable(out, "--out", folder=False, example="scores.csv")
     folder = model_folder_for("score", run_dir, model_name, written_by="`ganvae task anomaly`")
     result = score_images(folder, data, out, method=method, fpr=fpr, threshold=threshold)
+    for note in result["notes"]:
+        _note(note)
     _echo(
         f"scored {result['n']} images with {result['method']}: {result['flagged']} flagged as anomalous "
         f"(threshold {result['threshold']:.4g}{result['how']}); wrote {out}"

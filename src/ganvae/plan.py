@@ -45,8 +45,10 @@ class RunPlan:
         for name in self.models:
             kind = MODELS.get(name).factory.kind()
             if kind.name != self.data_kind:
+                fit = [e.name for e in MODELS if e.factory.kind().name == self.data_kind]
                 raise ConfigError(
-                    f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice}"
+                    f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice} "
+                    f"(models of {self.data_kind}: {', '.join(fit)})"
                 )
         if self.seeds < 1 or self.batch_size < 1:
             raise ConfigError("--seeds and --batch-size must be at least 1")
