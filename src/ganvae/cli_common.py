@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -48,8 +50,9 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         from ganvae.errors import GanvaeError
-        from ganvae.training.loop import Interrupted
 
+        with _starting(fn.__name__, kwargs.get("quiet") is False):
+            from ganvae.training.loop import Interrupted  # torch and Fabric: seconds
         try:
             fn(*args, **kwargs)
         except GanvaeError as exc:
@@ -77,6 +80,23 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _starting(command: str, enabled: bool) -> Iterator[None]:
+    """In a terminal, `ganvae COMMAND: loading PyTorch...` while the slow imports run, erased after them
+    (the command's own first line, or its one-line error, then stands alone). Commands that train
+    (those with --quiet) only; not outside a terminal, where nobody watches a blank screen."""
+    if not (enabled and sys.stderr.isatty()):
+        yield
+        return
+    sys.stderr.write(f"ganvae {command}: loading PyTorch...")
+    sys.stderr.flush()
+    try:
+        yield
+    finally:
+        sys.stderr.write("\r\x1b[K")  # back to the line's start, and clear it
+        sys.stderr.flush()
 
 
 def _os_error(exc: OSError) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from PIL import Image
 
 from ganvae.data.images.npz import read_npz

@@ -116,7 +116,7 @@ def run_anomaly(
 
     cfg.validate()
     folder = TaskFolder(out, "anomaly", cfg, command, resume=resume, overwrite=overwrite)
-    experiment = OneClass(cfg, folder, progress and cfg.jobs == 1)
+    experiment = OneClass(cfg, folder, progress)
     ctx = experiment.context()
     data, classes, x_eval, y_eval = ctx
     for cls in classes:
@@ -131,7 +131,7 @@ def run_anomaly(
     jobs = [
         Job(name, seed, f"class{cls}-") for cls in classes for name in cfg.models for seed in range(cfg.seeds)
     ]
-    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx)
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx, progress=progress)
     # ROC curves of the first normal class, seed 0, from the scores each job cached in its model folder
     anomalous = (y_eval != classes[0]).numpy().astype(int)
     roc = {}

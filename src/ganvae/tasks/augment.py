@@ -188,7 +188,8 @@ def run_augment(
     jobs = [
         Job(name, seed, f"k{k}-") for k in ks for seed in range(cfg.seeds) for name in (REAL_JOB, *cfg.models)
     ]
-    runs = run_jobs(Augmentation(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Augmentation(cfg, folder, progress)
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data, progress=progress)
     results = summarise(runs, cfg.models, families)
     page.draw_curve(folder.figures / "accuracy.png", results, cfg.models, families)
     section = page.section(results, len(data.x_test), cfg)

@@ -143,9 +143,9 @@ def run_interpolate(
     data = load_task_images(cfg)
     clf = get_domain_classifier(data)
     folder.start()
-    experiment = Interpolation(cfg, folder, progress and cfg.jobs == 1)
+    experiment = Interpolation(cfg, folder, progress)
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
-    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=(data, clf))
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=(data, clf), progress=progress)
     results = summarise(runs)
     verdict = _verdict(results)
     return folder.finish(data, results, section(results, cfg, clf.feature_name, verdict), verdicts=[verdict])

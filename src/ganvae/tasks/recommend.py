@@ -156,8 +156,8 @@ def run_recommend(
         {"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **ranking(data, pop)},
     ]
     jobs = [Job(name, seed) for name in cfg.models if name != BASELINE for seed in range(cfg.seeds)]
-    experiment = Recommendation(cfg, folder, progress and cfg.jobs == 1, tuned)
-    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Recommendation(cfg, folder, progress, tuned)
+    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data, progress=progress)
     results = summarise(runs, split=data.split)
     if search is not None:
         results["search"] = search

@@ -117,8 +117,8 @@ def run_synthesize(
         {"model": REAL, "family": "reference", "seed": 0, **fidelity(train, test, kinds)}
     ]
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
-    experiment = Synthesis(cfg, folder, progress and cfg.jobs == 1, tuned)
-    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Synthesis(cfg, folder, progress, tuned)
+    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data, progress=progress)
     # seed 0's rows again for the figures: sampling is seeded, so these are the rows its job scored
     seed0 = {
         name: _draw(folder.model(cfg, name, data, 0, progress=False, tuned=tuned.get(name)), cfg, data)

@@ -78,9 +78,7 @@ def load_checkpoint(
         weights = load_file(str(folder / WEIGHTS))
         tensors = load_file(str(folder / TRAINER_TENSORS))
     except (SafetensorError, OSError) as exc:
-        raise CheckpointError(
-            f"checkpoint {folder} is damaged ({exc}); it cannot be resumed"
-        ) from None
+        raise CheckpointError(f"checkpoint {folder} is damaged ({exc}); it cannot be resumed") from None
     model.load_weights(weights, folder / WEIGHTS)  # a checkpoint from before a model's optional state
     for name, opt in optimizers.items():
         optimizer_from_flat(name, opt, tensors, meta["optimizers"][name])

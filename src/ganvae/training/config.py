@@ -64,11 +64,8 @@ class TrainConfig:
     def budget_note(self, total_steps: int | None) -> str | None:
         """One line when more than one budget is given (none is silently dropped): training stops at
         whichever ends first; `total_steps`: where the step and epoch budgets end."""
-        given = [
-            f"{flag} {value:g}"
-            for flag, value in (("--epochs", self.epochs), ("--steps", self.steps), ("--budget", self.budget_s))
-            if value is not None
-        ]
+        budgets = (("--epochs", self.epochs), ("--steps", self.steps), ("--budget", self.budget_s))
+        given = [f"{flag} {value:g}" for flag, value in budgets if value is not None]
         if len(given) < 2:
             return None
         unit = " s" if given[-1].startswith("--budget") else ""

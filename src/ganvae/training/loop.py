@@ -252,7 +252,12 @@ class Trainer:
         with (
             _stop_signals(stop),
             TrainProgress(
-                self.progress and dp.is_global_zero, total, cfg.budget_s, model.registered_name, model.unit
+                self.progress and dp.is_global_zero,
+                total,
+                cfg.budget_s,
+                model.registered_name,
+                model.unit,
+                seed=cfg.seed,
             ) as bar,
         ):
             for note in notes:
@@ -289,6 +294,8 @@ class Trainer:
                     record = self._flush(sums, counts, state, epoch, rate, dp)
                     bar.update(state, record)
                     t_log, seen_log = time.perf_counter(), state.images_seen
+                else:
+                    bar.tick(state)  # a line every few seconds outside a terminal, between logged records
                 # sample grids are pictures: models of other kinds of data have nothing to draw
                 grids = self.run_dir is not None and pictures and dp.is_global_zero
                 if grids and (state.step % sample_every == 0 or done):
@@ -332,9 +339,7 @@ class Trainer:
 
     def summary(self) -> dict[str, Any]:
         s = self.state_
-        selected = (
-            {"selected": {"of": self.config.select, **self.best_.meta()["best"]}} if self.best_ else {}
-        )
+        selected = {"selected": {"of": self.config.select, **self.best_.meta()["best"]}} if self.best_ else {}
         return {
             **s.as_dict(),
             **selected,

@@ -294,7 +294,7 @@ def _check_values(frame: pd.DataFrame, label: str) -> None:
 
 def _check_target(table: Table, label: str) -> None:
     """Refuse a target with one value in the training rows: a classifier trained on it predicts that value
-    whatever the rows, so the utility test (train on synthetic, test on real) would score 1.0 for any model."""
+    whatever the rows, so the utility test (train on synthetic, test on real) would score 1.0 for all."""
     if table.target is None:
         return
     values = table.train[table.target].dropna().unique()
