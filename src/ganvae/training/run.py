@@ -102,9 +102,7 @@ def train(
         "fingerprint": data.fingerprint(),
         **(data_spec or {}),
     }
-    damaged = (
-        damaged or f"start it again with --overwrite in place of --resume, or give another --out than {out}"
-    )
+    damaged = damaged or "start it again with --overwrite in place of --resume, or give another --out"
     if resume:
         try:
             model, train_config = _from_checkpoint(
