@@ -352,10 +352,12 @@ def compare(
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
     rows: RowsOpt = 0,
+    ctx: typer.Context = None,  # type: ignore[assignment]  # given by typer: which options were typed
     *,
     plan: dict,
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Train several models x seeds at one budget, evaluate them alike, write metrics.json and report.html.
 
@@ -376,6 +378,8 @@ def compare(
             )
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
         options.update(search=search, storage=storage)
+        given = ctx is not None and ctx.get_parameter_source("models").name != "DEFAULT"
+        options.update(rerun=rerun, models_given=given)
         return other(plan, out, quiet, inception_weights=inception_weights, **options)
     if target or categorical or drop or rows:
         raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
@@ -398,7 +402,7 @@ def compare(
     )
     folder = out or Path("runs") / f"compare-{Path(data).name}"
     command = "ganvae " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "ganvae compare"
-    result = run_compare(cfg, folder, progress=not quiet, command=command)
+    result = run_compare(cfg, folder, progress=not quiet, command=command, **rerun)
     if result.get("search"):
         from ganvae.experiment.search_figures import best_text
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -36,6 +38,11 @@ def _echo(text: str = "") -> None:
     typer.echo(text)
 
 
+def _note(text: str) -> None:
+    """A line about how the input was read, on stderr (stdout may be a redirected result)."""
+    typer.echo(text, err=True)
+
+
 def _command(fn: Callable[..., None]) -> Callable[..., None]:
     """Map ganvae's own errors, the OS's (a path that cannot be written or read) and a failed allocation
     to one line on stderr and exit code 2 (130 for an interrupted run): no traceback for what the user can
@@ -45,15 +52,20 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         from ganvae.errors import GanvaeError
-        from ganvae.training.loop import Interrupted
 
+        with _starting(fn.__name__, kwargs.get("quiet") is False):
+            from ganvae.training.loop import Interrupted  # torch and Fabric: seconds
         try:
             fn(*args, **kwargs)
         except GanvaeError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         except Interrupted as exc:
-            where = f"; checkpoint saved in {exc.folder}, continue with --resume" if exc.folder else ""
+            where = (
+                f"; checkpoint saved in {exc.folder}: the same command with --resume continues"
+                if exc.folder
+                else ""
+            )
             typer.echo(f"interrupted at step {exc.step}{where}", err=True)
             raise typer.Exit(130) from None
         except OSError as exc:
@@ -70,6 +82,23 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _starting(command: str, enabled: bool) -> Iterator[None]:
+    """In a terminal, `ganvae COMMAND: loading PyTorch...` while the slow imports run, erased after them
+    (the command's own first line, or its one-line error, then stands alone). Commands that train
+    (those with --quiet) only; not outside a terminal, where nobody watches a blank screen."""
+    if not (enabled and sys.stderr.isatty()):
+        yield
+        return
+    sys.stderr.write(f"ganvae {command}: loading PyTorch...")
+    sys.stderr.flush()
+    try:
+        yield
+    finally:
+        sys.stderr.write("\r\x1b[K")  # back to the line's start, and clear it
+        sys.stderr.flush()
 
 
 def _os_error(exc: OSError) -> str:

@@ -2,11 +2,12 @@
 
 `@plan_options(...)` adds them to a command's own options and hands the command one `plan` dict (the
 RunPlan fields, parsed) plus `out` and `quiet`, so `compare` and the six tasks no longer repeat a dozen
-option declarations each. A command sets its own defaults (`models="vae,dcgan"`, `seeds=1`), help for
+option declarations each. `--resume` / `--overwrite` reach the command as `rerun`, for the library
+function it calls. A command sets its own defaults (`models="vae,dcgan"`, `seeds=1`), help for
 `--data`, and leaves out what does not apply to its data (`exclude=("image_size",)`).
 
 >>> @plan_options(models="vae,dcgan", seeds=1)            # doctest: +SKIP
-... def anomaly(normal_class: str = "0", *, plan, out, quiet): ...
+... def anomaly(normal_class: str = "0", *, plan, out, quiet, rerun): ...
 """
 
 from __future__ import annotations
@@ -58,9 +59,20 @@ SHARED: dict[str, tuple[Any, Any, Any]] = {
         "none",
     ),
     "out": (Path | None, lambda help: typer.Option("--out", "-o", help=help), None),
+    "resume": (
+        bool,
+        lambda _: typer.Option(
+            "--resume", help="continue the run in --out: finished runs are kept, unfinished ones resumed"
+        ),
+        False,
+    ),
+    "overwrite": (bool, lambda _: typer.Option("--overwrite", help="replace the run in --out"), False),
     "quiet": (bool, lambda _: typer.Option("--quiet", "-q", help="no progress bars"), False),
 }
-LAST = ("image_size", "augment", "set_", "precision", "out", "quiet")
+LAST = ("image_size", "augment", "set_", "precision", "out", "resume", "overwrite", "quiet")
+# handed to the command itself, not parsed into the plan: where it writes, how it enters that folder
+# (`experiment.rerun`), whether it shows progress
+RUN = ("out", "quiet", "rerun")
 DATA_HELP = "built-in name (digits, fashion-mnist, mnist) or a folder of images / .npz / IDX path"
 # the budget when none of --epochs / --steps / --budget is given (`RunPlan.budget`, `small_data`)
 IMAGE_BUDGET = (
@@ -88,8 +100,8 @@ def plan_options(
     **defaults: Any,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Add the shared options (but `exclude`) to a command with these `defaults`; the command receives
-    `plan` (RunPlan fields), `out` and `quiet` as keyword arguments. `budget_help` says the budget when
-    none is given."""
+    `plan` (RunPlan fields), `out`, `quiet` and `rerun` ({"resume": .., "overwrite": ..}, for the library
+    function) as keyword arguments. `budget_help` says the budget when none is given."""
     helps = {
         "data": data_help,
         "out": out_help,
@@ -102,7 +114,7 @@ def plan_options(
         own = [
             p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
             for p in inspect.signature(fn, eval_str=True).parameters.values()
-            if p.name not in ("plan", "out", "quiet")
+            if p.name not in ("plan", *RUN)
         ]
         shared = {
             name: inspect.Parameter(
@@ -122,7 +134,8 @@ def plan_options(
         def command(**kwargs: Any) -> None:
             given = {k: kwargs.pop(k) for k in list(kwargs) if k in SHARED}
             out, quiet = given.pop("out", None), given.pop("quiet", False)
-            return fn(**kwargs, plan=plan_fields(**given), out=out, quiet=quiet)
+            rerun = {"resume": given.pop("resume", False), "overwrite": given.pop("overwrite", False)}
+            return fn(**kwargs, plan=plan_fields(**given), out=out, quiet=quiet, rerun=rerun)
 
         command.__signature__ = inspect.Signature(front + own + last)  # type: ignore[attr-defined]
         return command

@@ -14,6 +14,7 @@ from ganvae.cli_common import (
     ModelOpt,
     _command,
     _echo,
+    _note,
 )
 from ganvae.cli_config import config_options
 from ganvae.cli_help import HelpGroup
@@ -76,13 +77,14 @@ def anomaly(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """One-class anomaly detection: train on one class, score the test split (AUROC, AUPRC, ROC curves)."""
     from ganvae.tasks.anomaly import AnomalyConfig, run_anomaly
 
     cfg = AnomalyConfig(**plan, normal_class=normal_class, all_classes=all_classes, score_images=score_images)
     folder = out or _default_out("anomaly", plan["data"])
-    m = run_anomaly(cfg, folder, progress=not quiet, command=_command_line())
+    m = run_anomaly(cfg, folder, progress=not quiet, command=_command_line(), **rerun)
     for key, row in m["results"]["scores"].items():
         _echo(f"{key}: AUROC {row['auroc']['mean']:.3f}, AUPRC {row['auprc']['mean']:.3f}")
     _echo(f"report: {folder / 'report.html'}")
@@ -106,6 +108,7 @@ def augment(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Augment K real labelled images per class with conditional samples: accuracy of a small classifier
     trained on real only, real + synthetic and synthetic only, against K."""
@@ -125,7 +128,7 @@ def augment(
         classifier_steps=classifier_steps,
     )
     folder = out or _default_out("augment", plan["data"])
-    m = run_augment(cfg, folder, progress=not quiet, command=_command_line())
+    m = run_augment(cfg, folder, progress=not quiet, command=_command_line(), **rerun)
     for k, row in m["results"]["accuracy"].items():
         cells = ", ".join(f"{arm} {v['mean']:.3f}" for arm, v in row.items() if arm != REAL)
         _echo(f"K={k}: {REAL} {row[REAL]['mean']:.3f}, {cells}")
@@ -150,6 +153,7 @@ def denoise(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Denoising: corrupt test images, restore them with each model (PSNR/SSIM against the clean images)."""
     from ganvae.tasks.denoise import DenoiseConfig, run_denoise
@@ -159,7 +163,7 @@ def denoise(
         extra["noise"] = tuple(s.strip() for s in noise.split(",") if s.strip())
     cfg = DenoiseConfig(**plan, **extra)
     folder = out or _default_out("denoise", plan["data"])
-    m = run_denoise(cfg, folder, progress=not quiet, command=_command_line())
+    m = run_denoise(cfg, folder, progress=not quiet, command=_command_line(), **rerun)
     methods = m["results"]["methods"]
     for key in m["results"]["noise"]:
         cells = ", ".join(f"{name} {row['psnr'][key]['mean']:.2f}" for name, row in methods.items())
@@ -178,13 +182,14 @@ def interpolate(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Morph between pairs of real test images (linear and spherical paths): smoothness, strips, GIFs."""
     from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
 
     cfg = InterpolateConfig(**plan, pairs=pairs, path_steps=path_steps)
     folder = out or _default_out("interpolate", plan["data"])
-    m = run_interpolate(cfg, folder, progress=not quiet, command=_command_line())
+    m = run_interpolate(cfg, folder, progress=not quiet, command=_command_line(), **rerun)
     for key, row in m["results"]["paths"].items():
         _echo(
             f"{key}: path length ratio {row['path_length_ratio']['mean']:.3f}, "
@@ -228,6 +233,7 @@ def recommend(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Recommendation from implicit feedback on held-out users (or, --split recbole, on RecBole's split):
     Recall@20/50, NDCG@100, coverage, novelty (the popularity baseline is always included). `--search N`
@@ -245,7 +251,7 @@ def recommend(
         storage=storage,
     )
     folder = out or _default_out("recommend", plan["data"], "" if split == "strong" else split)
-    m = run_recommend(cfg, folder, progress=not quiet, command=_command_line())
+    m = run_recommend(cfg, folder, progress=not quiet, command=_command_line(), **rerun)
     for note in m["results"]["data"]["notes"]:
         _echo(note)
     _echo_search(m["results"])
@@ -280,7 +286,16 @@ def _names(text: str | None) -> tuple[str, ...]:
 
 
 def run_table_comparison(
-    plan: dict[str, Any], target, categorical, drop, rows, out: Path, quiet: bool, search=0, storage=None
+    plan: dict[str, Any],
+    target,
+    categorical,
+    drop,
+    rows,
+    out: Path,
+    quiet: bool,
+    search=0,
+    storage=None,
+    rerun: dict[str, bool] | None = None,
 ) -> None:
     """`ganvae task synthesize`, and `ganvae compare` given a table: train, sample, score, print, report."""
     from ganvae.experiment.comparison import compare
@@ -295,7 +310,7 @@ def run_table_comparison(
         search=search,
         storage=storage,
     )
-    m = compare(cfg, out, progress=not quiet, command=_command_line())
+    m = compare(cfg, out, progress=not quiet, command=_command_line(), **(rerun or {}))
     from ganvae.experiment.verdicts import display
 
     _echo_search(m["results"])
@@ -318,16 +333,18 @@ def compare_table(
     rows,
     search=0,
     storage=None,
+    rerun: dict[str, bool] | None = None,
+    models_given: bool = False,
 ) -> None:
-    """`ganvae compare` given a table: tabular-vae against tabular-gan unless --models names others."""
+    """`ganvae compare` given a table: tabular-vae against tabular-gan unless --models names models."""
     if plan["image_size"] is not None or inception_weights is not None:
         raise ConfigError("--image-size and --inception-weights apply to images, not tables")
-    if plan["models"] == ("vae", "dcgan"):  # compare's default, for images
+    if not models_given:  # compare's default is for images; --models vae,dcgan given is refused
         plan["models"] = ("tabular-vae", "tabular-gan")
     plan = {**plan, "batch_size": plan["batch_size"] or 500}
     plan.pop("image_size")
     folder = out or Path("runs") / f"compare-{Path(plan['data']).stem}"
-    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage)
+    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage, rerun)
 
 
 # `ganvae compare` on data of a kind other than images, by the kind (`ganvae.data.catalog.kind_of_spec`):
@@ -358,11 +375,12 @@ def synthesize(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Tabular synthetic data: fidelity, diversity, utility (train synthetic, test real) and privacy.
     `--search N` tunes each model first on the quality score of validation rows."""
     folder = out or _default_out("synthesize", plan["data"])
-    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage)
+    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage, rerun)
 
 
 TABLE_FOLDERS = "`ganvae task synthesize` or `ganvae compare` on a table"
@@ -474,8 +492,11 @@ def morph(
         cls = resolve_class(
             label, model.class_names or [str(i) for i in range(model.num_classes)], what="--label"
         )
-    _, a = load_named_images(image_a, model.shape)
-    _, b = load_named_images(image_b, model.shape)
+    notes: list[str] = []
+    _, a = load_named_images(image_a, model.shape, notes)
+    _, b = load_named_images(image_b, model.shape, notes)
+    for note in notes:
+        _note(note)
     frames = run_morph(model, a[0], b[0], steps, method, cls)
     save_gif(list(frames), out)
     strip = out.with_suffix(".png")
@@ -541,6 +562,8 @@ def score(
     check_writable(out, "--out", folder=False, example="scores.csv")
     folder = model_folder_for("score", run_dir, model_name, written_by="`ganvae task anomaly`")
     result = score_images(folder, data, out, method=method, fpr=fpr, threshold=threshold)
+    for note in result["notes"]:
+        _note(note)
     _echo(
         f"scored {result['n']} images with {result['method']}: {result['flagged']} flagged as anomalous "
         f"(threshold {result['threshold']:.4g}{result['how']}); wrote {out}"

@@ -27,6 +27,7 @@ from ganvae.metrics import stability
 from ganvae.metrics.usability import RULE as USABLE_RULE
 from ganvae.run_folder import CONFIG, EVAL, RunFolder
 from ganvae.small_data import is_small, rule_line
+from ganvae.status import in_worker, say, sayer, stage
 from ganvae.training.memory import PeakMemory
 
 
@@ -65,15 +66,19 @@ class _Context:
     without it, and each run keeps its weights at its lowest validation FD; `data` (test split, anchors,
     memorisation search) is the same either way."""
 
-    def __init__(self, cfg: CompareConfig):
+    def __init__(self, cfg: CompareConfig, progress: bool = False):
         from ganvae.data import load_images
         from ganvae.evaluate.images import Reference
         from ganvae.experiment.search_images import ValidationFD, validation_split
         from ganvae.features import get_domain_classifier
 
-        self.data = load_images(cfg.data, image_size=cfg.image_size)
-        self.classifier = get_domain_classifier(self.data)
-        self.ref = Reference(self.data, self.classifier, cfg.eval)
+        with stage(cfg.data, None, "loaded", progress):
+            self.data = load_images(cfg.data, image_size=cfg.image_size)
+        doing = "loading it from the cache, or fitting it (once per dataset)"
+        with stage("domain classifier", doing, "ready", progress):
+            self.classifier = get_domain_classifier(self.data)
+        with stage("real images", "features of the test and training splits", "ready", progress):
+            self.ref = Reference(self.data, self.classifier, cfg.eval)
         n_train = len(self.data.x_train)
         self.small = is_small(n_train)
         self.selecting = cfg.selects(n_train)
@@ -117,7 +122,8 @@ class Comparison:
     tuned: dict[str, dict[str, Any]] = field(default_factory=dict)  # the search's best, per model
 
     def context(self) -> _Context:
-        return _Context(self.cfg)
+        # a --jobs worker builds its own context silently: the parent has said what it loads
+        return _Context(self.cfg, self.progress and not in_worker())
 
     def record_path(self, job: Job) -> Path:
         return RunFolder(self.out).model(job.model, job.seed) / EVAL
@@ -157,6 +163,7 @@ class Comparison:
             result=meta.get("result", {}),
             log=_read_log(folder),
             figures=RunFolder(self.out).figures if job.seed == 0 else None,
+            say=sayer(f"{job.model} seed {job.seed}", self.progress),
         )
         return [record]
 
@@ -170,14 +177,16 @@ def evaluate_run(
     result: dict[str, Any] | None = None,
     log: list[dict] | tuple = (),
     figures: Path | None = None,
+    say=None,
 ) -> dict[str, Any]:
     """The record of one trained (model, seed) that `summarise` reads: every figure of `evaluate_model`,
-    the training cost from `result` (the run's config.json), and the FD curve and losses from its log."""
+    the training cost from `result` (the run's config.json), and the FD curve and losses from its log.
+    `say`: gets a line per stage of the evaluation."""
     from ganvae.evaluate.images import evaluate_model
 
     result = result or {}
     with PeakMemory() as eval_peak:  # evaluation runs on the CPU
-        metrics, artefacts = evaluate_model(model, ref, figures, model_name)
+        metrics, artefacts = evaluate_model(model, ref, figures, model_name, say=say)
     metrics.update(
         train_s=result.get("elapsed_s"),
         images_per_s=result.get("images_per_s"),
@@ -281,34 +290,35 @@ def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str,
     return out
 
 
-def _say(line: str) -> None:
-    """A line for the person running the comparison (stderr: stdout may be a redirected report)."""
-    import logging
-    import sys
-
-    logging.getLogger(__name__).info(line)
-    print(line, file=sys.stderr)
-
-
 @locking("out")  # the comparison folder; each (model, seed) folder has its own lock (`folder_lock`)
 def compare(
-    cfg: CompareConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: CompareConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Train and evaluate every (model, seed); write metrics.json and the report into `out`."""
+    """Train and evaluate every (model, seed); write metrics.json and the report into `out`. A folder that
+    already holds this comparison is continued with `resume` (finished runs reused, unfinished ones resumed
+    from their checkpoints) or replaced with `overwrite` (`experiment.rerun`), as `ganvae train` does."""
     from ganvae.experiment.claims import as_dicts, evaluate_claims
+    from ganvae.experiment.rerun import Rerun
     from ganvae.training.run import versions
 
     cfg.validate()
     out = Path(out)
     saved = RunFolder(out).config
     resolved: dict[str, Any] = {"compare": cfg.settings(), "command": command}
-    if saved.is_file():
-        cfg.refuse_other_settings(json.loads(saved.read_text()).get("compare", {}), out, "a comparison")
-    ctx = _Context(cfg)  # validates the data before anything is written
+    rerun = Rerun(out, "a comparison", resume, overwrite)
+    rerun.enter(lambda config: config.get("compare"), cfg)
+    ctx = _Context(cfg, progress)  # validates the data before anything is written
     resolved["budget"] = cfg.budget(len(ctx.train_data.x_train))
     if line := ctx.small_data_line(cfg):
-        _say(line)
+        say(line)
         resolved["small_data"] = line
+    rerun.clear()
     out.mkdir(parents=True, exist_ok=True)
     resolved["versions"] = versions()
     write_json(saved, resolved)
@@ -323,8 +333,9 @@ def compare(
         write_json(saved, resolved)
 
     jobs = [Job(m, s) for m in cfg.models for s in range(cfg.seeds)]
-    experiment = Comparison(cfg, out, progress=progress and cfg.jobs == 1, tuned=tuned)
-    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx)
+    # with --jobs the workers write progress lines, labelled by model and seed (`ganvae.status`)
+    experiment = Comparison(cfg, out, progress=progress, tuned=tuned)
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx, progress=progress)
 
     summary, extra = summarise(runs)
     if search is not None:

@@ -45,8 +45,10 @@ class RunPlan:
         for name in self.models:
             kind = MODELS.get(name).factory.kind()
             if kind.name != self.data_kind:
+                fit = [e.name for e in MODELS if e.factory.kind().name == self.data_kind]
                 raise ConfigError(
-                    f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice}"
+                    f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice} "
+                    f"(models of {self.data_kind}: {', '.join(fit)})"
                 )
         if self.seeds < 1 or self.batch_size < 1:
             raise ConfigError("--seeds and --batch-size must be at least 1")
@@ -81,16 +83,21 @@ class RunPlan:
             values.pop("augment")
         return json.loads(json.dumps(values, default=str))
 
+    def differences(self, saved: dict[str, Any]) -> list[str]:
+        """The settings that differ from `saved` (those a folder was written with), each as
+        `--option: value there, value asked` under the option's command-line name (`option_name`)."""
+        saved = {k: v for k, v in saved.items() if k != "jobs"}  # folders written when --jobs was saved
+        before, now = _flat(saved), _flat(self.settings())
+        changed = sorted(k for k in {*before, *now} if before.get(k, _ABSENT) != now.get(k, _ABSENT))
+        return [f"{option_name(k)}: {_shown(before, k)} there, {_shown(now, k)} asked" for k in changed]
+
     def refuse_other_settings(self, saved: dict[str, Any], folder: Any, what: str) -> None:
         """ConfigError naming the settings that differ from `saved` (those `folder` was written with): a
         re-run into a folder must use the same ones, or reused runs would be judged beside new ones."""
-        saved = {k: v for k, v in saved.items() if k != "jobs"}  # folders written when --jobs was saved
-        new = self.settings()
-        changed = sorted(k for k in {*saved, *new} if saved.get(k) != new.get(k))
-        if changed:
-            diff = ", ".join(f"{k}: {saved.get(k)!r} there, {new.get(k)!r} asked" for k in changed[:3])
+        if changed := self.differences(saved):
             raise ConfigError(
-                f"{folder} holds {what} with other settings ({diff}); use another --out or the same options"
+                f"{folder} holds {what} with other settings ({differences_text(changed)}); "
+                "give its options to continue it (--resume), --overwrite to replace it, or another --out"
             )
 
     def overrides_for(self, name: str) -> dict[str, str]:
@@ -126,3 +133,54 @@ class RunPlan:
 
     def data_spec(self) -> dict[str, Any]:
         return {"spec": self.data, "image_size": self.image_size}
+
+
+# settings whose command-line option is not `--` + the field name with dashes; nested fields without an
+# option keep their dotted name
+OPTION_NAMES = {
+    "budget_s": "--budget",
+    "overrides": "--set",
+    "eval.n_samples": "--samples",
+    "eval.n_recon": "--recon-images",
+    "eval.inception_weights": "--inception-weights",
+}
+
+
+def option_name(key: str) -> str:
+    """The command-line option of a (flattened) setting: `budget_s` -> `--budget`, `overrides.lr` ->
+    `--set lr`, `seeds` -> `--seeds`; nested settings without an option stay dotted (`eval.n_paths`)."""
+    if key in OPTION_NAMES:
+        return OPTION_NAMES[key]
+    head, _, rest = key.partition(".")
+    if head == "overrides" and rest:
+        return f"--set {rest}"
+    return key if rest else "--" + key.replace("_", "-")
+
+
+def differences_text(changed: list[str], at_most: int = 4) -> str:
+    more = f"; and {len(changed) - at_most} more" if len(changed) > at_most else ""
+    return "; ".join(changed[:at_most]) + more
+
+
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        elif not (isinstance(v, dict) and prefix == "" and k == "overrides"):  # no --set at all
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+_ABSENT = object()
+
+
+def _shown(values: dict[str, Any], key: str) -> str:
+    if key not in values:  # settings left out at their default (folders from before they existed)
+        return "default"
+    value = values[key]
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "none"
+    return str(value)

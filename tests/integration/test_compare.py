@@ -150,7 +150,7 @@ def test_the_verdict_table_calls_a_win_clear_only_when_it_is(compared):
 
 def test_rerun_reuses_finished_runs(compared, capsys):
     before = (compared / "models" / "vae-seed0" / "eval.json").stat().st_mtime
-    code, _, _ = run(["compare", "--models", "vae,sngan", "--out", compared, *TINY], capsys)
+    code, _, _ = run(["compare", "--models", "vae,sngan", "--out", compared, *TINY, "--resume"], capsys)
     assert code == 0
     assert (compared / "models" / "vae-seed0" / "eval.json").stat().st_mtime == before
 

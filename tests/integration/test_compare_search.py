@@ -78,7 +78,7 @@ def test_the_report_shows_the_search(searched, capsys):
 
 def test_a_rerun_runs_no_trial_again(searched, capsys):
     before = (searched / "models" / "vae-seed0" / "eval.json").stat().st_mtime
-    code, out, err = run([*ARGS, "--out", searched], capsys)
+    code, out, err = run([*ARGS, "--out", searched, "--resume"], capsys)
     assert code == 0, err
     assert "search vae: trial" not in out  # the study already holds its 2 trials
     assert "vae: searched: 2 trials" in out  # the summary line

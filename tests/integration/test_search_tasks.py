@@ -63,7 +63,7 @@ def test_compare_on_a_table_searches_each_model_on_validation_quality(table_sear
 
 
 def test_a_table_rerun_runs_no_trial_again(table_search, wine_csv, capsys):
-    argv = [*TABLE, "--data", wine_csv, "--target", "target", *TABLE_SET, "--out", table_search]
+    argv = [*TABLE, "--data", wine_csv, "--target", "target", *TABLE_SET, "--out", table_search, "--resume"]
     code, out, err = run(argv, capsys)
     assert code == 0, err
     assert "search tabular-vae: trial" not in out and "tabular-vae: searched: 2 trials" in out

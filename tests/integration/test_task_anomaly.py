@@ -38,7 +38,9 @@ def test_rerun_reuses_models_and_other_settings_are_refused(anomaly_run, capsys)
     scores = weights.parent / "scores.json"  # AnoGAN scores are costly: cached, not recomputed
     before = weights.stat().st_mtime_ns, scores.stat().st_mtime_ns
     metrics = (anomaly_run / "metrics.json").read_text()
-    code, out, _ = run(["task", "anomaly", "--normal-class", "0", "--out", anomaly_run, *FAST], capsys)
+    code, out, _ = run(
+        ["task", "anomaly", "--normal-class", "0", "--out", anomaly_run, *FAST, "--resume"], capsys
+    )
     assert code == 0 and (weights.stat().st_mtime_ns, scores.stat().st_mtime_ns) == before
     after = json.loads((anomaly_run / "metrics.json").read_text())["results"]["scores"]
     assert after == json.loads(metrics)["results"]["scores"]

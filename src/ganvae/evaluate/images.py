@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,10 +101,16 @@ def _finite(value: float) -> float | None:
 
 @torch.no_grad()
 def evaluate_model(
-    model: GenerativeModel, ref: Reference, figures: Path | None = None, tag: str = ""
+    model: GenerativeModel,
+    ref: Reference,
+    figures: Path | None = None,
+    tag: str = "",
+    say: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return (metrics, artefacts): scalar figures, and small arrays for the report (latent map...)."""
+    """Return (metrics, artefacts): scalar figures, and small arrays for the report (latent map...).
+    `say` (optional) gets a line as each stage starts and one at the end."""
     t0 = time.perf_counter()
+    say = say or (lambda text: None)
     model = model.eval().cpu()
     cfg, data, clf = ref.cfg, ref.data, ref.classifier
     out: dict[str, Any] = {}
@@ -111,6 +118,7 @@ def evaluate_model(
 
     # ---- fidelity, diversity, mode coverage, sharpness, memorisation -----------------------------
     n = len(ref.x_test)
+    say(f"evaluating 1/3: {n:,} samples (FD, KID, precision/recall, classes, sharpness, memorisation)")
     samples = sample_in_batches(
         model, n, labels=_labels(model, n), generator=torch.Generator().manual_seed(SAMPLE_SEED)
     )
@@ -134,6 +142,8 @@ def evaluate_model(
         art["class_hist"] = {"generated": cls["gen_hist"], "real": cls["real_hist"]}
 
     # ---- reconstruction and codes (GANs by inversion) ---------------------------------------------
+    how = "inverted (a GAN has no encoder)" if model.family == "gan" else "encoded"
+    say(f"evaluating 2/3: {len(ref.recon_idx):,} test images {how} and reconstructed")
     x = data.x_test[ref.recon_idx]
     y = data.y_test[ref.recon_idx] if data.labelled else None
     cond = y if model.num_classes else None
@@ -151,6 +161,7 @@ def evaluate_model(
 
     # ---- interpolation smoothness along straight lines between codes of test images --------------
     p = min(cfg.n_paths, len(codes) // 2)
+    say(f"evaluating 3/3: {p} interpolation paths and {cfg.n_draws} decodes per input")
     t = torch.linspace(0, 1, cfg.path_steps).view(1, -1, 1)
     za, zb = codes[:p].unsqueeze(1), codes[p : 2 * p].unsqueeze(1)
     path_z = (za * (1 - t) + zb * t).reshape(p * cfg.path_steps, -1)
@@ -184,7 +195,9 @@ def evaluate_model(
     out["eval_s"] = time.perf_counter() - t0
 
     if figures is not None:
+        say("drawing the report's figures")
         _figures(figures, tag, model, samples, ref, feat, x, recon, path_img, p, cfg.path_steps, draws)
+    say(f"evaluated in {time.perf_counter() - t0:.1f} s (FD {out['fd']:.3g})")
     return {k: (_finite(v) if isinstance(v, float) else v) for k, v in out.items()}, art
 
 

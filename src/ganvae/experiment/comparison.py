@@ -28,11 +28,21 @@ COMPARISONS = {
 }
 
 
-def compare(plan: RunPlan, out: str | Path, *, progress: bool = True, command: str = "") -> dict[str, Any]:
+def compare(
+    plan: RunPlan,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
+) -> dict[str, Any]:
     """Train every (model, seed) of `plan`, evaluate them alike and write `out` (metrics.json, report.html);
-    returns the metrics."""
+    returns the metrics. `resume` continues a comparison `out` holds, `overwrite` replaces it
+    (`ganvae.experiment.rerun`)."""
     target = COMPARISONS.get(plan.data_kind)
     if target is None:
         raise ConfigError(f"no comparison for {plan.data_kind} data; known: {', '.join(COMPARISONS)}")
     module, name = target.split(":")
-    return getattr(importlib.import_module(module), name)(plan, out, progress=progress, command=command)
+    run = getattr(importlib.import_module(module), name)
+    return run(plan, out, progress=progress, command=command, resume=resume, overwrite=overwrite)

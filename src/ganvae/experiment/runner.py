@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ganvae.atomic import write_json
+from ganvae.status import clock, say
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,18 @@ class Experiment(Protocol):
         """Where the job's records are kept for resuming (None: not kept)."""
 
 
-def run_jobs(experiment: Experiment, jobs: Sequence[Job], *, n_jobs: int = 1, ctx: Any = None) -> list[dict]:
+def run_jobs(
+    experiment: Experiment,
+    jobs: Sequence[Job],
+    *,
+    n_jobs: int = 1,
+    ctx: Any = None,
+    progress: bool = False,
+) -> list[dict]:
     """Every job's records, in job order. Jobs whose records are saved are not run again. With
     `n_jobs` > 1 the jobs run in that many spawned processes, each with its share of the cores and its own
-    context; `ctx` (the caller's, already built) serves the jobs run in this process."""
+    context; `ctx` (the caller's, already built) serves the jobs run in this process. `progress`: a line
+    as the runs start and as each one ends (`ganvae.status`)."""
     done: dict[int, list[dict]] = {}
     todo: list[tuple[int, Job]] = []
     for i, job in enumerate(jobs):
@@ -63,6 +73,8 @@ def run_jobs(experiment: Experiment, jobs: Sequence[Job], *, n_jobs: int = 1, ct
             todo.append((i, job))
         else:
             done[i] = saved
+    tell = _Tally(len(jobs), len(done), progress)
+    tell.start(n_jobs if len(todo) > 1 else 1)
     if n_jobs > 1 and len(todo) > 1:
         import multiprocessing as mp
 
@@ -76,15 +88,40 @@ def run_jobs(experiment: Experiment, jobs: Sequence[Job], *, n_jobs: int = 1, ct
             initializer=_worker_init,
             initargs=(threads,),
         ) as pool:
-            results = pool.map(_worker, [experiment] * len(todo), [job for _, job in todo])
-            for (i, _), records in zip(todo, results, strict=True):
-                done[i] = records
+            futures = {pool.submit(_worker, experiment, job): (i, job) for i, job in todo}
+            for future in as_completed(futures):  # in the order they end, so each is told at once
+                i, job = futures[future]
+                done[i] = future.result()
+                tell.finished(job)
     else:
         if todo and ctx is None:
             ctx = experiment.context()
         for i, job in todo:
             done[i] = _run(experiment, ctx, job)
+            tell.finished(job)
     return [r for i in range(len(jobs)) for r in done[i]]
+
+
+class _Tally:
+    """`runs: 6 (2 kept from before), 2 at a time`, then `run 3/6 ended: vae-seed1 (0:35)`."""
+
+    def __init__(self, total: int, kept: int, enabled: bool):
+        self.total, self.kept, self.enabled = total, kept, enabled
+        self.ended = kept
+        self.t0 = time.perf_counter()
+
+    def start(self, at_once: int) -> None:
+        if not self.enabled or self.total == 0:
+            return
+        kept = f" ({self.kept} kept from before)" if self.kept else ""
+        parallel = f", {at_once} at a time in worker processes" if at_once > 1 else ""
+        say(f"runs: {self.total}{kept}{parallel}")
+
+    def finished(self, job: Job) -> None:
+        self.ended += 1
+        if self.enabled:
+            so_far = clock(time.perf_counter() - self.t0)
+            say(f"run {self.ended}/{self.total} ended: {job.name} ({so_far} so far)")
 
 
 def _run(experiment: Experiment, ctx: Any, job: Job) -> list[dict]:

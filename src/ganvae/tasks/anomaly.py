@@ -103,14 +103,20 @@ def _scored(model, model_dir: Path, x_eval: torch.Tensor, held_out: torch.Tensor
 
 @locking("out")
 def run_anomaly(
-    cfg: AnomalyConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: AnomalyConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model on each normal class (and seed), score the test split, write the task folder."""
     from ganvae.report.sections import anomaly as page
 
     cfg.validate()
-    folder = TaskFolder(out, "anomaly", cfg, command)
-    experiment = OneClass(cfg, folder, progress and cfg.jobs == 1)
+    folder = TaskFolder(out, "anomaly", cfg, command, resume=resume, overwrite=overwrite)
+    experiment = OneClass(cfg, folder, progress)
     ctx = experiment.context()
     data, classes, x_eval, y_eval = ctx
     for cls in classes:
@@ -125,7 +131,7 @@ def run_anomaly(
     jobs = [
         Job(name, seed, f"class{cls}-") for cls in classes for name in cfg.models for seed in range(cfg.seeds)
     ]
-    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx)
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx, progress=progress)
     # ROC curves of the first normal class, seed 0, from the scores each job cached in its model folder
     anomalous = (y_eval != classes[0]).numpy().astype(int)
     roc = {}

@@ -162,14 +162,20 @@ def classifier_accuracy(train: ImageData, cfg: AugmentConfig, seed: int) -> dict
 
 @locking("out")
 def run_augment(
-    cfg: AugmentConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: AugmentConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """For each K and seed: train each model on K images per class, classify with and without its samples."""
     from ganvae.registry import MODELS
     from ganvae.report.sections import augment as page
 
     cfg.validate()
-    folder = TaskFolder(out, "augment", cfg, command)
+    folder = TaskFolder(out, "augment", cfg, command, resume=resume, overwrite=overwrite)
     data = load_task_images(cfg, labels_for="augmentation")
     if data.num_classes < 2:
         raise DataError(f"{data.name} has one class; class-conditional augmentation needs at least 2")
@@ -182,7 +188,8 @@ def run_augment(
     jobs = [
         Job(name, seed, f"k{k}-") for k in ks for seed in range(cfg.seeds) for name in (REAL_JOB, *cfg.models)
     ]
-    runs = run_jobs(Augmentation(cfg, folder, progress and cfg.jobs == 1), jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Augmentation(cfg, folder, progress)
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data, progress=progress)
     results = summarise(runs, cfg.models, families)
     page.draw_curve(folder.figures / "accuracy.png", results, cfg.models, families)
     section = page.section(results, len(data.x_test), cfg)

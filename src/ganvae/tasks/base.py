@@ -11,7 +11,6 @@ comparison's report.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,36 +18,42 @@ from typing import Any
 from ganvae.atomic import write_json
 from ganvae.data.base import Dataset
 from ganvae.data.images import ImageData
-from ganvae.errors import ConfigError, DataError
+from ganvae.errors import DataError
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
 from ganvae.report.sections import Section
-from ganvae.run_folder import LOCK, TASKS, RunFolder, is_model_folder
+from ganvae.run_folder import TASKS, RunFolder, is_model_folder
 
 
 class TaskFolder:
     """The run folder of one task: refuses to mix settings, reuses finished model runs. The task's run
     function holds the folder's lock meanwhile (`@locking("out")`, `ganvae.folder_lock`)."""
 
-    def __init__(self, out: str | Path, task: str, cfg: Any, command: str = ""):
+    def __init__(
+        self,
+        out: str | Path,
+        task: str,
+        cfg: Any,
+        command: str = "",
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+    ):
+        """Refuses a folder this task cannot enter (`experiment.rerun`: --resume continues the same task,
+        --overwrite replaces a ganvae folder; the refusal names the settings that differ)."""
+        from ganvae.experiment.rerun import Rerun, task_what
+
         self.out, self.task, self.command = Path(out), task, command
         self.config = {"task": task, "config": cfg.settings()}
-        saved = RunFolder(self.out).config
-        if saved.is_file():
-            before = json.loads(saved.read_text(encoding="utf-8"))
-            if before.get("task") != task:
-                raise ConfigError(
-                    f"{self.out} holds a `{before.get('task', 'different')}` task, not `{task}`; "
-                    "give another --out"
-                )
-            cfg.refuse_other_settings(before.get("config", {}), self.out, "this task")
-        elif self.out.exists() and any(p.name != LOCK for p in self.out.iterdir()):
-            raise ConfigError(f"{self.out} is not empty and holds no {task} task; give another --out")
+        self.rerun = Rerun(self.out, task_what(task), resume, overwrite)
+        self.rerun.enter(lambda config: config.get("config") if config.get("task") == task else None, cfg)
 
     def start(self) -> None:
-        """Write config.json: call after the data loaded and every option checked (nothing half-written)."""
+        """Write config.json: call after the data loaded and every option checked (nothing half-written);
+        with --overwrite, what the folder held goes first."""
         from ganvae.training.run import versions
 
+        self.rerun.clear()
         self.out.mkdir(parents=True, exist_ok=True)
         write_json(
             RunFolder(self.out).config, {**self.config, "command": self.command, "versions": versions()}

@@ -203,15 +203,21 @@ def quality(clean: torch.Tensor, restored: torch.Tensor) -> dict[str, float]:
 
 @locking("out")
 def run_denoise(
-    cfg: DenoiseConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: DenoiseConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model (and seed) on the data, restore corrupted test images, write the task folder."""
     from ganvae.report.sections import denoise as page
 
     cfg.validate()
     corruptions = parse_noise(cfg.noise)
-    folder = TaskFolder(out, "denoise", cfg, command)
-    experiment = Denoising(cfg, folder, progress and cfg.jobs == 1)
+    folder = TaskFolder(out, "denoise", cfg, command, resume=resume, overwrite=overwrite)
+    experiment = Denoising(cfg, folder, progress)
     ctx = experiment.context()
     data, clean, _, noisy = ctx
     folder.start()
@@ -227,7 +233,7 @@ def run_denoise(
             if base == SHOWN_BASELINE:
                 shown[key][base] = restored[:GRID_IMAGES]
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
-    for record in run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx):
+    for record in run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=ctx, progress=progress):
         if "shown" in record:  # the seed-0 restorations, kept in the job's record for the grids
             for key, images in record["shown"].items():
                 shown[key][record["method"]] = torch.tensor(images)

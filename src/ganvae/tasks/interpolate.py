@@ -126,20 +126,26 @@ def pick_pairs(data: ImageData, n: int, same_class: bool, seed: int = 0) -> tupl
 
 @locking("out")
 def run_interpolate(
-    cfg: InterpolateConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: InterpolateConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model (or reuse), morph pairs of test images both ways, measure and draw the paths."""
     from ganvae.features import get_domain_classifier
     from ganvae.report.sections.interpolate import section
 
     cfg.validate()
-    folder = TaskFolder(out, "interpolate", cfg, command)
+    folder = TaskFolder(out, "interpolate", cfg, command, resume=resume, overwrite=overwrite)
     data = load_task_images(cfg)
     clf = get_domain_classifier(data)
     folder.start()
-    experiment = Interpolation(cfg, folder, progress and cfg.jobs == 1)
+    experiment = Interpolation(cfg, folder, progress)
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
-    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=(data, clf))
+    runs = run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=(data, clf), progress=progress)
     results = summarise(runs)
     verdict = _verdict(results)
     return folder.finish(data, results, section(results, cfg, clf.feature_name, verdict), verdicts=[verdict])

@@ -124,13 +124,19 @@ def _train_seconds(model_dir: Path) -> float:
 
 @locking("out")
 def run_recommend(
-    cfg: RecommendConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: RecommendConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model per seed, rank the held-out users' items, write the task folder."""
     from ganvae.report.sections.recommend import section
 
     cfg.validate()
-    folder = TaskFolder(out, "recommend", cfg, command)
+    folder = TaskFolder(out, "recommend", cfg, command, resume=resume, overwrite=overwrite)
     data = cfg.load()
     folder.start()
     # `--search N`: each recommender's N trials on validation users (or items) of the training data first
@@ -141,8 +147,8 @@ def run_recommend(
         {"model": BASELINE, "family": "baseline", "seed": 0, "train_s": 0.0, **ranking(data, pop)},
     ]
     jobs = [Job(name, seed) for name in cfg.models if name != BASELINE for seed in range(cfg.seeds)]
-    experiment = Recommendation(cfg, folder, progress and cfg.jobs == 1, tuned)
-    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Recommendation(cfg, folder, progress, tuned)
+    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data, progress=progress)
     results = summarise(runs, split=data.split)
     if search is not None:
         results["search"] = search

@@ -50,7 +50,8 @@ def score_images(
         calib = _calibration(model_dir, method)
         threshold = threshold_at_fpr(calib, fpr)
         how = f" at {100 * fpr:g} % false positives on {len(calib)} held-out normal images"
-    names, x = load_named_images(data, model.shape)
+    notes: list[str] = []
+    names, x = load_named_images(data, model.shape, notes)
     scores = torch.cat([model.score(x[i : i + 500], method=method).cpu() for i in range(0, len(x), 500)])
     flags = scores > threshold
     with atomic_path(out, suffix=".csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -64,6 +65,7 @@ def score_images(
         "threshold": threshold,
         "how": how,
         "flagged": int(flags.sum()),
+        "notes": notes,  # images fitted to the model's size and channels
     }
 
 

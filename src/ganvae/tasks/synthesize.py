@@ -91,13 +91,19 @@ def _write_csv(frame, path: Path) -> None:
 
 @locking("out")
 def run_synthesize(
-    cfg: SynthesizeConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: SynthesizeConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model per seed on the table, sample, score, and write the task folder."""
     from ganvae.report.sections import synthesize as page
 
     cfg.validate()
-    folder = TaskFolder(out, "synthesize", cfg, command)
+    folder = TaskFolder(out, "synthesize", cfg, command, resume=resume, overwrite=overwrite)
     data = cfg.load()
     table = data.table
     train, test, kinds, target = table.train, table.test, table.kinds, table.target
@@ -111,8 +117,8 @@ def run_synthesize(
         {"model": REAL, "family": "reference", "seed": 0, **fidelity(train, test, kinds)}
     ]
     jobs = [Job(name, seed) for name in cfg.models for seed in range(cfg.seeds)]
-    experiment = Synthesis(cfg, folder, progress and cfg.jobs == 1, tuned)
-    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data)
+    experiment = Synthesis(cfg, folder, progress, tuned)
+    runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data, progress=progress)
     # seed 0's rows again for the figures: sampling is seeded, so these are the rows its job scored
     seed0 = {
         name: _draw(folder.model(cfg, name, data, 0, progress=False, tuned=tuned.get(name)), cfg, data)

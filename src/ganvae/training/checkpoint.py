@@ -64,7 +64,7 @@ def read_trainer_meta(folder: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise CheckpointError(
-            f"{path} is missing or damaged ({exc}); start a new run without --resume"
+            f"{path} is missing or damaged ({exc}); the checkpoint cannot be resumed"
         ) from None
 
 
@@ -78,9 +78,7 @@ def load_checkpoint(
         weights = load_file(str(folder / WEIGHTS))
         tensors = load_file(str(folder / TRAINER_TENSORS))
     except (SafetensorError, OSError) as exc:
-        raise CheckpointError(
-            f"checkpoint {folder} is damaged ({exc}); start a new run without --resume"
-        ) from None
+        raise CheckpointError(f"checkpoint {folder} is damaged ({exc}); it cannot be resumed") from None
     model.load_weights(weights, folder / WEIGHTS)  # a checkpoint from before a model's optional state
     for name, opt in optimizers.items():
         optimizer_from_flat(name, opt, tensors, meta["optimizers"][name])

@@ -61,6 +61,19 @@ class TrainConfig:
             return replace(self, epochs=10.0)
         return self
 
+    def budget_note(self, total_steps: int | None) -> str | None:
+        """One line when more than one budget is given (none is silently dropped): training stops at
+        whichever ends first; `total_steps`: where the step and epoch budgets end."""
+        budgets = (("--epochs", self.epochs), ("--steps", self.steps), ("--budget", self.budget_s))
+        given = [f"{flag} {value:g}" for flag, value in budgets if value is not None]
+        if len(given) < 2:
+            return None
+        unit = " s" if given[-1].startswith("--budget") else ""
+        where = ""
+        if total_steps is not None:
+            where = f" (step {total_steps}" + (" at the latest)" if self.budget_s is not None else ")")
+        return f"budget: {' and '.join(given)}{unit} given; training stops at whichever ends first{where}"
+
     def describe_budget(self) -> str:
         parts = []
         if self.epochs is not None:

@@ -228,6 +228,8 @@ class Trainer:
         guarded = cfg.select is not None and self.evaluate is not None
         if dp.is_global_zero and not guarded and (warning := passes_note(n, bs, total, model.unit)):
             notes.append(warning)
+        if dp.is_global_zero and (both := cfg.budget_note(total)):
+            notes.append(both)
         sample_every = cfg.sample_every or max(1, (total or 1000) // 10)
         eval_every = cfg.eval_every or (max(1, total // 10) if total else 0)
         next_eval_s = (cfg.budget_s or 0) / 10
@@ -250,7 +252,12 @@ class Trainer:
         with (
             _stop_signals(stop),
             TrainProgress(
-                self.progress and dp.is_global_zero, total, cfg.budget_s, model.registered_name, model.unit
+                self.progress and dp.is_global_zero,
+                total,
+                cfg.budget_s,
+                model.registered_name,
+                model.unit,
+                seed=cfg.seed,
             ) as bar,
         ):
             for note in notes:
@@ -287,6 +294,8 @@ class Trainer:
                     record = self._flush(sums, counts, state, epoch, rate, dp)
                     bar.update(state, record)
                     t_log, seen_log = time.perf_counter(), state.images_seen
+                else:
+                    bar.tick(state)  # a line every few seconds outside a terminal, between logged records
                 # sample grids are pictures: models of other kinds of data have nothing to draw
                 grids = self.run_dir is not None and pictures and dp.is_global_zero
                 if grids and (state.step % sample_every == 0 or done):
@@ -424,9 +433,11 @@ class Trainer:
             if ckpt and ckpt.exists()
             else "no checkpoint had been written yet"
         )
+        # full precision is advice only where it is not already in force
+        precision = "" if self.precision_ in ("32-true", "64-true") else " or use --precision 32-true"
         raise TrainingDiverged(
             f"{', '.join(bad)} became NaN or infinite by step {state.step}; {kept}; "
-            "lower the learning rate (--set lr=...) or use --precision 32-true"
+            f"lower the learning rate (--set lr=...){precision}"
         )
 
     def _grid(self, model: GenerativeModel, step: int, data: TrainData) -> None:

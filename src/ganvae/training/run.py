@@ -25,13 +25,16 @@ from ganvae.models.base import (
     for_data,
     read_config,
 )
-from ganvae.run_folder import CHECKPOINT, LOCK, is_model_folder
+from ganvae.run_folder import CHECKPOINT, CONFIG, LOCK, LOG, is_model_folder
 from ganvae.training.checkpoint import TRAINER_META, read_trainer_meta
 from ganvae.training.config import TrainConfig
 from ganvae.training.engine import is_first_local_process
 from ganvae.training.loop import Trainer
 
 BUDGET_KEYS = ("epochs", "steps", "budget_s")
+# what a ganvae run folder holds at any stage (config.json comes last, with the weights): --overwrite
+# empties only a folder with one of them
+GANVAE_NAMES = (CONFIG, LOG, CHECKPOINT.parts[0], "samples")
 
 
 def versions() -> dict[str, str]:
@@ -84,9 +87,14 @@ def train(
     budget_given: bool = True,
     progress: bool = True,
     evaluate=None,
+    damaged: str = "",
 ) -> tuple[GenerativeModel, Trainer]:
-    """Train `model_name` on `data` into run folder `out`; return the trained model and its trainer."""
+    """Train `model_name` on `data` into run folder `out`; return the trained model and its trainer.
+    `damaged`: what to do when the checkpoint being resumed cannot be read (default: the `ganvae train`
+    command that starts the run again)."""
     out = Path(out)
+    if resume and overwrite:
+        raise ConfigError("--resume continues the run in --out and --overwrite replaces it; give one of them")
     train_config.validate()
     spec = {
         "shape": list(data.shape),
@@ -94,13 +102,26 @@ def train(
         "fingerprint": data.fingerprint(),
         **(data_spec or {}),
     }
+    damaged = damaged or "start it again with --overwrite in place of --resume, or give another --out"
     if resume:
-        model, train_config = _from_checkpoint(out, model_name, data, train_config, overrides, budget_given)
-    else:
-        if out.exists() and any(p.name != LOCK for p in out.iterdir()) and not overwrite:
-            raise ConfigError(
-                f"{out} already holds a run; pass --resume to continue it, --overwrite, or another --out"
+        try:
+            model, train_config = _from_checkpoint(
+                out, model_name, data, train_config, overrides, budget_given
             )
+        except CheckpointError as exc:
+            raise CheckpointError(f"{exc}; {damaged}") from None
+    else:
+        if out.exists() and any(p.name != LOCK for p in out.iterdir()):
+            if not overwrite:
+                raise ConfigError(
+                    f"{out} already holds a run; pass --resume to continue it, --overwrite to start it "
+                    "again, or another --out"
+                )
+            if not any((out / name).exists() for name in GANVAE_NAMES):  # never delete a user's own files
+                raise ConfigError(
+                    f"{out} holds files that ganvae did not write; --overwrite replaces only a ganvae run, "
+                    "give another --out"
+                )
         torch.manual_seed(train_config.seed)  # the seed fixes the initial weights as well as the data order
         # `context`: what a model of non-image data needs from it (a table's fitted transformer)
         context = getattr(data, "context", None)
@@ -113,9 +134,13 @@ def train(
             # the other processes of a multi-process launch leave it to the first (no racing deletes)
             clear_folder(out)
     meta = {"data": spec, "versions": versions()}
-    trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate).fit(
-        model, data, resume=resume, meta=meta
-    )
+    trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate)
+    try:
+        trainer.fit(model, data, resume=resume, meta=meta)
+    except CheckpointError as exc:
+        if not resume:
+            raise
+        raise CheckpointError(f"{exc}; {damaged}") from None
     return model, trainer
 
 
@@ -124,7 +149,9 @@ def _from_checkpoint(
 ):
     folder = out / CHECKPOINT
     if not (folder / TRAINER_META).is_file():
-        raise CheckpointError(f"no checkpoint in {folder}; run without --resume to start training")
+        if not out.exists() or not any(p.name != LOCK for p in out.iterdir()):
+            raise ConfigError(f"nothing to resume in {out}; run without --resume to start training")
+        raise CheckpointError(f"{out} holds no checkpoint ({folder / TRAINER_META})")
     model_meta = read_config(folder)
     if model_meta["model"] != model_name:
         raise ConfigError(
@@ -176,6 +203,7 @@ def train_or_reuse(
         if is_model_folder(folder):  # finished by another process between the look above and the lock
             return _reuse(model_name, data, folder)
         resume = (folder / CHECKPOINT / TRAINER_META).is_file()
+        again = f"delete {folder} and run the same command again (that run alone starts over), or --overwrite"
         model, _ = train(
             model_name,
             data,
@@ -188,6 +216,7 @@ def train_or_reuse(
             budget_given=True,
             progress=progress,
             evaluate=evaluate,
+            damaged=again,
         )
     return model
 

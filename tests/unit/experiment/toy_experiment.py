@@ -35,3 +35,19 @@ class Squares:
         return [
             {"model": job.model, "value": ctx["offset"] + job.seed**2, "pid": os.getpid(), "ctx": ctx["id"]}
         ]
+
+
+@dataclass
+class Progressing(Squares):
+    """Squares that shows training progress the way the training loop does; its records say whether the
+    process drew bars or wrote lines."""
+
+    def run(self, ctx, job: Job) -> list[dict]:
+        from types import SimpleNamespace
+
+        from ganvae.training.progress import TrainProgress
+
+        with TrainProgress(True, 2, None, job.model, seed=job.seed) as progress:
+            state = SimpleNamespace(step=2, elapsed_s=0.1, images_seen=20)
+            progress.update(state, {"step": 2, "images_per_s": 200.0, "loss": 1.5})
+        return [{**super().run(ctx, job)[0], "lines": progress.lines}]

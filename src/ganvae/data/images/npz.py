@@ -1,8 +1,8 @@
 """Read images from a numpy ``.npz`` archive: array ``x`` (required), ``y`` and ``class_names`` (optional).
 
 ``x`` may be N x H x W, N x H x W x C or N x C x H x W with C in {1, 3}; uint8 is scaled by 1/255, floats
-must already lie in [0, 1] or in [0, 255]. Nothing is unpickled (``allow_pickle=False``), so a file can
-never run code.
+must already lie in [0, 1] or in [0, 255] (then with some pixel at least 128: [0, 5] is refused, not
+divided by 255). Nothing is unpickled (``allow_pickle=False``), so a file can never run code.
 
 >>> import numpy as np
 >>> np.savez("faces.npz", x=images_uint8, y=labels)      # doctest: +SKIP
@@ -70,6 +70,11 @@ def _member(archive: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
         ) from None
 
 
+# floats above 1 are read as 0..255 pixel values only when some pixel is at least this bright: a set of
+# images on a 0..255 scale has near-white pixels, so [0, 5] is some other scale, not very dark images
+WHITE_AT_LEAST = 128.0
+
+
 def _images(x: np.ndarray, path: Path) -> np.ndarray:
     """Any accepted layout and range -> float32 N x C x H x W in [0, 1]."""
     if x.dtype == np.bool_:
@@ -102,10 +107,15 @@ def _images(x: np.ndarray, path: Path) -> np.ndarray:
     lo, hi = float(x.min()), float(x.max())
     if lo >= 0.0 and hi <= 1.0:
         return x
-    if lo >= 0.0 and hi <= 255.0:
+    if lo >= 0.0 and WHITE_AT_LEAST <= hi <= 255.0:
         x /= 255
         return x
-    hint = " (looks like [-1, 1] data: save (x + 1) / 2)" if lo >= -1.0 and hi <= 1.0 else ""
+    if lo >= -1.0 and hi <= 1.0:
+        hint = " (looks like [-1, 1] data: save (x + 1) / 2)"
+    elif lo >= 0.0 and hi <= 255.0:  # read as 0..255, its brightest pixel would be darker than mid-gray
+        hint = f" (neither [0, 1] nor 0..255 pixel values: if {hi:g} is white, save x / {hi:g})"
+    else:
+        hint = ""
     raise DataError(f"{path}: x values lie in [{lo:g}, {hi:g}]; give uint8 0..255 or floats in [0, 1]{hint}")
 
 

@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 MIN_ROWS = 10  # fewer rows cannot give a train and a test split that a model or a metric can use
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the models and their encodings compute in float32
 
 
 @dataclass
@@ -154,8 +155,9 @@ def load_table(
     frame = parse_datetime_columns(frame, kinds).reset_index(drop=True)
     _check_identifiers(frame, kinds, label, target)
     origin = "DataFrame" if isinstance(source, pd.DataFrame) else os.fspath(source)
-    table = Table(label, frame, kinds, frame, frame, target, origin)
-    return split_table(table, test_fraction, seed)
+    table = split_table(Table(label, frame, kinds, frame, frame, target, origin), test_fraction, seed)
+    _check_target(table, label)
+    return table
 
 
 def is_table(spec: str | os.PathLike[str]) -> bool:
@@ -275,10 +277,33 @@ def _check_values(frame: pd.DataFrame, label: str) -> None:
         )
     for c in frame.columns:
         col = frame[c]
-        if pd.api.types.is_float_dtype(col.dtype) and np.isinf(col.to_numpy(np.float64, na_value=0)).any():
+        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            continue
+        values = np.abs(col.to_numpy(np.float64, na_value=0))
+        if np.isinf(values).any():
             raise DataError(
                 f"column {c} of {label} holds infinite values; replace them or drop with --drop {c}"
             )
+        if values.max(initial=0.0) > FLOAT32_MAX:
+            raise DataError(
+                f"column {c} of {label} holds values up to {values.max():.3g} in size, beyond the "
+                f"{FLOAT32_MAX:.3g} that float32 (in which the models train) can hold; rescale the column "
+                f"or drop it with --drop {c}"
+            )
+
+
+def _check_target(table: Table, label: str) -> None:
+    """Refuse a target with one value in the training rows: a classifier trained on it predicts that value
+    whatever the rows, so the utility test (train on synthetic, test on real) would score 1.0 for all."""
+    if table.target is None:
+        return
+    values = table.train[table.target].dropna().unique()
+    if len(values) < 2:
+        only = f"one value ({values[0]})" if len(values) else "no values"
+        raise DataError(
+            f"the target {table.target!r} of {label} has {only} in the training rows; the utility test "
+            "needs at least two, so choose another --target"
+        )
 
 
 def _check_identifiers(frame: pd.DataFrame, kinds: dict[str, str], label: str, target: str | None) -> None:
