@@ -89,12 +89,14 @@ def config_options(fn: Callable[..., None]) -> Callable[..., None]:
                 ),
             ],
         ),
-        inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context),
     ]
+    wants_ctx = "ctx" in sig.parameters  # the command reads the context itself (which options were typed)
+    if not wants_ctx:
+        own.append(inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context))
 
     @functools.wraps(fn)
     def command(**kwargs: Any) -> None:
-        ctx: typer.Context = kwargs.pop("ctx")
+        ctx: typer.Context = kwargs["ctx"] if wants_ctx else kwargs.pop("ctx")
         kwargs.pop("config", None)
         source = ctx.get_parameter_source(SET) if SET in kwargs else None
         if source is not None and source.name == "COMMANDLINE" and ctx.meta.get(SET_KEY):
