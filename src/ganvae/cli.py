@@ -33,6 +33,7 @@ from ganvae.cli_tasks import (
     score,
     synthesize_rows,
     task_app,
+    upscale,
 )
 
 app = typer.Typer(
@@ -434,6 +435,7 @@ app.command()(morph)
 app.command()(generate)
 app.command("recommend")(recommend_items)
 app.command("synthesize")(synthesize_rows)
+app.command()(upscale)
 
 
 def main(argv: list[str] | None = None) -> None:
