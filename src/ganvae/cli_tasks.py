@@ -578,13 +578,19 @@ def upscale(
     out: Annotated[Path, typer.Option("--out", "-o", help="PNG to write")] = Path("upscaled.png"),
     seed: Annotated[int, typer.Option(help="seed of a stochastic model's draw (sr-vae)")] = 0,
     model_name: ModelOpt = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="a sampling-only setting, key=value (sr-vae: temperature=0.5)"),
+    ] = None,
 ) -> None:
     """Upscale an image with a trained super-resolution model (default in a task folder: srgan)."""
     from ganvae.apply.upscale import upscale_file
+    from ganvae.config import split_overrides
     from ganvae.writable import check_writable
 
     check_writable(out, "--out", folder=False, example="upscaled.png")
-    done = upscale_file(run_dir, image, out, model=model_name, seed=seed)
+    sampling = split_overrides(set_ or [])
+    done = upscale_file(run_dir, image, out, model=model_name, seed=seed, sampling=sampling)
     if done["note"]:
         _echo(done["note"])
     (h, w), (oh, ow) = done["input"], done["output"]

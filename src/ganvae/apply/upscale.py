@@ -23,15 +23,17 @@ def upscale_file(
     *,
     model: str | None = None,
     seed: int = 0,
+    sampling: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Upscale `image` with the model `run_dir` means (`run_folder.resolve_model_folder`'s rule) and
-    write `out`; `seed` seeds a stochastic model's draw. Returns what was done."""
+    write `out`; `seed` seeds a stochastic model's draw, `sampling` changes its sampling-only settings
+    (sr-vae's temperature). Returns what was done."""
     from ganvae.apply.capabilities import model_folder_for
     from ganvae.apply.image_file import check_output_size, read_image, write_image
     from ganvae.models.base import GenerativeModel
 
     folder = model_folder_for("upscale", run_dir, model, default=DEFAULT_MODEL, written_by=WRITTEN_BY)
-    net = GenerativeModel.load(folder)
+    net = GenerativeModel.load(folder).with_sampling(sampling or {})
     x, note = read_image(image, net.shape[0])
     scale = int(net.config.scale)
     h, w = x.shape[-2:]

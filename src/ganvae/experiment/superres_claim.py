@@ -49,7 +49,7 @@ def judge(methods: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"claim": CLAIM, "verdict": UNSURE, "checks": [], "reason": ""}
     rivals = [f for f in RIVALS if f in families.values()]
     if "gan" not in families.values() or not rivals:
-        missing = "a GAN arm" if "gan" not in families.values() else "a regression or VAE arm"
+        missing = "GAN arm" if "gan" not in families.values() else "regression or VAE arm"
         out["reason"] = f"no {missing} was run"
         return out
     for family in rivals:
