@@ -64,6 +64,12 @@ def _findings(results: dict[str, Any]) -> list[str]:
         out.append("Fidelity. " + row_sentence(rows["super-resolution: fidelity"], "PSNR (dB)"))
     if "super-resolution: realism" in rows:
         out.append("Realism. " + row_sentence(rows["super-resolution: realism"], "FD"))
+    others = [m for m, r in methods.items() if r["family"] not in ("gan", "vae", "baseline")]
+    if others:
+        shown = "; ".join(
+            f"{m} PSNR {_cell(methods[m]['sr_psnr'])} dB, FD {_cell(methods[m]['fd'])}" for m in others
+        )
+        out.append(f"The verdict rows compare the GAN and VAE families; outside them: {shown}.")
     base = methods.get(BASELINE)
     if base:
         psnr = base["sr_psnr"]["mean"]
