@@ -35,6 +35,7 @@ from ganvae.cli_tasks import (
     score,
     synthesize_rows,
     task_app,
+    upscale,
 )
 
 COMPARE_DATA = (
@@ -283,7 +284,11 @@ def _print_info(model, meta) -> None:
     can = uses(model)
     console.print("apply with: " + (", ".join(f"ganvae {c}" for c in can) if can else "no apply command"))
     if model.sampling_settings:
-        how = f"{model.kind().sample_command} --set"
+        # a model that draws no samples changes them where it is applied (`ganvae upscale --set`)
+        command = (
+            model.kind().sample_command if "sample" in model.capabilities or not can else f"ganvae {can[0]}"
+        )
+        how = f"{command} --set"
         console.print(f"changeable when drawing ({how}): {', '.join(sorted(model.sampling_settings))}")
     table = Table("part", "parameters", "forward MFLOPs / sample")
     for row in capacity_table(model):
@@ -490,6 +495,7 @@ app.command()(morph)
 app.command()(generate)
 app.command("recommend")(recommend_items)
 app.command("synthesize")(synthesize_rows)
+app.command()(upscale)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -201,6 +201,44 @@ def interpolate(
 @task_app.command()
 @config_options
 @_command
+@plan_options(models="srgan,sr-vae,sr-regression")
+def superres(
+    scale: Annotated[
+        int, typer.Option("--scale", help="upscaling factor, 2 or 4 (it must divide the image size)")
+    ] = 2,
+    images: Annotated[int, typer.Option("--images", help="test images upscaled and scored")] = 1000,
+    draws: Annotated[int, typer.Option("--draws", help="outputs per input for the diversity figure")] = 4,
+    *,
+    plan: dict[str, Any],
+    out: Path | None,
+    quiet: bool,
+) -> None:
+    """Super-resolution: downsample test images (antialiased bicubic), upscale them with SRGAN, a
+    conditional VAE, an L1 regression network and bicubic; PSNR/SSIM, FD, sharpness, consistency."""
+    from ganvae.experiment.verdicts import display
+    from ganvae.tasks.superres import SuperresConfig, run_superres
+
+    cfg = SuperresConfig(**plan, scale=scale, images=images, draws=draws)
+    folder = out or _default_out("superres", plan["data"], f"x{scale}")
+    m = run_superres(cfg, folder, progress=not quiet, command=_command_line())
+    for name, row in m["results"]["methods"].items():
+        cells = ", ".join(
+            f"{label} {display(row[k])}"
+            for k, label in (
+                ("sr_psnr", "PSNR"),
+                ("sr_ssim", "SSIM"),
+                ("fd", "FD"),
+                ("sr_sharpness_ratio", "sharpness"),
+            )
+        )
+        _echo(f"{name}: {cells}")
+    claim = m["results"]["claim"]
+    _echo(f"claim: {claim['verdict']}" + (f" ({claim['reason']})" if claim["reason"] else ""))
+    _echo(f"report: {folder / 'report.html'}")
+
+
+@task_app.command()
+@_command
 @plan_options(
     exclude=("image_size", "augment"),
     data_help=RECOMMEND_DATA,
@@ -568,3 +606,31 @@ def score(
         f"scored {result['n']} images with {result['method']}: {result['flagged']} flagged as anomalous "
         f"(threshold {result['threshold']:.4g}{result['how']}); wrote {out}"
     )
+
+
+@_command
+def upscale(
+    run_dir: Annotated[
+        Path, typer.Argument(help="a `ganvae task superres` folder, or a super-resolution model's folder")
+    ],
+    image: Annotated[Path, typer.Argument(help="the low-resolution image (PNG, JPEG, ...), any size")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG to write")] = Path("upscaled.png"),
+    seed: Annotated[int, typer.Option(help="seed of a stochastic model's draw (sr-vae)")] = 0,
+    model_name: ModelOpt = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="a sampling-only setting, key=value (sr-vae: temperature=0.5)"),
+    ] = None,
+) -> None:
+    """Upscale an image with a trained super-resolution model (default in a task folder: srgan)."""
+    from ganvae.apply.upscale import upscale_file
+    from ganvae.config import split_overrides
+    from ganvae.writable import check_writable
+
+    check_writable(out, "--out", folder=False, example="upscaled.png")
+    sampling = split_overrides(set_ or [])
+    done = upscale_file(run_dir, image, out, model=model_name, seed=seed, sampling=sampling)
+    if done["note"]:
+        _echo(done["note"])
+    (h, w), (oh, ow) = done["input"], done["output"]
+    _echo(f"wrote {out} ({oh}x{ow}, {done['scale']}x of {h}x{w}) with {done['model']}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ganvae.atomic import write_json
 from ganvae.errors import ConfigError, TrainingDiverged
@@ -33,6 +33,7 @@ from ganvae.training.memory import PeakMemory
 
 @dataclass
 class CompareConfig(SearchPlan):
+    needs: ClassVar[frozenset[str]] = frozenset({"sample"})
     eval: EvalConfig = field(default_factory=EvalConfig)
     # which weights of each run are evaluated: the last, the best on validation FD (a validation split is
     # held out of training), or auto: best on a small training split (small_data.py), else last

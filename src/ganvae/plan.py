@@ -34,6 +34,9 @@ class RunPlan:
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
     data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
     default_epochs: ClassVar[float | None] = None  # the budget when none is given (None: see `budget`)
+    # what every model of the plan must be able to do (`GenerativeModel.capabilities`): a comparison draws
+    # samples, super-resolution upscales; a model that cannot is refused before anything is written
+    needs: ClassVar[frozenset[str]] = frozenset()
 
     def validate(self) -> None:
         from ganvae.registry import MODELS
@@ -49,6 +52,17 @@ class RunPlan:
                 raise ConfigError(
                     f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice} "
                     f"(models of {self.data_kind}: {', '.join(fit)})"
+                )
+            missing = self.needs - MODELS.get(name).factory.capabilities
+            if missing:
+                able = [
+                    e.name
+                    for e in MODELS
+                    if self.needs <= e.factory.capabilities and e.factory.data_kind == self.data_kind
+                ]
+                raise ConfigError(
+                    f"{name} cannot {' or '.join(sorted(missing))}, which this needs; "
+                    f"models that can: {', '.join(able)}"
                 )
         if self.seeds < 1 or self.batch_size < 1:
             raise ConfigError("--seeds and --batch-size must be at least 1")

@@ -1,5 +1,5 @@
-"""Every apply command (sample, generate, morph, score, recommend, synthesize) given a model that cannot
-serve it: exit code 2, one line that names what the model lacks and the command to use instead, no
+"""Every apply command (sample, generate, morph, score, upscale, recommend, synthesize) given a model that
+cannot serve it: exit code 2, one line that names what the model lacks and the command to use instead, no
 traceback. Registry-driven: each registered apply command against one model of every kind (untrained
 models, saved as `ganvae train` saves them: the refusal happens before any drawing)."""
 
@@ -20,8 +20,9 @@ from ganvae.registry import MODELS as MODEL_REGISTRY
 
 from .helpers import run
 
-# one model of every kind: unconditional and conditional images, recommenders, a tabular model
-MODELS = ["vae", "cgan", "cfgan", "popularity", "mult-vae", "tabular-vae"]
+# one model of every kind: unconditional and conditional images, super-resolution, recommenders, a
+# tabular model
+MODELS = ["vae", "cgan", "srgan", "cfgan", "popularity", "mult-vae", "tabular-vae"]
 
 
 def _args(command: str, tmp) -> list:
@@ -32,6 +33,7 @@ def _args(command: str, tmp) -> list:
         "generate": ["--prompt", "1", "-o", tmp / "g.png"],
         "morph": [tmp / "a.png", tmp / "a.png", "-o", tmp / "m.gif"],
         "score": ["--data", tmp / "a.png", "--threshold", "1", "-o", tmp / "s.csv"],
+        "upscale": [tmp / "a.png", "-o", tmp / "u.png"],
         "recommend": ["--items", "1"],
         "synthesize": ["-n", "5", "-o", tmp / "t.csv"],
     }[command]
@@ -51,6 +53,7 @@ def folders(tmp_path_factory):
     built = {
         "vae": build_model("vae", (1, 8, 8), 0, small),
         "cgan": build_model("cgan", (1, 8, 8), CLASSES["cgan"], small, class_names=["a", "b", "c"]),
+        "srgan": build_model("srgan", (1, 8, 8), 0, {"width": 8}),
         "cfgan": build_model("cfgan", (30,)),
         "popularity": build_model("popularity", (30,)),
         "mult-vae": build_model("mult-vae", (30,)),
@@ -79,7 +82,7 @@ def test_a_command_the_model_cannot_serve_is_one_line_exit_2(command, model, fol
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert f"cannot be used by `ganvae {command}`" in err
     assert all(f"`ganvae {c}`" in err for c in can)  # what to do instead
-    assert not any((tmp / f).exists() for f in ("s.png", "g.png", "m.gif", "s.csv", "t.csv"))
+    assert not any((tmp / f).exists() for f in ("s.png", "g.png", "m.gif", "s.csv", "t.csv", "u.png"))
 
 
 def test_every_model_kind_serves_some_command(folders):
@@ -87,6 +90,7 @@ def test_every_model_kind_serves_some_command(folders):
     assert {m: uses(f) for m, f in saved.items()} == {
         "vae": ["sample", "morph", "score"],
         "cgan": ["sample", "generate", "morph", "score"],
+        "srgan": ["upscale"],
         "cfgan": ["recommend"],
         "popularity": ["recommend"],
         "mult-vae": ["recommend"],

@@ -51,6 +51,7 @@ IMAGES = _kind("images")
 TABLE = _kind("table")
 SAMPLES = _capable("sample", "it cannot draw samples")
 RANKS = _capable("recommend", "it does not rank items")
+UPSCALES = _capable("upscale", "it does not upscale images (srgan, sr-vae, sr-regression do)")
 # encode and decode: a morph walks between two images' codes
 LATENT = Need(
     lambda cls, _: {"encode", "decode"} <= cls.capabilities, lambda _: "it has no encoder and decoder"
@@ -67,6 +68,7 @@ APPLY_COMMANDS.register("sample", (IMAGES, SAMPLES), "a grid of drawn images")
 APPLY_COMMANDS.register("generate", (IMAGES, SAMPLES, CONDITIONAL), "images of the class a prompt names")
 APPLY_COMMANDS.register("morph", (IMAGES, LATENT), "a morph between two images")
 APPLY_COMMANDS.register("score", (IMAGES, SCORES), "anomaly scores of new images")
+APPLY_COMMANDS.register("upscale", (IMAGES, UPSCALES), "a super-resolved image")
 APPLY_COMMANDS.register("recommend", (RANKS,), "top-k items for a user")
 APPLY_COMMANDS.register("synthesize", (TABLE, SAMPLES), "synthetic table rows")
 

@@ -26,6 +26,7 @@ from ganvae.metrics.reconstruction import (
     ssim_per_image,
 )
 from ganvae.metrics.sharpness import laplacian_variance, sharpness_ratio
+from ganvae.metrics.superres import consistency_psnr
 from ganvae.metrics.usability import gap_closed, independent_pixels
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "class_kl",
     "class_metrics",
     "classes_covered",
+    "consistency_psnr",
     "decode_variance",
     "frechet_distance",
     "frechet_from_stats",

@@ -5,6 +5,8 @@ from ganvae.models.cfgan import CFGAN, CFGANConfig
 from ganvae.models.gan import GAN, GANConfig
 from ganvae.models.mult_vae import MultVAE, MultVAEConfig
 from ganvae.models.popularity import Popularity, PopularityConfig
+from ganvae.models.srgan import SRGAN, SRConfig, SRGANConfig, SRRegression
+from ganvae.models.srvae import SRVAE, SRVAEConfig
 from ganvae.models.tabular_gan import TabularGAN, TabularGANConfig
 from ganvae.models.tabular_vae import TabularVAE, TabularVAEConfig
 from ganvae.models.vae import VAE, VAEConfig
@@ -44,6 +46,27 @@ MODELS.register(
 )
 MODELS.register(
     "cgan", GAN, "class-conditional DCGAN with a projection discriminator", preset=GANConfig(conditional=True)
+)
+
+# Super-resolution (capability "upscale"): trained on images, each batch downsampled to make its inputs;
+# they map a low-resolution image to a high-resolution one and draw no samples (`ganvae task superres`).
+MODELS.register(
+    "srgan",
+    SRGAN,
+    "SRGAN (Ledig et al. 2017): SR network, L1 content + adversarial loss (adv_weight); super-resolution",
+    preset=SRGANConfig(),
+)
+MODELS.register(
+    "sr-vae",
+    SRVAE,
+    "conditional VAE on the low-resolution image (Sohn et al. 2015): several outputs; super-resolution",
+    preset=SRVAEConfig(),
+)
+MODELS.register(
+    "sr-regression",
+    SRRegression,
+    "SRResNet (Ledig et al. 2017): the SRGAN network on L1 alone, no adversary; super-resolution",
+    preset=SRConfig(),
 )
 
 # Recommenders (data_kind "interactions"): one user's binary item vector in, item scores out.

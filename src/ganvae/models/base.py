@@ -42,6 +42,8 @@ class GenerativeModel(nn.Module):
     Subclasses set `name`-independent behaviour; the registered name and config travel with the weights.
     """
 
+    # what the model can do, for the apply commands (`ganvae.apply.capabilities`) and the plans that
+    # need it: "sample", "encode", "decode", "reconstruct", "score", "condition", "recommend", "upscale"
     capabilities: ClassVar[frozenset[str]] = frozenset()
     config_class: ClassVar[type]
     family: ClassVar[str] = ""  # "vae" or "gan": what the comparison groups by
@@ -135,6 +137,12 @@ class GenerativeModel(nn.Module):
                 f"choose one of {', '.join(self.anomaly_scores)}"
             )
         return getattr(self, "score_" + method.replace("-", "_"))(x, labels)
+
+    def upscale(self, x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """High-resolution images in [0, 1] from low-resolution ones (capability "upscale": the
+        super-resolution models of `models/srgan.py` and `models/srvae.py`); `generator` seeds a
+        stochastic model's draw. Image-to-image models train on ordinary images and draw no samples."""
+        raise NotImplementedError
 
     def rank(self, x: torch.Tensor) -> torch.Tensor:
         """Item scores (users x items, higher = recommend first) given users' known items `x`

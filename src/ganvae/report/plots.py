@@ -16,6 +16,7 @@ from ganvae.atomic import atomic_path  # noqa: E402
 FAMILY_COLOURS = {
     "vae": ["#1f77b4", "#17becf", "#9edae5"],
     "gan": ["#d62728", "#ff7f0e", "#e377c2", "#8c564b"],
+    "regression": ["#2ca02c", "#98df8a"],
 }
 
 
@@ -397,4 +398,36 @@ def ranking_bars(path: Path, table: dict[str, dict[str, Any]], keys: dict[str, s
     ax.legend(fontsize=TICK_PT, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: bars stay clear
     ax.grid(alpha=0.3, axis="y")
     ax.set_axisbelow(True)  # grid lines behind the bars, not across them
+    return _save(fig, path)
+
+
+def perception_distortion(
+    path: Path,
+    points: list[tuple[str, str, float, float]],
+    floor: float | None = None,
+    fd_label: str = "FD (domain features)",
+) -> Path | None:
+    """The perception-distortion plane (Blau & Michaeli 2018): one point per (arm, seed), `points` as
+    (arm, family, PSNR dB, FD). The PSNR axis is reversed, so distortion grows to the right and FD
+    (perception) grows upwards, as in their figure: better is lower left. `floor`: the truth's own FD."""
+    if not points:
+        return None
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    arms = {arm: fam for arm, fam, _, _ in points}
+    col = colours(arms)
+    for arm, fam in arms.items():
+        xs = [p[2] for p in points if p[0] == arm]
+        ys = [p[3] for p in points if p[0] == arm]
+        marker = "s" if fam == "baseline" else "o"
+        ax.scatter(xs, ys, color=col[arm], marker=marker, s=36, alpha=0.85, label=f"{arm} ({len(xs)})")
+    if floor is not None:
+        ax.axhline(floor, color="k", ls=":", lw=1, label="truth (FD floor)")
+    ax.invert_xaxis()
+    ax.set(
+        xlabel="PSNR against the truth (dB), reversed: distortion grows →",
+        ylabel=f"{fd_label}: perception, lower = more realistic",
+        title="Perception-distortion plane, every arm and seed",
+    )
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     return _save(fig, path)

@@ -6,6 +6,7 @@ from ganvae.tasks.augment import AugmentConfig, run_augment
 from ganvae.tasks.denoise import DenoiseConfig, run_denoise
 from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
 from ganvae.tasks.recommend import RecommendConfig, run_recommend
+from ganvae.tasks.superres import SuperresConfig, run_superres
 from ganvae.tasks.synthesize import SynthesizeConfig, run_synthesize
 
 TASKS.register(
@@ -44,6 +45,13 @@ TASKS.register(
 )
 
 TASKS.register(
+    "superres",
+    run_superres,
+    "super-resolution (2x/4x): PSNR/SSIM, FD, sharpness, consistency; SRGAN vs conditional VAE vs L1",
+    config=SuperresConfig,
+)
+
+TASKS.register(
     "synthesize",
     run_synthesize,
     "tabular synthetic data (also `ganvae compare --data table.csv`): fidelity, utility, privacy",
@@ -56,11 +64,13 @@ __all__ = [
     "DenoiseConfig",
     "InterpolateConfig",
     "RecommendConfig",
+    "SuperresConfig",
     "SynthesizeConfig",
     "run_anomaly",
     "run_augment",
     "run_denoise",
     "run_interpolate",
     "run_recommend",
+    "run_superres",
     "run_synthesize",
 ]

@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -40,6 +40,7 @@ CALIBRATION_SHARE = 0.1
 
 @dataclass
 class AnomalyConfig(RunPlan):
+    needs: ClassVar[frozenset[str]] = frozenset({"score"})
     seeds: int = 1
     normal_class: str | None = None  # a class name or index; None with all_classes
     all_classes: bool = False

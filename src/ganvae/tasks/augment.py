@@ -23,7 +23,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -52,6 +52,7 @@ def synthetic_only(model: str) -> str:
 
 @dataclass
 class AugmentConfig(RunPlan):
+    needs: ClassVar[frozenset[str]] = frozenset({"sample"})
     models: tuple[str, ...] = ("cvae", "cgan")
     seeds: int = 3
     labels_per_class: tuple[int, ...] = (10, 50, 100)  # K: real labelled training images per class

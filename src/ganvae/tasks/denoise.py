@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -158,6 +158,7 @@ BASELINES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 @dataclass
 class DenoiseConfig(RunPlan):
+    needs: ClassVar[frozenset[str]] = frozenset({"reconstruct"})
     models: tuple[str, ...] = ("vae", "dvae", "dcgan")
     seeds: int = 1
     noise: tuple[str, ...] = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 
@@ -89,6 +89,7 @@ def morph(
 
 @dataclass
 class InterpolateConfig(RunPlan):
+    needs: ClassVar[frozenset[str]] = frozenset({"encode", "decode"})
     seeds: int = 1
     pairs: int = 8  # pairs of test images morphed per model (GANs invert both ends of each)
     path_steps: int = 12  # decoded points per path, endpoints included ("steps" is the training budget)

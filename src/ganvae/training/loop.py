@@ -247,7 +247,9 @@ class Trainer:
         t0 = time.perf_counter() - state.elapsed_s
         t_log, seen_log = time.perf_counter(), state.images_seen
         epoch_cached, order = -1, None
-        pictures = model.kind().pictures  # only pictures are drawn as sample grids
+        # only pictures are drawn as sample grids, and only by models that draw samples (an image-to-image
+        # model maps given images: its task draws what it makes of the test images)
+        pictures = model.kind().pictures and "sample" in model.capabilities
 
         with (
             _stop_signals(stop),

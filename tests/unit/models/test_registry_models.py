@@ -13,8 +13,9 @@ from ganvae.nn.flops import capacity_table
 from ganvae.registry import MODELS
 from ganvae.training import TrainConfig, Trainer
 
-# image models; the recommenders (data_kind "interactions") have their own tests in tests/unit/tasks
-NAMES = [e.name for e in MODELS if e.factory.data_kind == "images"]
+# image models that draw samples; the recommenders (data_kind "interactions") have their own tests in
+# tests/unit/tasks, the super-resolution models (which upscale, not sample) in test_sr_models.py
+NAMES = [e.name for e in MODELS if e.factory.data_kind == "images" and "sample" in e.factory.capabilities]
 SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32)]
 
 

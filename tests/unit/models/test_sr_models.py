@@ -1,0 +1,170 @@
+"""Registry-driven tests of the super-resolution models (capability "upscale"): every one builds for several
+shapes and scales, trains through the one loop without NaN and without sample grids, upscales to the
+right shape in [0, 1] at any input size, round-trips save/load, and has the matched capacity it claims.
+Plus the known answers of their parts: antialiased bicubic against PIL, the Laplace likelihood and the KL
+against torch.distributions, and one clear line for every shape a scale cannot serve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ganvae.data.images import ImageData
+from ganvae.errors import ConfigError
+from ganvae.models import GenerativeModel, build_model
+from ganvae.models.paired import check_scale
+from ganvae.nn.bicubic import downsample, upsample
+from ganvae.nn.flops import capacity_table
+from ganvae.registry import MODELS
+from ganvae.training import TrainConfig, Trainer
+
+NAMES = [e.name for e in MODELS if "upscale" in e.factory.capabilities]
+CASES = [((1, 8, 8), 2), ((1, 28, 28), 4), ((3, 32, 32), 2), ((3, 16, 24), 4)]
+
+
+def _toy(shape, n=32):
+    x = torch.rand(n, *shape, generator=torch.Generator().manual_seed(0))
+    return ImageData("toy", x, x[:8].clone())
+
+
+def _small(name, shape, scale):
+    torch.manual_seed(0)
+    return build_model(name, shape, 0, {"width": 8, "scale": scale})
+
+
+def test_the_three_arms_are_registered():
+    assert sorted(NAMES) == ["sr-regression", "sr-vae", "srgan"]
+    assert {n: MODELS.get(n).factory.family for n in NAMES} == {
+        "srgan": "gan",
+        "sr-vae": "vae",
+        "sr-regression": "regression",
+    }
+
+
+@pytest.mark.parametrize(
+    ("shape", "scale"), CASES, ids=lambda c: "x".join(map(str, c)) if isinstance(c, tuple) else f"s{c}"
+)
+@pytest.mark.parametrize("name", NAMES)
+def test_trains_through_the_loop_and_upscales(name, shape, scale, tmp_path):
+    model = _small(name, shape, scale)
+    trainer = Trainer(TrainConfig(steps=4, batch_size=8, log_every=2), tmp_path, progress=False)
+    trainer.fit(model, _toy(shape))
+    assert trainer.state_.step == 4
+    for record in trainer.history_:
+        assert all(np.isfinite(v) for v in record.values() if isinstance(v, float))
+    assert not (tmp_path / "samples").exists()  # it draws no samples: no grids
+    c, h, w = shape
+    lr = torch.rand(3, c, h // scale, w // scale)
+    out = model.upscale(lr, generator=torch.Generator().manual_seed(1))
+    assert out.shape == (3, *shape) and out.min() >= 0 and out.max() <= 1
+    # fully convolutional: an input of another size upscales too
+    assert model.upscale(torch.rand(1, c, 5, 7)).shape == (1, c, 5 * scale, 7 * scale)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_save_load_round_trip(name, tmp_path):
+    model = _small(name, (1, 8, 8), 2).eval()
+    model.save(tmp_path)
+    loaded = GenerativeModel.load(tmp_path)
+    assert loaded.registered_name == name and loaded.config == model.config
+    lr = torch.rand(4, 1, 4, 4)
+    g = lambda: torch.Generator().manual_seed(3)  # noqa: E731
+    torch.testing.assert_close(loaded.upscale(lr, generator=g()), model.upscale(lr, generator=g()))
+
+
+def test_an_untrained_network_starts_at_bicubic_plus_its_residual():
+    """The residual is added to bicubic upsampling: with the trunk's last layer zeroed, the output is
+    bicubic interpolation exactly."""
+    model = build_model("sr-regression", (1, 16, 16), 0, {"width": 8, "scale": 4})
+    torch.nn.init.zeros_(model.generator.trunk.tail.weight)
+    torch.nn.init.zeros_(model.generator.trunk.tail.bias)
+    lr = torch.rand(2, 1, 4, 4)
+    torch.testing.assert_close(model.upscale(lr), upsample(lr, 4).clamp(0, 1))
+
+
+def test_matched_capacity():
+    """The regression network is SRGAN's generator; the VAE's decoder is the same trunk with the latent
+    map as extra input channels (one 3x3 kernel per extra channel and output channel)."""
+    parts = {
+        n: {r["part"]: r["parameters"] for r in capacity_table(build_model(n, (1, 28, 28), 0, {"scale": 4}))}
+        for n in NAMES
+    }
+    assert parts["srgan"]["generator"] == parts["sr-regression"]["generator"]
+    vae = build_model("sr-vae", (1, 28, 28), 0, {"scale": 4})
+    extra = vae.config.latent_channels * vae.config.width * 9
+    assert parts["sr-vae"]["decoder"] == parts["srgan"]["generator"] + extra
+    assert set(parts["srgan"]) == {"generator", "discriminator"} and set(parts["sr-vae"]) == {
+        "encoder",
+        "decoder",
+    }
+
+
+def test_downsampling_matches_pil_bicubic():
+    """Antialiased bicubic downsampling is PIL's BICUBIC resize (the usual SR degradation)."""
+    from PIL import Image
+
+    x = torch.rand(1, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    for scale in (2, 4):
+        size = 28 // scale
+        ref = Image.fromarray(x[0, 0].numpy().astype(np.float32), mode="F").resize(
+            (size, size), Image.BICUBIC
+        )
+        expected = torch.from_numpy(np.array(ref)).clamp(0, 1)
+        torch.testing.assert_close(downsample(x, scale)[0, 0], expected, atol=2e-3, rtol=0)
+
+
+def test_laplace_likelihood_and_kl_match_torch_distributions():
+    model = build_model("sr-vae", (1, 8, 8), 0, {"width": 8})
+    x, mean = torch.rand(3, 1, 8, 8), torch.rand(3, 1, 8, 8)
+    b = (x - mean).abs().mean()  # training: the batch's maximum-likelihood scale
+    expected = -torch.distributions.Laplace(mean, b).log_prob(x).flatten(1).sum(1)
+    torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
+    model.eval()  # evaluation: the running estimate
+    expected = -torch.distributions.Laplace(mean, model.log_scale.exp()).log_prob(x).flatten(1).sum(1)
+    torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
+    mu, logvar = torch.randn(2, 4, 3, 3), torch.randn(2, 4, 3, 3)
+    q = torch.distributions.Normal(mu, (0.5 * logvar).exp())
+    kl = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).flatten(1).sum(1)
+    torch.testing.assert_close(model.kl(mu, logvar), kl)
+
+
+def test_the_vae_draws_several_outputs_and_temperature_zero_one():
+    model = build_model("sr-vae", (1, 8, 8), 0, {"width": 8}).eval()
+    lr = torch.rand(2, 1, 4, 4)
+    a = model.upscale(lr, generator=torch.Generator().manual_seed(0))
+    b = model.upscale(lr, generator=torch.Generator().manual_seed(1))
+    assert (a - b).abs().max() > 0
+    torch.testing.assert_close(model.upscale(lr, generator=torch.Generator().manual_seed(0)), a)
+    model.with_sampling({"temperature": 0.0})
+    c = model.upscale(lr, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(c, model.upscale(lr, generator=torch.Generator().manual_seed(1)))
+
+
+def test_srgan_trains_both_players():
+    model = _small("srgan", (1, 8, 8), 2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    Trainer(TrainConfig(steps=2, batch_size=8), progress=False).fit(model, _toy((1, 8, 8)))
+    changed = {k.split(".")[0] for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
+    assert {"generator", "discriminator"} <= changed
+
+
+@pytest.mark.parametrize(
+    ("shape", "scale", "needle"),
+    [
+        ((1, 10, 10), 4, "scale 4 does not divide the image size 10x10"),
+        ((1, 8, 8), 4, "8x8 images at scale 4 give 2x2 low-resolution inputs; the smallest is 4x4"),
+        ((1, 8, 8), 3, "scale 3 is not supported; use 2 or 4"),
+    ],
+)
+def test_a_scale_the_shape_cannot_serve_is_one_clear_error(shape, scale, needle):
+    with pytest.raises(ConfigError) as err:
+        check_scale(shape, scale)
+    assert needle in str(err.value)
+    with pytest.raises(ConfigError):
+        build_model("srgan", shape, 0, {"scale": scale})
+
+
+def test_adv_weight_zero_is_refused_for_srgan():
+    with pytest.raises(ConfigError, match="sr-regression"):
+        build_model("srgan", (1, 8, 8), 0, {"adv_weight": 0})
