@@ -34,6 +34,7 @@ from ganvae.cli_tasks import (
     synthesize_rows,
     task_app,
 )
+from ganvae.cli_translate import translate_image  # also adds `ganvae task translate`
 
 app = typer.Typer(
     name="ganvae",
@@ -434,6 +435,7 @@ app.command()(morph)
 app.command()(generate)
 app.command("recommend")(recommend_items)
 app.command("synthesize")(synthesize_rows)
+app.command("translate")(translate_image)
 
 
 def main(argv: list[str] | None = None) -> None:

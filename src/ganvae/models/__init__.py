@@ -2,11 +2,13 @@
 
 from ganvae.models.base import GenerativeModel, build_model
 from ganvae.models.cfgan import CFGAN, CFGANConfig
+from ganvae.models.cyclegan import CycleGAN, CycleGANConfig
 from ganvae.models.gan import GAN, GANConfig
 from ganvae.models.mult_vae import MultVAE, MultVAEConfig
 from ganvae.models.popularity import Popularity, PopularityConfig
 from ganvae.models.tabular_gan import TabularGAN, TabularGANConfig
 from ganvae.models.tabular_vae import TabularVAE, TabularVAEConfig
+from ganvae.models.unit import UNIT, UNITConfig
 from ganvae.models.vae import VAE, VAEConfig
 from ganvae.registry import MODELS
 
@@ -44,6 +46,20 @@ MODELS.register(
 )
 MODELS.register(
     "cgan", GAN, "class-conditional DCGAN with a projection discriminator", preset=GANConfig(conditional=True)
+)
+
+# Translators (data_kind "domains"): two image domains labelled 0 / 1 (`ganvae task translate`).
+MODELS.register(
+    "cyclegan",
+    CycleGAN,
+    "CycleGAN (Zhu et al. 2017): two generators, two discriminators, cycle + identity losses; translation",
+    preset=CycleGANConfig(),
+)
+MODELS.register(
+    "unit",
+    UNIT,
+    "UNIT (Liu et al. 2017): two VAE-GANs sharing one latent space; translation",
+    preset=UNITConfig(),
 )
 
 # Recommenders (data_kind "interactions"): one user's binary item vector in, item scores out.

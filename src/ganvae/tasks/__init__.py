@@ -7,6 +7,7 @@ from ganvae.tasks.denoise import DenoiseConfig, run_denoise
 from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
 from ganvae.tasks.recommend import RecommendConfig, run_recommend
 from ganvae.tasks.synthesize import SynthesizeConfig, run_synthesize
+from ganvae.tasks.translate import TranslateConfig, run_translate
 
 TASKS.register(
     "anomaly",
@@ -50,6 +51,13 @@ TASKS.register(
     config=SynthesizeConfig,
 )
 
+TASKS.register(
+    "translate",
+    run_translate,
+    "unpaired translation between two domains (folders or class groups): target share, FD, content kept",
+    config=TranslateConfig,
+)
+
 __all__ = [
     "AnomalyConfig",
     "AugmentConfig",
@@ -57,10 +65,12 @@ __all__ = [
     "InterpolateConfig",
     "RecommendConfig",
     "SynthesizeConfig",
+    "TranslateConfig",
     "run_anomaly",
     "run_augment",
     "run_denoise",
     "run_interpolate",
     "run_recommend",
     "run_synthesize",
+    "run_translate",
 ]
