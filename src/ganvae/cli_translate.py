@@ -40,7 +40,9 @@ def translate(
     folder = out or Path("runs") / f"translate-{_slug(source)}-{_slug(target)}"
     m = run_translate(cfg, folder, progress=not quiet, command=_command_line())
     for name, row in m["results"]["directions"]["forward"].items():
-        cells = ", ".join(f"{k} {display(row[k])}" for k in ("target_share", "fd", "content_ssim", "cycle_psnr"))
+        cells = ", ".join(
+            f"{k} {display(row[k])}" for k in ("target_share", "fd", "content_ssim", "cycle_psnr")
+        )
         _echo(f"{name}: {cells}")
     for claim in m["results"]["claims"]:
         _echo(f"{claim['verdict']}: {claim['claim']}")

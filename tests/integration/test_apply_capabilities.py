@@ -34,6 +34,7 @@ def _args(command: str, tmp) -> list:
         "score": ["--data", tmp / "a.png", "--threshold", "1", "-o", tmp / "s.csv"],
         "recommend": ["--items", "1"],
         "synthesize": ["-n", "5", "-o", tmp / "t.csv"],
+        "translate": [tmp / "a.png", "-o", tmp / "t.png"],
     }[command]
 
 
@@ -79,7 +80,7 @@ def test_a_command_the_model_cannot_serve_is_one_line_exit_2(command, model, fol
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert f"cannot be used by `ganvae {command}`" in err
     assert all(f"`ganvae {c}`" in err for c in can)  # what to do instead
-    assert not any((tmp / f).exists() for f in ("s.png", "g.png", "m.gif", "s.csv", "t.csv"))
+    assert not any((tmp / f).exists() for f in ("s.png", "g.png", "m.gif", "s.csv", "t.csv", "t.png"))
 
 
 def test_every_model_kind_serves_some_command(folders):

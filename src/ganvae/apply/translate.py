@@ -40,7 +40,9 @@ def translate_file(folder: Path, image: Path, out: Path, *, reverse: bool = Fals
             + f" for the model's {channels} channel{'s' if channels > 1 else ''}"
         )
     if pixels.shape[:2] != (height, width):
-        notes.append(f"{image.name} is {pixels.shape[0]}x{pixels.shape[1]}; resized to the model's {height}x{width}")
+        notes.append(
+            f"{image.name} is {pixels.shape[0]}x{pixels.shape[1]}; resized to the model's {height}x{width}"
+        )
     _, x = load_named_images(image, model.shape)
     src, dst = (TARGET, SOURCE) if reverse else (SOURCE, TARGET)
     out_image = translate(model, x, dst)

@@ -70,11 +70,15 @@ def evaluate_claims(summary: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         checks = [_check(summary, sides, key, side) for key, side in claim.checks]
         verdicts = [c["verdict"] for c in checks]
         verdict = FAILS if FAILS in verdicts else HOLDS if all(v == HOLDS for v in verdicts) else UNSURE
-        out.append({"key": claim.key, "claim": claim.text, "note": claim.note, "verdict": verdict, "checks": checks})
+        out.append(
+            {"key": claim.key, "claim": claim.text, "note": claim.note, "verdict": verdict, "checks": checks}
+        )
     return out
 
 
-def _check(summary: dict[str, dict[str, Any]], sides: dict[str, Side], key: str, claimed: Side) -> dict[str, Any]:
+def _check(
+    summary: dict[str, dict[str, Any]], sides: dict[str, Side], key: str, claimed: Side
+) -> dict[str, Any]:
     metric = metric_of(key)
     other: Side = "vae" if claimed == "adversarial" else "adversarial"
     mine, theirs = (representative(summary, sides, s, metric) for s in (claimed, other))

@@ -33,7 +33,9 @@ TARGET_SHARE = declare(
 CONTENT_SSIM = declare(
     "content_ssim", "content kept: SSIM between input and translation", better="higher", bounds=(-1.0, 1.0)
 )
-CYCLE_PSNR = declare("cycle_psnr", "cycle reconstruction PSNR (input → translation → back)", better="higher", unit="dB")
+CYCLE_PSNR = declare(
+    "cycle_psnr", "cycle reconstruction PSNR (input → translation → back)", better="higher", unit="dB"
+)
 
 
 def target_share(probabilities: torch.Tensor, target: int) -> float:

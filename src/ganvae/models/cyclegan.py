@@ -1,7 +1,8 @@
 """CycleGAN (Zhu et al. 2017, "Unpaired image-to-image translation using cycle-consistent adversarial
 networks"): two generators G: source → target and F: target → source, two discriminators, and
 
-    L = L_GAN(G, D_T) + L_GAN(F, D_S) + λ (|F(G(s)) - s|₁ + |G(F(t)) - t|₁) + λ_id λ (|G(t) - t|₁ + |F(s) - s|₁)
+    L = L_GAN(G, D_T) + L_GAN(F, D_S) + λ (|F(G(s)) - s|₁ + |G(F(t)) - t|₁)
+        + λ_id λ (|G(t) - t|₁ + |F(s) - s|₁)
 
 with least-squares adversarial losses, λ = 10 (`cycle_weight`) and the identity term at half of it
 (`identity_weight` = 0.5), Adam lr 2e-4, β = (0.5, 0.999), as in the paper. Left out: the paper's
@@ -112,14 +113,18 @@ class CycleGAN(GenerativeModel):
         self._last.keep(a, b)
         real = (a * 2.0 - 1.0, b * 2.0 - 1.0)
         fake = (self.generate(real[1], 0), self.generate(real[0], 1))  # fake[k]: translated into domain k
-        loss_d = sum(lsgan_d(self.discriminators[k](real[k]), self.discriminators[k](fake[k].detach())) for k in (0, 1))
+        loss_d = sum(
+            lsgan_d(self.discriminators[k](real[k]), self.discriminators[k](fake[k].detach())) for k in (0, 1)
+        )
         opt.step("d", loss_d)
 
         c = self.config
         self.discriminators.requires_grad_(False)  # no weight gradients for D during the G step
         adv = lsgan_g(self.discriminators[0](fake[0])) + lsgan_g(self.discriminators[1](fake[1]))
         # back to where each image came from: fake[1] (from a) -> domain 0, fake[0] (from b) -> domain 1
-        cycle = (self.generate(fake[1], 0) - real[0]).abs().mean() + (self.generate(fake[0], 1) - real[1]).abs().mean()
+        cycle = (self.generate(fake[1], 0) - real[0]).abs().mean() + (
+            self.generate(fake[0], 1) - real[1]
+        ).abs().mean()
         loss_g = adv + c.cycle_weight * cycle
         logs = {"loss_d": loss_d.detach(), "loss_adv": adv.detach(), "loss_cycle": cycle.detach()}
         if c.identity_weight > 0:  # an image already in domain k should pass through generator k unchanged

@@ -72,7 +72,13 @@ class UNITConfig:
             raise ConfigError("latent_dim and width must be positive integers")
         if self.lr <= 0:
             raise ConfigError("lr must be positive")
-        weights = (self.gan_weight, self.recon_weight, self.kl_weight, self.cycle_weight, self.cycle_kl_weight)
+        weights = (
+            self.gan_weight,
+            self.recon_weight,
+            self.kl_weight,
+            self.cycle_weight,
+            self.cycle_kl_weight,
+        )
         if any(w < 0 for w in weights):
             raise ConfigError("the loss weights of unit must be >= 0")
 
@@ -128,7 +134,9 @@ class UNIT(GenerativeModel):
         mu = (self.mean(real[0], 0), self.mean(real[1], 1))
         z = tuple(m + torch.randn_like(m) for m in mu)  # unit-variance posterior
         fake = (self.generate(z[1], 0), self.generate(z[0], 1))  # fake[k]: translated into domain k
-        loss_d = sum(lsgan_d(self.discriminators[k](real[k]), self.discriminators[k](fake[k].detach())) for k in (0, 1))
+        loss_d = sum(
+            lsgan_d(self.discriminators[k](real[k]), self.discriminators[k](fake[k].detach())) for k in (0, 1)
+        )
         opt.step("d", loss_d)
 
         self.discriminators.requires_grad_(False)

@@ -21,7 +21,7 @@ from ganvae.nn.conv import ConvDecoder, ConvEncoder
 
 
 class ImageToImage(nn.Module):
-    """ConvEncoder -> Linear to a flat code -> ConvDecoder; returns the raw output (the model applies Tanh)."""
+    """ConvEncoder -> Linear to a flat code -> ConvDecoder; the raw output (the model applies Tanh)."""
 
     def __init__(self, shape: tuple[int, int, int], width: int, latent_dim: int):
         super().__init__()

@@ -15,8 +15,9 @@ input vs translation) and the cycle reconstruction PSNR. Two baselines bracket e
 unchanged (keeps everything, reaches nothing) and a random real image of the target domain's training
 split (reaches the target, keeps nothing). `ganvae.experiment.translation_claims` judges the claims.
 
->>> from ganvae.tasks.translate import TranslateConfig, run_translate                         # doctest: +SKIP
->>> run_translate(TranslateConfig(data="fashion-mnist", source="Sneaker", target="Ankle boot"), "runs/t")  # doctest: +SKIP
+>>> from ganvae.tasks.translate import TranslateConfig, run_translate          # doctest: +SKIP
+>>> cfg = TranslateConfig(data="fashion-mnist", source="Sneaker", target="Ankle boot")
+>>> run_translate(cfg, "runs/translate")                                       # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -113,7 +114,11 @@ def run_translate(
     results["classifier"] = {"accuracy": clf.accuracy_, "feature_name": clf.feature_name}
     results["domains"] = {"source": data.source_name, "target": data.target_name}
     for direction in DIRECTIONS:
-        page.draw_grid(folder.figures / page.grid_file(direction), ctx["inputs"][direction][:GRID_IMAGES], shown[direction])
+        page.draw_grid(
+            folder.figures / page.grid_file(direction),
+            ctx["inputs"][direction][:GRID_IMAGES],
+            shown[direction],
+        )
     page.draw_plane(folder.figures / page.PLANE, results)
     section = page.section(results, cfg, data.name)
     return folder.finish(data, results, section, verdicts=results["verdicts"])
@@ -143,7 +148,9 @@ class Translation(TaskExperiment):
     def run(self, ctx: dict[str, Any], job: Job) -> list[dict[str, Any]]:
         from ganvae.models.domains import translate
 
-        model = self.folder.model(self.cfg, job.model, ctx["data"], job.seed, tag=job.tag, progress=self.progress)
+        model = self.folder.model(
+            self.cfg, job.model, ctx["data"], job.seed, tag=job.tag, progress=self.progress
+        )
         params = sum(p.numel() for p in model.parameters())
         records: list[dict[str, Any]] = []
         shown: dict[str, dict[str, list]] = {}
@@ -198,7 +205,13 @@ def baselines(ctx: dict[str, Any]) -> list[dict[str, Any]]:
         pick = torch.randint(len(pool), (len(x),), generator=torch.Generator().manual_seed(dst))
         for name, out, back in ((IDENTITY, x, x), (RANDOM_TARGET, pool[pick].float(), None)):
             runs.append(
-                {"method": name, "family": "baseline", "seed": 0, "direction": direction, **measure(ctx, direction, x, out, back)}
+                {
+                    "method": name,
+                    "family": "baseline",
+                    "seed": 0,
+                    "direction": direction,
+                    **measure(ctx, direction, x, out, back),
+                }
             )
     return runs
 
@@ -227,7 +240,11 @@ def summarise(runs: list[dict[str, Any]], n_forward: int, n_reverse: int) -> dic
     # the comparison report's row: adversarial arms against the VAE arm, on reaching the target domain
     families = {m: "vae" if row["family"] == "vae" else "gan" for m, row in arms.items()}
     verdict = use_case_row(
-        "image-to-image translation", TARGET_SHARE, arms, families, label="share of translations classified as the target domain"
+        "image-to-image translation",
+        TARGET_SHARE,
+        arms,
+        families,
+        label="share of translations classified as the target domain",
     )
     return {
         "images": {"forward": n_forward, "reverse": n_reverse},

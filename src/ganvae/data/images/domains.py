@@ -172,7 +172,12 @@ def _folders(source: str, target: str, image_size: int | tuple[int, int] | None)
         raise ConfigError(f"--source and --target are the same folder ({paths[SOURCE]}); give two domains")
     if paths[SOURCE] in paths[TARGET].parents or paths[TARGET] in paths[SOURCE].parents:
         raise ConfigError("one of --source and --target is inside the other; give two separate folders")
-    loaded = [load_images(p, image_size=image_size) for p in paths]
+    loaded = []
+    for option, path in zip(("--source", "--target"), paths, strict=True):
+        try:
+            loaded.append(load_images(path, image_size=image_size))
+        except DataError as exc:  # an empty domain, a folder too small to split: say which option
+            raise DataError(f"{option}: {exc}") from None
     shapes = [d.shape for d in loaded]
     if shapes[SOURCE][1:] != shapes[TARGET][1:]:
         (_, h0, w0), (_, h1, w1) = shapes

@@ -92,11 +92,16 @@ def _findings(results: dict[str, Any]) -> list[str]:
         )
         out.append(f"“{claim['claim']}”: {claim['verdict']}. {why}.")
     forward = results["directions"]["forward"]
-    keep = max((m for m, r in forward.items() if r["family"] != "baseline"), key=lambda m: forward[m]["content_ssim"]["mean"], default=None)
+    keep = max(
+        (m for m, r in forward.items() if r["family"] != "baseline"),
+        key=lambda m: forward[m]["content_ssim"]["mean"],
+        default=None,
+    )
     if keep:
+        random = display(forward.get("random target image", {}).get("content_ssim"))
         out.append(
-            f"Most content kept (source → target): {keep}, SSIM {display(forward[keep]['content_ssim'])}; the "
-            f"input itself scores 1 and a random target image {display(forward.get('random target image', {}).get('content_ssim'))}."
+            f"Most content kept (source → target): {keep}, SSIM {display(forward[keep]['content_ssim'])}; "
+            f"the input itself scores 1 and a random target image {random}."
         )
     return out
 
@@ -109,18 +114,20 @@ def section(results: dict[str, Any], cfg: Any, data_name: str) -> Section:
     sec = Section(
         "Image-to-image translation",
         intro=(
-            f"Unpaired translation between {dom['source']} (source) and {dom['target']} (target) ({data_name}). "
+            f"Unpaired translation between {dom['source']} (source) and {dom['target']} (target) "
+            f"({data_name}). "
             f"Each arm trained on both domains' training images with {cfg.seeds} seed(s) at the same budget "
             f"({budget}, batch {cfg.batch_size}); {results['images']['forward']} source and "
             f"{results['images']['reverse']} target test images translated. cyclegan: two generators, two "
             "discriminators, cycle and identity losses (Zhu et al. 2017); unit: two VAE-GANs sharing one "
             "latent space (Liu et al. 2017); cvae: a conditional VAE, encoded with the source label and "
-            "decoded with the target label. All are made of the same conv encoder and decoder. Target share: "
+            "decoded with the target label. All are made of the same conv encoder and decoder. Target "
+            "share: "
             "translations a classifier trained on the two domains' training images assigns to the target "
             f"(its accuracy on real test images: {acc}); FD to the real target test images in that "
             f"classifier's {clf.get('feature_name', 'domain features')}; content kept: SSIM between input "
-            "and translation; cycle PSNR: input against its translation translated back. Baselines: the input "
-            "unchanged and a random real target image (training split)."
+            "and translation; cycle PSNR: input against its translation translated back. Baselines: the "
+            "input unchanged and a random real target image (training split)."
         ),
         findings=_findings(results),
     )
