@@ -95,3 +95,16 @@ def test_a_missing_side_is_inconclusive(ctx):
     _, claims = judge(ctx, ("random", "gan", "cyclegan"))
     assert claims["reach"]["verdict"] == UNSURE
     assert "no conditional VAE arm" in claims["reach"]["checks"][0]["reason"]
+
+
+def test_an_arm_that_ignores_its_input_is_named(ctx):
+    """The report says when an arm keeps no more of the input than a random target image: it reaches the
+    target without translating (what a collapsed translator does)."""
+    from ganvae.report.sections.translate import _findings
+    from ganvae.tasks.translate import baselines
+
+    ident_runs = records(ctx, "identity", "vae", "cvae")
+    random_runs = records(ctx, "random", "gan", "cyclegan")
+    results = summarise(baselines(ctx) + ident_runs + random_runs, 60, 60)
+    flagged = [f for f in _findings(results) if f.startswith("Not clearly more content kept")]
+    assert len(flagged) == 1 and "cyclegan" in flagged[0] and "cvae" not in flagged[0]

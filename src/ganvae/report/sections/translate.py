@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ganvae.experiment.verdicts import display, row_sentence
+from ganvae.experiment.verdicts import HOLDS, against_bound, display, row_sentence
 from ganvae.report.sections import Section
 
 PLANE = "translation-plane.png"
@@ -97,6 +97,22 @@ def _findings(results: dict[str, Any]) -> list[str]:
         key=lambda m: forward[m]["content_ssim"]["mean"],
         default=None,
     )
+    # an arm whose outputs keep no more of the input than a random target image does ignores its input
+    # (a collapsed or undertrained translator): it may still "reach the target" by the share and the FD
+    floor = forward.get("random target image", {}).get("content_ssim")
+    if floor and floor.get("mean") is not None:
+        blind = [
+            m
+            for m, r in forward.items()
+            if r["family"] != "baseline" and against_bound(r["content_ssim"], above=floor["mean"]) != HOLDS
+        ]
+        if blind:
+            shown = ", ".join(f"{m} {display(forward[m]['content_ssim'])}" for m in blind)
+            out.append(
+                f"Not clearly more content kept than by a random target image (SSIM {display(floor)}): "
+                f"{shown}. Their translations do not clearly depend on the input (look at the grids): "
+                "reaching the target domain that way is not translation."
+            )
     if keep:
         random = display(forward.get("random target image", {}).get("content_ssim"))
         out.append(
