@@ -37,6 +37,7 @@ from ganvae.cli_tasks import (
     task_app,
     upscale,
 )
+from ganvae.cli_translate import translate_image  # also adds `ganvae task translate`
 
 COMPARE_DATA = (
     "images: digits, fashion-mnist, mnist, a folder of images, .npz or IDX; tables: wine, breast-cancer, "
@@ -496,6 +497,7 @@ app.command()(generate)
 app.command("recommend")(recommend_items)
 app.command("synthesize")(synthesize_rows)
 app.command()(upscale)
+app.command("translate")(translate_image)
 
 
 def main(argv: list[str] | None = None) -> None:

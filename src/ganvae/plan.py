@@ -33,6 +33,8 @@ class RunPlan:
     jobs: int = 1  # (model, seed) runs in parallel processes; changes nothing in the results
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
     data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
+    # kinds of model a plan takes besides `data_kind`'s (translate: the two-domain translators, "domains")
+    also_kinds: ClassVar[tuple[str, ...]] = ()
     default_epochs: ClassVar[float | None] = None  # the budget when none is given (None: see `budget`)
     # what every model of the plan must be able to do (`GenerativeModel.capabilities`): a comparison draws
     # samples, super-resolution upscales; a model that cannot is refused before anything is written
@@ -47,8 +49,8 @@ class RunPlan:
             raise ConfigError("--models lists a model twice")
         for name in self.models:
             kind = MODELS.get(name).factory.kind()
-            if kind.name != self.data_kind:
-                fit = [e.name for e in MODELS if e.factory.kind().name == self.data_kind]
+            if kind.name != self.data_kind and kind.name not in self.also_kinds:
+                fit = [e.name for e in MODELS if e.factory.kind().name in (self.data_kind, *self.also_kinds)]
                 raise ConfigError(
                     f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice} "
                     f"(models of {self.data_kind}: {', '.join(fit)})"

@@ -36,6 +36,7 @@ def _args(command: str, tmp) -> list:
         "upscale": [tmp / "a.png", "-o", tmp / "u.png"],
         "recommend": ["--items", "1"],
         "synthesize": ["-n", "5", "-o", tmp / "t.csv"],
+        "translate": [tmp / "a.png", "-o", tmp / "t.png"],
     }[command]
 
 
@@ -82,7 +83,8 @@ def test_a_command_the_model_cannot_serve_is_one_line_exit_2(command, model, fol
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert f"cannot be used by `ganvae {command}`" in err
     assert all(f"`ganvae {c}`" in err for c in can)  # what to do instead
-    assert not any((tmp / f).exists() for f in ("s.png", "g.png", "m.gif", "s.csv", "t.csv", "u.png"))
+    written = ("s.png", "g.png", "m.gif", "s.csv", "t.csv", "u.png", "t.png")
+    assert not any((tmp / f).exists() for f in written)
 
 
 def test_every_model_kind_serves_some_command(folders):

@@ -63,6 +63,14 @@ CONDITIONAL = Need(
     lambda _: "it is not class-conditional (train cvae or cgan on labelled data)",
 )
 
+# translate: a translator (cyclegan, unit), or a class-conditional model with an encoder trained on two
+# classes (the translate task's cvae: encode with one label, decode with the other)
+TRANSLATES = Need(
+    lambda cls, num_classes: "translate" in cls.capabilities
+    or ({"encode", "decode"} <= cls.capabilities and num_classes == 2),
+    lambda _: "it does not translate between two domains (train one with `ganvae task translate`)",
+)
+
 APPLY_COMMANDS: Registry[tuple[Need, ...]] = Registry("apply command")
 APPLY_COMMANDS.register("sample", (IMAGES, SAMPLES), "a grid of drawn images")
 APPLY_COMMANDS.register("generate", (IMAGES, SAMPLES, CONDITIONAL), "images of the class a prompt names")
@@ -71,6 +79,7 @@ APPLY_COMMANDS.register("score", (IMAGES, SCORES), "anomaly scores of new images
 APPLY_COMMANDS.register("upscale", (IMAGES, UPSCALES), "a super-resolved image")
 APPLY_COMMANDS.register("recommend", (RANKS,), "top-k items for a user")
 APPLY_COMMANDS.register("synthesize", (TABLE, SAMPLES), "synthetic table rows")
+APPLY_COMMANDS.register("translate", (TRANSLATES,), "an image translated into the other domain")
 
 
 def _describe(model: Any) -> tuple[str, type, int]:

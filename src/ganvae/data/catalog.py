@@ -96,6 +96,23 @@ register_kind(
     )
 )
 
+# Two image domains, labelled 0 (source) and 1 (target): what the translators (CycleGAN, UNIT) train on.
+# No built-in is of this kind: `ganvae task translate` makes one from two folders or two class groups.
+register_kind(
+    DataKind(
+        "domains",
+        unit="images",
+        noun="pair of image domains",
+        modelled="two image domains (a translator)",
+        used_by="`ganvae task translate`",
+        row_dims=3,
+        pictures=True,
+        sample_command="ganvae translate",
+        use_models="use `ganvae task translate` (--source and --target)",
+        plan_advice="use it with `ganvae task translate`",
+    )
+)
+
 
 def kind_of_spec(spec: str | os.PathLike[str]) -> DataKind:
     """The kind of data `--data spec` names: a built-in's own kind, or the kind whose file suffixes the

@@ -2,6 +2,7 @@
 
 from ganvae.models.base import GenerativeModel, build_model
 from ganvae.models.cfgan import CFGAN, CFGANConfig
+from ganvae.models.cyclegan import CycleGAN, CycleGANConfig
 from ganvae.models.gan import GAN, GANConfig
 from ganvae.models.mult_vae import MultVAE, MultVAEConfig
 from ganvae.models.popularity import Popularity, PopularityConfig
@@ -9,6 +10,7 @@ from ganvae.models.srgan import SRGAN, SRConfig, SRGANConfig, SRRegression
 from ganvae.models.srvae import SRVAE, SRVAEConfig
 from ganvae.models.tabular_gan import TabularGAN, TabularGANConfig
 from ganvae.models.tabular_vae import TabularVAE, TabularVAEConfig
+from ganvae.models.unit import UNIT, UNITConfig
 from ganvae.models.vae import VAE, VAEConfig
 from ganvae.registry import MODELS
 
@@ -67,6 +69,19 @@ MODELS.register(
     SRRegression,
     "SRResNet (Ledig et al. 2017): the SRGAN network on L1 alone, no adversary; super-resolution",
     preset=SRConfig(),
+)
+# Translators (data_kind "domains"): two image domains labelled 0 / 1 (`ganvae task translate`).
+MODELS.register(
+    "cyclegan",
+    CycleGAN,
+    "CycleGAN (Zhu et al. 2017): two generators, two discriminators, cycle + identity losses; translation",
+    preset=CycleGANConfig(),
+)
+MODELS.register(
+    "unit",
+    UNIT,
+    "UNIT (Liu et al. 2017): two VAE-GANs sharing one latent space; translation",
+    preset=UNITConfig(),
 )
 
 # Recommenders (data_kind "interactions"): one user's binary item vector in, item scores out.

@@ -8,6 +8,7 @@ from ganvae.tasks.interpolate import InterpolateConfig, run_interpolate
 from ganvae.tasks.recommend import RecommendConfig, run_recommend
 from ganvae.tasks.superres import SuperresConfig, run_superres
 from ganvae.tasks.synthesize import SynthesizeConfig, run_synthesize
+from ganvae.tasks.translate import TranslateConfig, run_translate
 
 TASKS.register(
     "anomaly",
@@ -58,6 +59,13 @@ TASKS.register(
     config=SynthesizeConfig,
 )
 
+TASKS.register(
+    "translate",
+    run_translate,
+    "unpaired translation between two domains (folders or class groups): target share, FD, content kept",
+    config=TranslateConfig,
+)
+
 __all__ = [
     "AnomalyConfig",
     "AugmentConfig",
@@ -66,6 +74,7 @@ __all__ = [
     "RecommendConfig",
     "SuperresConfig",
     "SynthesizeConfig",
+    "TranslateConfig",
     "run_anomaly",
     "run_augment",
     "run_denoise",
@@ -73,4 +82,5 @@ __all__ = [
     "run_recommend",
     "run_superres",
     "run_synthesize",
+    "run_translate",
 ]

@@ -17,7 +17,8 @@ LOADERS = {"images": load_images, "table": load_table, "interactions": resolve_i
 
 
 def test_every_entry_has_a_kind_a_description_and_a_way_to_get_it():
-    assert {e.extra["kind"] for e in DATASETS} == set(KINDS)
+    # two image domains have no built-in: `ganvae task translate` makes them from folders or class groups
+    assert {e.extra["kind"] for e in DATASETS} == set(KINDS) - {"domains"}
     for e in DATASETS:
         assert e.extra["kind"] in KINDS and e.summary and "\n" not in e.summary, e.name
         where = e.extra["where"]()

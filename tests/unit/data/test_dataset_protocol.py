@@ -25,6 +25,7 @@ def _ratings(tmp_path):
 @pytest.fixture
 def one_of_each(tmp_path):
     from ganvae.data import load_images
+    from ganvae.data.images.domains import load_domains
     from ganvae.data.interactions import load_interactions
     from ganvae.data.tables import load_table
     from ganvae.data.tables.table_data import prepare_table
@@ -33,6 +34,7 @@ def one_of_each(tmp_path):
         "images": load_images("digits"),
         "table": prepare_table(load_table("wine"), seed=0),
         "interactions": load_interactions(_ratings(tmp_path)),
+        "domains": load_domains("0", "1", data="digits"),
     }
 
 
@@ -46,8 +48,9 @@ def test_every_kind_is_a_dataset_described_alike(one_of_each):
         assert d["kind"] == kind and d["shape"] == list(data.shape) and d["n_train"] == len(data.x_train)
         assert len(data.fingerprint()) == 16
     units = {k: d.unit for k, d in one_of_each.items()}
-    assert units == {"images": "images", "table": "rows", "interactions": "users"}
+    assert units == {"images": "images", "table": "rows", "interactions": "users", "domains": "images"}
     splits = {k: d.split for k, d in one_of_each.items()}
-    assert splits == {"images": "seeded", "table": "seeded", "interactions": "strong"}
+    assert splits == {"images": "seeded", "table": "seeded", "interactions": "strong", "domains": "seeded"}
     assert one_of_each["table"].describe()["n_test"] == len(one_of_each["table"].table.test)
     assert one_of_each["images"].describe()["class_names"] == [str(i) for i in range(10)]
+    assert one_of_each["domains"].describe()["class_names"] == ["0", "1"]  # source, target
