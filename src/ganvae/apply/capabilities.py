@@ -66,8 +66,9 @@ CONDITIONAL = Need(
 # translate: a translator (cyclegan, unit), or a class-conditional model with an encoder trained on two
 # classes (the translate task's cvae: encode with one label, decode with the other)
 TRANSLATES = Need(
-    lambda cls, num_classes: "translate" in cls.capabilities
-    or ({"encode", "decode"} <= cls.capabilities and num_classes == 2),
+    lambda cls, num_classes: (
+        "translate" in cls.capabilities or ({"encode", "decode"} <= cls.capabilities and num_classes == 2)
+    ),
     lambda _: "it does not translate between two domains (train one with `ganvae task translate`)",
 )
 
