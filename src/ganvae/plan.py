@@ -50,7 +50,12 @@ class RunPlan:
         for name in self.models:
             kind = MODELS.get(name).factory.kind()
             if kind.name != self.data_kind and kind.name not in self.also_kinds:
-                fit = [e.name for e in MODELS if e.factory.kind().name in (self.data_kind, *self.also_kinds)]
+                fit = [
+                    e.name
+                    for e in MODELS
+                    if e.factory.kind().name in (self.data_kind, *self.also_kinds)
+                    and self.needs <= e.factory.capabilities
+                ]
                 raise ConfigError(
                     f"{name} is a model of {kind.name}, not {self.data_kind}; {kind.plan_advice} "
                     f"(models of {self.data_kind}: {', '.join(fit)})"

@@ -122,6 +122,7 @@ def test_list_shows_every_model_with_its_data_kind_and_the_reports_family(capsys
     assert [c.strip() for c in rows["mult-dae"].split("│")][2] == "ae"
     assert [c.strip() for c in rows["mult-vae"].split("│")][2] == "vae"
     assert {r.split("│")[3].strip() for n, r in rows.items() if n in MODELS} == {
+        "domains",
         "images",
         "interactions",
         "table",
