@@ -97,8 +97,10 @@ class GANConfig:
     # while the discriminator overfits; or auto: ada when the training split is small (small_data.py,
     # < 5,000 images), none otherwise -- settled once from the data when the model is built for training,
     # so config.json says what was used. A fixed policy on every image hurt short runs (digits, 300 steps:
-    # dcgan FD 14 -> 24, bench/gan_ema.json)
-    diffaug: str = "none"
+    # dcgan FD 14 -> 24, bench/gan_ema.json); ada did not (digits, 6 seeds: 14.0 -> 14.2) and on a
+    # 300-image folder at 2,000 steps lowered FD and its spread (19.2 ± 3.5 -> 16.9 ± 0.8, bench/ada.json),
+    # so auto is the default
+    diffaug: str = "auto"
     # ADA (diffaug=ada): every ada_interval discriminator steps, p moves by (images seen in them) /
     # (ada_kimg * 1000) towards more augmentation when r_t = E[sign(D(real))] over them exceeds
     # ada_target, towards less when below. ADA's 500 kimg suits runs of ~25M images; ours see 20k-200k,
