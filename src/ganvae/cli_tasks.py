@@ -212,6 +212,7 @@ def superres(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Super-resolution: downsample test images (antialiased bicubic), upscale them with SRGAN, a
     conditional VAE, an L1 regression network and bicubic; PSNR/SSIM, FD, sharpness, consistency."""
@@ -220,7 +221,7 @@ def superres(
 
     cfg = SuperresConfig(**plan, scale=scale, images=images, draws=draws)
     folder = out or _default_out("superres", plan["data"], f"x{scale}")
-    m = run_superres(cfg, folder, progress=not quiet, command=_command_line())
+    m = run_superres(cfg, folder, progress=not quiet, command=_command_line(), **rerun)
     for name, row in m["results"]["methods"].items():
         cells = ", ".join(
             f"{label} {display(row[k])}"
@@ -238,6 +239,7 @@ def superres(
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(
     exclude=("image_size", "augment"),

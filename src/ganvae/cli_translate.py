@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ganvae.cli_common import ModelOpt, _command, _echo
+from ganvae.cli_config import config_options
 from ganvae.cli_options import plan_options
 from ganvae.cli_tasks import _command_line, task_app
 
@@ -16,6 +17,7 @@ DOMAIN_DATA = "a labelled dataset whose classes --source and --target name (leav
 
 
 @task_app.command()
+@config_options
 @_command
 @plan_options(data="", data_help=DOMAIN_DATA, models="cyclegan,unit,cvae", seeds=3)
 def translate(
@@ -30,6 +32,7 @@ def translate(
     plan: dict[str, Any],
     out: Path | None,
     quiet: bool,
+    rerun: dict[str, bool],
 ) -> None:
     """Unpaired image-to-image translation (CycleGAN, UNIT, conditional VAE): target share, FD to the
     target, content kept (SSIM) and cycle PSNR, both ways, with a claims table."""
@@ -38,7 +41,7 @@ def translate(
 
     cfg = TranslateConfig(**plan, source=source, target=target, images=images)
     folder = out or Path("runs") / f"translate-{_slug(source)}-{_slug(target)}"
-    m = run_translate(cfg, folder, progress=not quiet, command=_command_line())
+    m = run_translate(cfg, folder, progress=not quiet, command=_command_line(), **rerun)
     for name, row in m["results"]["directions"]["forward"].items():
         cells = ", ".join(
             f"{k} {display(row[k])}" for k in ("target_share", "fd", "content_ssim", "cycle_psnr")

@@ -140,13 +140,19 @@ def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 @locking("out")
 def run_superres(
-    cfg: SuperresConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: SuperresConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each model (and seed), upscale the test images' inputs, measure, write the task folder."""
     from ganvae.report.sections import superres as page
 
     cfg.validate()
-    folder = TaskFolder(out, "superres", cfg, command)
+    folder = TaskFolder(out, "superres", cfg, command, resume=resume, overwrite=overwrite)
     experiment = SuperResolution(cfg, folder, progress and cfg.jobs == 1)
     ctx = experiment.context()
     data, scene, floor = ctx

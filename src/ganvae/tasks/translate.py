@@ -90,13 +90,19 @@ def load_task_domains(cfg: TranslateConfig) -> DomainData:
 
 @locking("out")
 def run_translate(
-    cfg: TranslateConfig, out: str | Path, *, progress: bool = True, command: str = ""
+    cfg: TranslateConfig,
+    out: str | Path,
+    *,
+    progress: bool = True,
+    command: str = "",
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> dict[str, Any]:
     """Train each arm (and seed) on the two domains, translate the test images both ways, write the folder."""
     from ganvae.report.sections import translate as page
 
     cfg.validate()
-    folder = TaskFolder(out, "translate", cfg, command)
+    folder = TaskFolder(out, "translate", cfg, command, resume=resume, overwrite=overwrite)
     experiment = Translation(cfg, folder, progress and cfg.jobs == 1)
     ctx = experiment.context()  # loads and checks the data before anything is written
     folder.start()

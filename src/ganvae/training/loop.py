@@ -247,9 +247,10 @@ class Trainer:
         t0 = time.perf_counter() - state.elapsed_s
         t_log, seen_log = time.perf_counter(), state.images_seen
         epoch_cached, order = -1, None
-        # only pictures are drawn as sample grids, and only by models that draw samples (an image-to-image
-        # model maps given images: its task draws what it makes of the test images)
-        pictures = model.kind().pictures and "sample" in model.capabilities
+        # only pictures are drawn as grids, and only by models whose grid shows something while training:
+        # samples, or a translator's translations; a super-resolution model maps given images, and its
+        # task draws what it makes of the test images
+        pictures = model.kind().pictures and bool({"sample", "translate"} & model.capabilities)
 
         with (
             _stop_signals(stop),

@@ -60,8 +60,8 @@ def test_every_model_scores_each_method_finitely():
 
     x = torch.rand(5, 1, 8, 8)
     for entry in MODELS:
-        if entry.factory.data_kind != "images":
-            continue
+        if entry.factory.data_kind != "images" or "score" not in entry.factory.capabilities:
+            continue  # the super-resolution models train on images but score nothing
         model = build_model(
             entry.name,
             (1, 8, 8),
