@@ -12,8 +12,8 @@ training images by heart. Below `SMALL_BELOW` training images a comparison there
   given (5 epochs of 300 images are 23 steps of 64: nothing learns in that);
 
 and the GANs augment what their discriminator sees with ADA's adaptive probability (`diffaug=auto`, their
-default: nn/ada.py, nn/diffaugment.py), which stays near 0 until the discriminator starts to memorise. `--augment flip`
-doubles the data for every model alike where mirror images are as real as the originals.
+default: nn/ada.py, nn/diffaugment.py), which stays near 0 until the discriminator starts to memorise.
+`--augment flip` doubles the data for every model alike where mirror images are as real as the originals.
 
 >>> is_small(300), is_small(48_000)
 (True, False)
