@@ -6,6 +6,12 @@ found better for SR: a 3x3 convolution, `blocks` residual blocks (conv-PReLU-con
 convolution and a long skip, then log2(scale) upsampling stages (a convolution to 4x the channels and a
 pixel shuffle, Shi et al. 2016), and a 3x3 convolution to the image's channels.
 
+Each upsampling convolution starts from ICNR (Aitken et al. 2017, "Checkerboard artifact free sub-pixel
+convolution"): the four output channels a pixel shuffle spreads over one 2x2 block start with the same
+kernel, so at initialisation a stage is a convolution followed by nearest-neighbour upsampling. With
+independent kernels the four positions of every block start different, and an adversarial loss, which
+rewards high-frequency texture, keeps that pattern: the checkerboard seen in SRGAN's first measured grids.
+
 Matched capacity: the adversarial network, the regression network and the conditional VAE's decoder are
 this same trunk (the VAE's decoder takes its latent map as extra input channels), so the arms differ in
 their objective, not their size. The trunk's output is a residual that the model adds to the bicubic
@@ -39,6 +45,18 @@ def auto_blocks(lr_height: int, lr_width: int) -> int:
     return max(MIN_BLOCKS, min(MAX_BLOCKS, math.ceil(min(lr_height, lr_width) / 4)))
 
 
+@torch.no_grad()
+def icnr_(conv: nn.Conv2d, factor: int) -> None:
+    """ICNR: give the `factor`**2 output channels that `nn.PixelShuffle(factor)` places in one block the same
+    kernel and bias, drawn as PyTorch draws a convolution of the sub-pixel count of outputs. PixelShuffle
+    takes channel c * factor**2 + i to position i of channel c's blocks, hence the repeat per channel."""
+    r2 = factor * factor
+    sub = nn.Conv2d(conv.in_channels, conv.out_channels // r2, conv.kernel_size, padding=conv.padding)
+    conv.weight.copy_(sub.weight.repeat_interleave(r2, dim=0))
+    if conv.bias is not None:
+        conv.bias.copy_(sub.bias.repeat_interleave(r2, dim=0))
+
+
 class ResidualBlock(nn.Module):
     def __init__(self, width: int):
         super().__init__()
@@ -64,7 +82,9 @@ class SRTrunk(nn.Module):
         )
         up: list[nn.Module] = []
         for _ in range(int(math.log2(scale))):
-            up += [nn.Conv2d(width, 4 * width, 3, padding=1), nn.PixelShuffle(2), nn.PReLU(width)]
+            conv = nn.Conv2d(width, 4 * width, 3, padding=1)
+            icnr_(conv, 2)
+            up += [conv, nn.PixelShuffle(2), nn.PReLU(width)]
         self.up = nn.Sequential(*up)
         self.tail = nn.Conv2d(width, out_channels, 3, padding=1)
 

@@ -168,3 +168,27 @@ def test_a_scale_the_shape_cannot_serve_is_one_clear_error(shape, scale, needle)
 def test_adv_weight_zero_is_refused_for_srgan():
     with pytest.raises(ConfigError, match="sr-regression"):
         build_model("srgan", (1, 8, 8), 0, {"adv_weight": 0})
+
+
+def test_icnr_upsampling_starts_as_nearest_neighbour_and_still_learns():
+    """Aitken et al. 2017: at initialisation every stage is a convolution then nearest-neighbour
+    upsampling (no checkerboard); the four sub-pixel kernels are separate parameters that train apart."""
+    import torch.nn.functional as F
+
+    from ganvae.nn.srnet import SRTrunk
+
+    torch.manual_seed(0)
+    net = SRTrunk(1, 1, scale=4, width=8, blocks=2)
+    h = torch.randn(2, 8, 5, 7)
+    for stage in (net.up[0:3], net.up[3:6]):
+        conv, shuffle = stage[0], stage[1]
+        out = shuffle(conv(h))
+        first = F.conv2d(h, conv.weight[::4], conv.bias[::4], padding=1)  # position 0 of each block
+        torch.testing.assert_close(out, F.interpolate(first, scale_factor=2, mode="nearest"))
+        h = stage(h)
+    # not tied: one gradient step moves the four kernels of a block apart
+    conv = net.up[0]
+    loss = (net.up(torch.randn(2, 8, 5, 7)) * torch.randn(2, 8, 20, 28)).sum()
+    loss.backward()
+    g = conv.weight.grad.view(8, 4, 8, 3, 3)
+    assert not torch.allclose(g[:, 0], g[:, 1])
