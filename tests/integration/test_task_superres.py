@@ -78,11 +78,14 @@ def test_a_rerun_reuses_the_models_and_other_settings_are_refused(sr_run, capsys
     weights = sorted((sr_run / "models").glob("*/model.safetensors"))
     assert len(weights) == 6
     before = [p.stat().st_mtime_ns for p in weights]
-    code, out, _ = run(["task", "superres", "--scale", "2", "--out", sr_run, *FAST], capsys)
+    again = ["task", "superres", "--scale", "2", "--out", sr_run, *FAST]
+    code, _, err = run(again, capsys)  # the same run again: entered only with --resume
+    assert code == 2 and "already holds this" in err and "--resume" in err
+    code, out, _ = run([*again, "--resume"], capsys)
     assert code == 0 and "claim:" in out
     assert [p.stat().st_mtime_ns for p in weights] == before
     other = ["--steps", "20", "--seeds", "2", "--images", "40", "--draws", "3", "-q"]
-    code, _, err = run(["task", "superres", "--scale", "2", "--out", sr_run, *other], capsys)
+    code, _, err = run(["task", "superres", "--scale", "2", "--out", sr_run, *other, "--resume"], capsys)
     assert code == 2 and "other settings" in err and err.count("\n") == 1
 
 

@@ -71,12 +71,14 @@ def test_report_embeds_both_grids_and_the_plane(translate_run):
 def test_a_rerun_reuses_the_trained_models(translate_run, capsys):
     out, argv = translate_run
     weights = {p: p.stat().st_mtime_ns for p in (out / "models").glob("*/model.safetensors")}
-    code, text, _ = run([*argv, "--out", out, *FAST], capsys)
+    code, _, err = run([*argv, "--out", out, *FAST], capsys)  # entered again only with --resume
+    assert code == 2 and "already holds this" in err and "--resume" in err
+    code, text, _ = run([*argv, "--out", out, *FAST, "--resume"], capsys)
     assert code == 0 and "cyclegan: target_share" in text
     assert {p: p.stat().st_mtime_ns for p in weights} == weights
     # other settings into the same folder: refused, nothing changed
-    code, _, err = run([*argv[:-2], "--seeds", "3", "--out", out, *FAST], capsys)
-    assert code == 2 and "other settings" in err
+    code, _, err = run([*argv[:-2], "--seeds", "3", "--out", out, *FAST, "--resume"], capsys)
+    assert code == 2 and "other settings" in err and "--seeds" in err
 
 
 def test_translate_one_image_and_its_notes(translate_run, tmp_path, capsys, digits):

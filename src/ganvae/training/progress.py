@@ -70,7 +70,7 @@ class TrainProgress:
         if not self.enabled:
             return
         if self._progress is not None:
-            self._progress.console.print(text, markup=False, highlight=False, soft_wrap=True)
+            self._progress.console.print(text, markup=False, highlight=False)  # wrapped to the terminal
         else:
             say(f"{self.label}: {text}")
 
