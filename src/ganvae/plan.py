@@ -14,6 +14,7 @@ from ganvae.errors import ConfigError
 from ganvae.models.base import config_keys
 from ganvae.small_data import default_epochs
 from ganvae.training.config import TrainConfig
+from ganvae.training.tracking import TrackingConfig
 
 DEFAULT_DIGITS_STEPS = 300
 
@@ -32,6 +33,8 @@ class RunPlan:
     augment: str = "none"  # training batches for every model alike (training/augment.py): none, flip
     jobs: int = 1  # (model, seed) runs in parallel processes; changes nothing in the results
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
+    # --logger / --tracking-uri: where the runs are also logged; like `jobs`, it changes no result
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
     # kinds of model a plan takes besides `data_kind`'s (translate: the two-domain translators, "domains")
     also_kinds: ClassVar[tuple[str, ...]] = ()
@@ -75,6 +78,7 @@ class RunPlan:
             raise ConfigError("--seeds and --batch-size must be at least 1")
         if self.jobs < 1:
             raise ConfigError("--jobs must be at least 1")
+        self.tracking.validate()
         from ganvae.training.augment import check_augment
 
         check_augment(self.augment, self.data_kind)
@@ -100,6 +104,7 @@ class RunPlan:
 
         values = dataclasses.asdict(self)
         values.pop("jobs", None)
+        values.pop("tracking", None)
         if values.get("augment") == "none":  # folders written before --augment existed stay valid
             values.pop("augment")
         return json.loads(json.dumps(values, default=str))
