@@ -312,7 +312,8 @@ def compare(
     out = Path(out)
     saved = RunFolder(out).config
     resolved: dict[str, Any] = {"compare": cfg.settings(), "command": command}
-    rerun = Rerun(out, "a comparison", resume, overwrite)
+    # --resume with more seeds or models adds their runs (`Rerun.growable`)
+    rerun = Rerun(out, "a comparison", resume, overwrite, growable=True)
     continued = rerun.enter(lambda config: config.get("compare"), cfg)
     ctx = _Context(cfg, progress)  # validates the data before anything is written
     resolved["budget"] = cfg.budget(len(ctx.train_data.x_train))

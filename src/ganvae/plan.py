@@ -112,10 +112,25 @@ class RunPlan:
     def differences(self, saved: dict[str, Any]) -> list[str]:
         """The settings that differ from `saved` (those a folder was written with), each as
         `--option: value there, value asked` under the option's command-line name (`option_name`)."""
+        return list(self.changed(saved).values())
+
+    def changed(self, saved: dict[str, Any]) -> dict[str, str]:
+        """`differences`, keyed by the (flattened) setting."""
         saved = {k: v for k, v in saved.items() if k != "jobs"}  # folders written when --jobs was saved
         before, now = _flat(saved), _flat(self.settings())
         changed = sorted(k for k in {*before, *now} if before.get(k, _ABSENT) != now.get(k, _ABSENT))
-        return [f"{option_name(k)}: {_shown(before, k)} there, {_shown(now, k)} asked" for k in changed]
+        return {k: f"{option_name(k)}: {_shown(before, k)} there, {_shown(now, k)} asked" for k in changed}
+
+    def additions(self, saved: dict[str, Any]) -> list[str]:
+        """The settings in which this plan only adds runs to `saved`: more `seeds`, or `models` that keep
+        every model there. A comparison continued with them trains only the runs they add."""
+        added = []
+        seeds, models = saved.get("seeds"), saved.get("models")
+        if isinstance(seeds, int) and self.seeds > seeds:
+            added.append("seeds")
+        if isinstance(models, list) and models != list(self.models) and set(models) <= set(self.models):
+            added.append("models")
+        return added
 
     def refuse_other_settings(self, saved: dict[str, Any], folder: Any, what: str) -> None:
         """ConfigError naming the settings that differ from `saved` (those `folder` was written with): a
