@@ -27,6 +27,7 @@ from ganvae.cli_tasks import (
     OTHER_COMPARISONS,
     CategoricalOpt,
     DropOpt,
+    MetadataOpt,
     RowsOpt,
     TargetOpt,
     generate,
@@ -363,6 +364,7 @@ def compare(
     target: TargetOpt = None,
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
+    metadata: MetadataOpt = None,
     rows: RowsOpt = 0,
     ctx: typer.Context = None,  # type: ignore[assignment]  # given by typer: which options were typed
     *,
@@ -389,12 +391,15 @@ def compare(
                 "--checkpoint chooses image models' weights by validation FD; drop it for tables"
             )
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
+        options["metadata"] = metadata
         options.update(search=search, storage=storage)
         given = ctx is not None and ctx.get_parameter_source("models").name != "DEFAULT"
         options.update(rerun=rerun, models_given=given)
         return other(plan, out, quiet, inception_weights=inception_weights, **options)
-    if target or categorical or drop or rows:
-        raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
+    if target or categorical or drop or rows or metadata:
+        raise ConfigError(
+            "--target, --categorical, --drop, --metadata and --rows apply to tables (--data file.csv)"
+        )
 
     from ganvae.compare import CompareConfig
     from ganvae.evaluate.images import EvalConfig
