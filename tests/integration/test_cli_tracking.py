@@ -52,3 +52,35 @@ def test_a_comparison_tracked_in_mlflow(tmp_path, capsys, monkeypatch):
     curve = {r["step"]: r["fd"] for r in log if r.get("kind") == "eval"}
     tracked = {m.step: m.value for m in client.get_metric_history(child.info.run_id, "eval/fd")}
     assert curve and tracked == pytest.approx(curve, rel=1e-12)
+
+
+def test_a_task_tracked_in_tensorboard(tmp_path, capsys):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    out = tmp_path / "task"
+    argv = [
+        "task",
+        "denoise",
+        "--models",
+        "vae",
+        "--steps",
+        "4",
+        "--out",
+        out,
+        *SMALL,
+        "--logger",
+        "tensorboard",
+    ]
+    code, _, err = run(argv, capsys)
+    assert code == 0, err
+    model = out / "models" / "vae-seed0"
+    events = EventAccumulator(str(model / "tensorboard")).Reload()
+    log = [json.loads(x) for x in (model / "log.jsonl").read_text().splitlines()]
+    losses = {r["step"]: r["loss"] for r in log if "loss" in r}
+    assert losses and {e.step: e.value for e in events.Scalars("train/loss")} == pytest.approx(
+        losses, rel=1e-6
+    )
+    assert "samples" in events.Tags()["images"]
+    top = EventAccumulator(str(out / "tensorboard")).Reload()  # the task's own run: its settings
+    assert "_hparams_/session_start_info" in top.PluginTagToContent("hparams")

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 
 from ganvae.errors import ConfigError
+from ganvae.run_folder import MLARTIFACTS as MLFLOW_ARTIFACTS
+from ganvae.run_folder import MLRUNS as MLFLOW_DB
+from ganvae.run_folder import TENSORBOARD as TENSORBOARD_DIR
 
-TENSORBOARD_DIR = "tensorboard"  # inside each run folder
-MLFLOW_DB = "mlruns.db"  # the default tracking database, in the top folder
-MLFLOW_ARTIFACTS = "mlartifacts"  # and its artifacts
 FOLDER_TAG = "ganvae.folder"  # the run folder an MLflow run tracks: a resumed folder finds its run by it
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for a nested run
 
