@@ -160,17 +160,25 @@ class MlflowTracker(Tracker):
         # the database's first use migrates its tables and says so at INFO level, between progress lines
         for quiet in ("mlflow.store.db.utils", "alembic"):
             logging.getLogger(quiet).setLevel(logging.WARNING)
-        self.client = MlflowClient(tracking_uri=cfg.uri)
-        self.experiment_id = self._experiment()
-        key = str(folder.resolve())
-        self.run_id = self._find(key) if resume else None
+        from mlflow.exceptions import MlflowException
+
         self._known: dict[str, str] = {}
-        if self.run_id is None:
-            tags = {FOLDER_TAG: key, **({PARENT_TAG: cfg.parent} if cfg.parent else {})}
-            self.run_id = self.client.create_run(self.experiment_id, tags=tags, run_name=name).info.run_id
-        else:
-            self._known = dict(self.client.get_run(self.run_id).data.params)
-            self.client.update_run(self.run_id, status="RUNNING")
+        try:
+            self.client = MlflowClient(tracking_uri=cfg.uri)
+            self.experiment_id = self._experiment()
+            key = str(folder.resolve())
+            self.run_id = self._find(key) if resume else None
+            if self.run_id is None:
+                tags = {FOLDER_TAG: key, **({PARENT_TAG: cfg.parent} if cfg.parent else {})}
+                self.run_id = self.client.create_run(self.experiment_id, tags=tags, run_name=name).info.run_id
+            else:
+                self._known = dict(self.client.get_run(self.run_id).data.params)
+                self.client.update_run(self.run_id, status="RUNNING")
+        except MlflowException as e:  # a server that cannot be reached (after MLflow's own retries)...
+            reason = str(e).splitlines()[0][:200]
+            raise ConfigError(
+                f"MLflow at {cfg.uri} cannot be used ({reason}); check --tracking-uri or MLFLOW_TRACKING_URI"
+            ) from None
 
     @staticmethod
     def check() -> None:

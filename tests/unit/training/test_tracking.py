@@ -124,3 +124,12 @@ def test_the_default_uri_is_a_sqlite_file_in_the_top_folder(tmp_path, monkeypatc
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracker:5000")
     assert TrackingConfig("mlflow").rooted(tmp_path).uri == "http://tracker:5000"
     assert TrackingConfig("mlflow", "file:///m").rooted(tmp_path).uri == "file:///m"  # --tracking-uri wins
+
+
+def test_an_mlflow_server_that_cannot_be_reached_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's own retries take minutes
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    with pytest.raises(
+        ConfigError, match=r"MLflow at http://127.0.0.1:9 cannot be used \(.*\); check --tracking"
+    ):
+        TrackingConfig("mlflow", "http://127.0.0.1:9").open(tmp_path / "run")
