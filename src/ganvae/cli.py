@@ -22,11 +22,12 @@ from ganvae.cli_common import (
 )
 from ganvae.cli_config import config_options
 from ganvae.cli_help import HelpGroup, print_version
-from ganvae.cli_options import IMAGE_BUDGET, plan_options
+from ganvae.cli_options import IMAGE_BUDGET, LoggerOpt, TrackingUriOpt, plan_options
 from ganvae.cli_tasks import (
     OTHER_COMPARISONS,
     CategoricalOpt,
     DropOpt,
+    MetadataOpt,
     RowsOpt,
     TargetOpt,
     generate,
@@ -120,6 +121,8 @@ def train(
     num_nodes: Annotated[
         int, typer.Option("--num-nodes", help="machines taking part, each with --devices processes")
     ] = 1,
+    logger: LoggerOpt = "none",
+    tracking_uri: TrackingUriOpt = None,
 ) -> None:
     """Train one model on one dataset into a run folder (weights, log.jsonl, sample grids, checkpoints).
 
@@ -130,9 +133,12 @@ def train(
     from ganvae.training import TrainConfig
     from ganvae.training.run import split_set_overrides
     from ganvae.training.run import train as run_train
+    from ganvae.training.tracking import TrackingConfig
     from ganvae.writable import check_writable
 
     MODELS.get(model)  # unknown names fail before any data is loaded
+    tracking = TrackingConfig(logger, tracking_uri)
+    tracking.validate()
     check_writable(out, "--out", folder=True)  # and so does an --out that cannot be written
     model_over, train_over = split_set_overrides(model, split_overrides(set_ or []))
     cfg = TrainConfig(
@@ -162,6 +168,7 @@ def train(
         data_spec=spec,
         budget_given=given,
         progress=not quiet,
+        tracking=tracking.rooted(out),
     )
     s = trainer.summary()
     if not trainer.is_global_zero_:  # one report, from the process that wrote the run folder
@@ -357,6 +364,7 @@ def compare(
     target: TargetOpt = None,
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
+    metadata: MetadataOpt = None,
     rows: RowsOpt = 0,
     ctx: typer.Context = None,  # type: ignore[assignment]  # given by typer: which options were typed
     *,
@@ -383,12 +391,15 @@ def compare(
                 "--checkpoint chooses image models' weights by validation FD; drop it for tables"
             )
         options = {"target": target, "categorical": categorical, "drop": drop, "rows": rows}
+        options["metadata"] = metadata
         options.update(search=search, storage=storage)
         given = ctx is not None and ctx.get_parameter_source("models").name != "DEFAULT"
         options.update(rerun=rerun, models_given=given)
         return other(plan, out, quiet, inception_weights=inception_weights, **options)
-    if target or categorical or drop or rows:
-        raise ConfigError("--target, --categorical, --drop and --rows apply to tables (--data file.csv)")
+    if target or categorical or drop or rows or metadata:
+        raise ConfigError(
+            "--target, --categorical, --drop, --metadata and --rows apply to tables (--data file.csv)"
+        )
 
     from ganvae.compare import CompareConfig
     from ganvae.evaluate.images import EvalConfig

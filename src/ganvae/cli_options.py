@@ -58,6 +58,21 @@ SHARED: dict[str, tuple[Any, Any, Any]] = {
         lambda _: typer.Option(help="training images for every model alike: none, or flip (left-right)"),
         "none",
     ),
+    "logger": (
+        str,
+        lambda _: typer.Option(
+            help="also log every run to: none, tensorboard (event files in each run folder) or mlflow"
+        ),
+        "none",
+    ),
+    "tracking_uri": (
+        str | None,
+        lambda _: typer.Option(
+            "--tracking-uri",
+            help="MLflow's tracking URI (default: MLFLOW_TRACKING_URI, else sqlite:///RUN/mlruns.db)",
+        ),
+        None,
+    ),
     "out": (Path | None, lambda help: typer.Option("--out", "-o", help=help), None),
     "resume": (
         bool,
@@ -69,7 +84,18 @@ SHARED: dict[str, tuple[Any, Any, Any]] = {
     "overwrite": (bool, lambda _: typer.Option("--overwrite", help="replace the run in --out"), False),
     "quiet": (bool, lambda _: typer.Option("--quiet", "-q", help="no progress bars"), False),
 }
-LAST = ("image_size", "augment", "set_", "precision", "out", "resume", "overwrite", "quiet")
+LAST = (
+    "image_size",
+    "augment",
+    "set_",
+    "precision",
+    "logger",
+    "tracking_uri",
+    "out",
+    "resume",
+    "overwrite",
+    "quiet",
+)
 # handed to the command itself, not parsed into the plan: where it writes, how it enters that folder
 # (`experiment.rerun`), whether it shows progress
 RUN = ("out", "quiet", "rerun")
@@ -78,6 +104,11 @@ DATA_HELP = "built-in name (digits, fashion-mnist, mnist) or a folder of images 
 IMAGE_BUDGET = (
     "300 steps on digits, else 5 epochs; on < 5,000 training images enough epochs for 100,000 images"
 )
+
+
+# `ganvae train`'s own declarations of the two tracking options (it takes no plan)
+LoggerOpt = Annotated[str, SHARED["logger"][1](None)]
+TrackingUriOpt = Annotated[str | None, SHARED["tracking_uri"][1](None)]
 
 
 def seeds_help(default: int) -> str:
@@ -156,10 +187,16 @@ def plan_fields(
     set_: list[str] | None = None,
     precision: str = "auto",
     augment: str = "none",
+    logger: str = "none",
+    tracking_uri: str | None = None,
 ) -> dict[str, Any]:
     """The RunPlan fields from the shared options' values."""
     from ganvae.cli_common import _image_size
     from ganvae.config import parse_duration, split_overrides
+    from ganvae.training.tracking import TrackingConfig
+
+    tracking = TrackingConfig(logger, tracking_uri)
+    tracking.validate()  # before any data is loaded
 
     return {
         "data": data,
@@ -174,4 +211,5 @@ def plan_fields(
         "overrides": split_overrides(set_ or []),
         "precision": precision,
         "augment": augment,
+        "tracking": tracking,
     }

@@ -310,6 +310,14 @@ CategoricalOpt = Annotated[
     str | None, typer.Option("--categorical", help="comma-separated columns forced categorical")
 ]
 DropOpt = Annotated[str | None, typer.Option("--drop", help="comma-separated columns left out")]
+MetadataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--metadata",
+        help='JSON file of column kinds, SDV-style: {"columns": {"name": {"sdtype": "numerical"}}} '
+        "(numerical, categorical, boolean, datetime, id: ids are left out and made fresh)",
+    ),
+]
 RowsOpt = Annotated[int, typer.Option("--rows", help="synthetic rows per run (0 = as many as training rows)")]
 
 
@@ -336,6 +344,7 @@ def run_table_comparison(
     search=0,
     storage=None,
     rerun: dict[str, bool] | None = None,
+    metadata: Path | None = None,
 ) -> None:
     """`ganvae task synthesize`, and `ganvae compare` given a table: train, sample, score, print, report."""
     from ganvae.experiment.comparison import compare
@@ -349,6 +358,7 @@ def run_table_comparison(
         rows=rows,
         search=search,
         storage=storage,
+        metadata=str(metadata.resolve()) if metadata is not None else None,
     )
     m = compare(cfg, out, progress=not quiet, command=_command_line(), **(rerun or {}))
     from ganvae.experiment.verdicts import display
@@ -375,6 +385,7 @@ def compare_table(
     storage=None,
     rerun: dict[str, bool] | None = None,
     models_given: bool = False,
+    metadata: Path | None = None,
 ) -> None:
     """`ganvae compare` given a table: tabular-vae against tabular-gan unless --models names models."""
     if plan["image_size"] is not None or inception_weights is not None:
@@ -384,7 +395,9 @@ def compare_table(
     plan = {**plan, "batch_size": plan["batch_size"] or 500}
     plan.pop("image_size")
     folder = out or Path("runs") / f"compare-{Path(plan['data']).stem}"
-    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage, rerun)
+    run_table_comparison(
+        plan, target, categorical, drop, rows, folder, quiet, search, storage, rerun, metadata=metadata
+    )
 
 
 # `ganvae compare` on data of a kind other than images, by the kind (`ganvae.data.catalog.kind_of_spec`):
@@ -408,6 +421,7 @@ def synthesize(
     target: TargetOpt = None,
     categorical: CategoricalOpt = None,
     drop: DropOpt = None,
+    metadata: MetadataOpt = None,
     rows: RowsOpt = 0,
     search: SearchOpt = 0,
     storage: StorageOpt = None,
@@ -420,7 +434,9 @@ def synthesize(
     """Tabular synthetic data: fidelity, diversity, utility (train synthetic, test real) and privacy.
     `--search N` tunes each model first on the quality score of validation rows."""
     folder = out or _default_out("synthesize", plan["data"])
-    run_table_comparison(plan, target, categorical, drop, rows, folder, quiet, search, storage, rerun)
+    run_table_comparison(
+        plan, target, categorical, drop, rows, folder, quiet, search, storage, rerun, metadata=metadata
+    )
 
 
 TABLE_FOLDERS = "`ganvae task synthesize` or `ganvae compare` on a table"

@@ -11,7 +11,7 @@ data (`experiment.search`), and its seeds train with the best configuration foun
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -143,6 +143,7 @@ class Comparison:
                 data_spec=cfg.data_spec(),
                 progress=self.progress,
                 evaluate=ctx.curve_evaluator(),
+                tracking=cfg.tracking,
             )
         except TrainingDiverged as exc:
             return [
@@ -304,7 +305,6 @@ def compare(
     """Train and evaluate every (model, seed); write metrics.json and the report into `out`. A folder that
     already holds this comparison is continued with `resume` (finished runs reused, unfinished ones resumed
     from their checkpoints) or replaced with `overwrite` (`experiment.rerun`), as `ganvae train` does."""
-    from ganvae.experiment.claims import as_dicts, evaluate_claims
     from ganvae.experiment.rerun import Rerun
     from ganvae.training.run import versions
 
@@ -312,8 +312,9 @@ def compare(
     out = Path(out)
     saved = RunFolder(out).config
     resolved: dict[str, Any] = {"compare": cfg.settings(), "command": command}
-    rerun = Rerun(out, "a comparison", resume, overwrite)
-    rerun.enter(lambda config: config.get("compare"), cfg)
+    # --resume with more seeds or models adds their runs (`Rerun.growable`)
+    rerun = Rerun(out, "a comparison", resume, overwrite, growable=True)
+    continued = rerun.enter(lambda config: config.get("compare"), cfg)
     ctx = _Context(cfg, progress)  # validates the data before anything is written
     resolved["budget"] = cfg.budget(len(ctx.train_data.x_train))
     if line := ctx.small_data_line(cfg):
@@ -323,7 +324,26 @@ def compare(
     out.mkdir(parents=True, exist_ok=True)
     resolved["versions"] = versions()
     write_json(saved, resolved)
+    from ganvae.training.tracking import TopRun, summary_metrics
 
+    # --logger: the comparison is one tracked run, each (model, seed) run one of its children
+    with TopRun(cfg.tracking, out, resume=continued, params=resolved["compare"]) as tracked:
+        result = _measure(replace(cfg, tracking=tracked.children), out, ctx, resolved, progress, command)
+        lines = [f"{v['use_case']}: {v.get('winner') or '-'}" for v in result["verdicts"]]
+        lines += [f"claim {c['number']} ({c['text']}): {c['verdict']}" for c in result["claims"]]
+        folder = RunFolder(out)
+        tracked.finish(summary_metrics(result["summary"]), "\n".join(lines), (folder.report, folder.metrics))
+    return result
+
+
+def _measure(
+    cfg: CompareConfig, out: Path, ctx: _Context, resolved: dict[str, Any], progress: bool, command: str
+) -> dict[str, Any]:
+    """The comparison's runs (after any search), their summary, claims and verdicts, metrics.json and the
+    report."""
+    from ganvae.experiment.claims import as_dicts, evaluate_claims
+
+    saved = RunFolder(out).config
     search, tuned = None, {}
     if cfg.search:
         from ganvae.experiment.search import search_models

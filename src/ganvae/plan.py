@@ -14,6 +14,7 @@ from ganvae.errors import ConfigError
 from ganvae.models.base import config_keys
 from ganvae.small_data import default_epochs
 from ganvae.training.config import TrainConfig
+from ganvae.training.tracking import TrackingConfig
 
 DEFAULT_DIGITS_STEPS = 300
 
@@ -32,6 +33,8 @@ class RunPlan:
     augment: str = "none"  # training batches for every model alike (training/augment.py): none, flip
     jobs: int = 1  # (model, seed) runs in parallel processes; changes nothing in the results
     overrides: dict[str, str] = field(default_factory=dict)  # --set: applied to each model that has the key
+    # --logger / --tracking-uri: where the runs are also logged; like `jobs`, it changes no result
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
     data_kind: ClassVar[str] = "images"  # the models' `data_kind` this plan trains (recommend: interactions)
     # kinds of model a plan takes besides `data_kind`'s (translate: the two-domain translators, "domains")
     also_kinds: ClassVar[tuple[str, ...]] = ()
@@ -75,6 +78,7 @@ class RunPlan:
             raise ConfigError("--seeds and --batch-size must be at least 1")
         if self.jobs < 1:
             raise ConfigError("--jobs must be at least 1")
+        self.tracking.validate()
         from ganvae.training.augment import check_augment
 
         check_augment(self.augment, self.data_kind)
@@ -100,6 +104,7 @@ class RunPlan:
 
         values = dataclasses.asdict(self)
         values.pop("jobs", None)
+        values.pop("tracking", None)
         if values.get("augment") == "none":  # folders written before --augment existed stay valid
             values.pop("augment")
         return json.loads(json.dumps(values, default=str))
@@ -107,10 +112,25 @@ class RunPlan:
     def differences(self, saved: dict[str, Any]) -> list[str]:
         """The settings that differ from `saved` (those a folder was written with), each as
         `--option: value there, value asked` under the option's command-line name (`option_name`)."""
+        return list(self.changed(saved).values())
+
+    def changed(self, saved: dict[str, Any]) -> dict[str, str]:
+        """`differences`, keyed by the (flattened) setting."""
         saved = {k: v for k, v in saved.items() if k != "jobs"}  # folders written when --jobs was saved
         before, now = _flat(saved), _flat(self.settings())
         changed = sorted(k for k in {*before, *now} if before.get(k, _ABSENT) != now.get(k, _ABSENT))
-        return [f"{option_name(k)}: {_shown(before, k)} there, {_shown(now, k)} asked" for k in changed]
+        return {k: f"{option_name(k)}: {_shown(before, k)} there, {_shown(now, k)} asked" for k in changed}
+
+    def additions(self, saved: dict[str, Any]) -> list[str]:
+        """The settings in which this plan only adds runs to `saved`: more `seeds`, or `models` that keep
+        every model there. A comparison continued with them trains only the runs they add."""
+        added = []
+        seeds, models = saved.get("seeds"), saved.get("models")
+        if isinstance(seeds, int) and self.seeds > seeds:
+            added.append("seeds")
+        if isinstance(models, list) and models != list(self.models) and set(models) <= set(self.models):
+            added.append("models")
+        return added
 
     def refuse_other_settings(self, saved: dict[str, Any], folder: Any, what: str) -> None:
         """ConfigError naming the settings that differ from `saved` (those `folder` was written with): a

@@ -8,6 +8,7 @@ What every command writes (DESIGN.md, "Run directory")::
       checkpoints/last/           the newest checkpoint of an unfinished run (a model folder too)
       figures/                    PNGs the report embeds
       study.db                    the hyperparameter search's trials (`compare --search`), SQLite
+      tensorboard/  mlruns.db  mlartifacts/   with --logger (each model folder has its tensorboard/)
       tasks/<task>/               a task run beside a comparison (it reuses the comparison's models)
       .lock                       while a process works in the folder: its pid (`ganvae.folder_lock`)
 
@@ -46,6 +47,9 @@ RECORDS = "records"  # a task's per-job records (`experiment.runner`), kept to r
 SYNTHETIC = "synthetic"  # a table comparison's rows, one CSV per (model, seed)
 STUDY = "study.db"  # a comparison's hyperparameter search (`ganvae compare --search`), SQLite
 LOCK = ".lock"  # held by the process working in the folder (`folder_lock`); gone when no process is
+TENSORBOARD = "tensorboard"  # `--logger tensorboard`: each run folder's event files (`training.tracking`)
+MLRUNS = "mlruns.db"  # `--logger mlflow`: the top folder's default tracking database (SQLite)
+MLARTIFACTS = "mlartifacts"  # and its artifacts
 
 __all__ = [
     "CHECKPOINT",
@@ -55,10 +59,13 @@ __all__ = [
     "LOCK",
     "LOG",
     "METRICS",
+    "MLARTIFACTS",
+    "MLRUNS",
     "MODELS",
     "REPORT",
     "STUDY",
     "TASKS",
+    "TENSORBOARD",
     "WEIGHTS",
     "RunFolder",
     "is_model_folder",

@@ -48,9 +48,12 @@ def test_compare_again_without_resume_names_the_flags_that_work(comparison, caps
     err = _one_line(*run(["compare", "--out", comparison, "--seeds", "2", "--steps", "50"], capsys)[::2])
     assert "already holds this comparison; pass --resume to continue it" in err and "--overwrite" in err
     err = _one_line(
-        *run(["compare", "--out", comparison, "--seeds", "3", "--steps", "50", "--resume"], capsys)[::2]
+        *run(["compare", "--out", comparison, "--seeds", "2", "--steps", "60", "--resume"], capsys)[::2]
     )
-    assert "holds a comparison with other settings (--seeds: 2 there, 3 asked)" in err
+    assert "holds a comparison with other settings (--steps: 50 there, 60 asked)" in err
+    # more seeds alone are added with --resume: the refusal without it says so
+    err = _one_line(*run(["compare", "--out", comparison, "--seeds", "3", "--steps", "50"], capsys)[::2])
+    assert "holds a comparison with fewer runs (--seeds: 2 there, 3 asked); pass --resume to add" in err
     assert _snapshot(comparison) == before
 
 

@@ -24,7 +24,15 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+
+
+def _stats():
+    # scipy.stats costs about a second to import: only when an interval is computed, not whenever the
+    # task registry loads (`ganvae list`, --help of a task imports this through the verdicts)
+    from scipy import stats
+
+    return stats
+
 
 CONFIDENCE = 0.95
 RULE = (
@@ -47,7 +55,7 @@ def mean_interval(values: Sequence[float], conf: float = CONFIDENCE) -> Interval
     if len(x) < 2:
         return None
     m, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x)))
-    half = float(stats.t.ppf(0.5 + conf / 2, len(x) - 1)) * se
+    half = float(_stats().t.ppf(0.5 + conf / 2, len(x) - 1)) * se
     return m, m - half, m + half
 
 
@@ -64,7 +72,7 @@ def welch_difference(a: Sequence[float], b: Sequence[float], conf: float = CONFI
     if se2 == 0.0:
         return d, d, d
     df = se2**2 / ((vx**2 / (len(x) - 1) if vx else 0.0) + (vy**2 / (len(y) - 1) if vy else 0.0))
-    half = float(stats.t.ppf(0.5 + conf / 2, df)) * math.sqrt(se2)
+    half = float(_stats().t.ppf(0.5 + conf / 2, df)) * math.sqrt(se2)
     return d, d - half, d + half
 
 
@@ -72,7 +80,7 @@ def wilson(k: int, n: int, conf: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson's score interval of a share k / n (n >= 1)."""
     if n < 1:
         raise ValueError("a share needs at least one run")
-    z = float(stats.norm.ppf(0.5 + conf / 2))
+    z = float(_stats().norm.ppf(0.5 + conf / 2))
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
@@ -101,6 +109,6 @@ def variance_ratio(a: Sequence[float], b: Sequence[float], conf: float = CONFIDE
         return math.inf, math.inf, math.inf
     r = va / vb
     dfa, dfb = len(x) - 1, len(y) - 1
-    lo = r / float(stats.f.ppf(0.5 + conf / 2, dfa, dfb))
-    hi = r / float(stats.f.ppf(0.5 - conf / 2, dfa, dfb))
+    lo = r / float(_stats().f.ppf(0.5 + conf / 2, dfa, dfb))
+    hi = r / float(_stats().f.ppf(0.5 - conf / 2, dfa, dfb))
     return r, lo, hi

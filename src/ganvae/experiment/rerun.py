@@ -9,6 +9,8 @@ holds this, same settings  refused: "pass --resume..."  continue: finished runs 
                                                         resumed from their checkpoints / start again
 holds this, other          refused, naming each         refused, naming each / start again
 settings                   setting that differs         setting that differs
+holds this, fewer seeds    refused: "pass --resume..."  (a comparison) add the new (model, seed) runs,
+or models                                               keep the finished ones / start again
 holds another ganvae run   refused                      refused / start again
 holds files ganvae did     refused                      refused (--overwrite never deletes what ganvae
 not write                                               did not write)
@@ -44,6 +46,9 @@ class Rerun:
     what: str
     resume: bool = False
     overwrite: bool = False
+    # whether --resume may add runs (more seeds, more models) to what the folder holds: a comparison's
+    # runs are independent, so adding some leaves the others as they were
+    growable: bool = False
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -73,7 +78,17 @@ class Rerun:
         settings = settings_in(config)
         if settings is None:
             return self.check(held(config), [])
-        return self.check(None, plan.differences(settings))
+        changed = plan.changed(settings)
+        added = [k for k in plan.additions(settings) if k in changed] if self.growable else []
+        if added and len(added) == len(changed) and not self.overwrite:
+            if self.resume:
+                return True
+            raise ConfigError(
+                f"{self.out} holds {self.what} with fewer runs ({differences_text(list(changed.values()))}); "
+                "pass --resume to add the new runs to it (its finished runs are kept), --overwrite to start "
+                "it again, or another --out"
+            )
+        return self.check(None, list(changed.values()))
 
     def check(self, other: str | None, differences: list[str]) -> bool:
         """Whether the run continues what `out` holds (True) or starts afresh (False); ConfigError when
@@ -99,9 +114,10 @@ class Rerun:
         if self.overwrite:
             return False
         if differences:
+            more = " (more --seeds or --models can be added with --resume)" if self.growable else ""
             raise ConfigError(
                 f"{self.out} holds {self.what} with other settings ({differences_text(differences)}); "
-                "give the same options to continue it (with --resume), --overwrite to replace it, "
+                f"give the same options to continue it (with --resume){more}, --overwrite to replace it, "
                 "or another --out"
             )
         if not self.resume:

@@ -171,10 +171,13 @@ def compare_entries(
         r, lo, hi = I.variance_ratio(b["values"], a["values"])  # > 1: b varies more, so a is steadier
         text = f"variance ratio {_number(r, 2)} (95 % CI {_number(lo, 2)}–{_number(hi, 2)})"
         return _judged(math.log(r) if 0 < r < math.inf else r, lo, hi, text, none=1.0, said="a ratio of 1")
-    d, lo, hi = I.welch_difference(  # type: ignore[misc]
+    interval = I.welch_difference(
         [_badness(metric, v, direction) for v in b["values"]],
         [_badness(metric, v, direction) for v in a["values"]],
     )
+    if interval is None:  # a value at 0 on a log scale (a blank sample's sharpness) has infinite badness
+        return _not_clear("fewer than two finite values on one side")
+    d, lo, hi = interval
     if metric.ideal is not None and direction is None:
         unit = "in |log ratio|" if metric.scale == "log" else f"in distance from {metric.ideal:g}"
     else:

@@ -45,8 +45,8 @@ def sample_frame(
 
     if n < 1:
         raise ConfigError(f"-n must be at least 1 (got {n})")
-    if not conditions:
-        return transformer.inverse_transform(draw(n, None).cpu().numpy())
+    if not conditions:  # id columns get fresh ids once every row is drawn, so that they are unique
+        return transformer.add_ids(transformer.inverse_transform(draw(n, None).cpu().numpy()))
     for column, value in conditions.items():  # DataError naming the known values when one is unknown
         transformer.encode_condition(column, value)
     steer = transformer.encode_condition(*next(iter(conditions.items())))
@@ -60,7 +60,7 @@ def sample_frame(
         kept.append(frame[mask])
         have += int(mask.sum())
         if have >= n:
-            return pd.concat(kept, ignore_index=True).iloc[:n]
+            return transformer.add_ids(pd.concat(kept, ignore_index=True).iloc[:n])
     raise ConfigError(
         f"after {max_rounds} rounds only {have} of {n} rows matched {conditions}; the model rarely "
         "produces that combination: ask for fewer rows, fewer conditions, or train longer"

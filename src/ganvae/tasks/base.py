@@ -46,7 +46,11 @@ class TaskFolder:
         self.out, self.task, self.command = Path(out), task, command
         self.config = {"task": task, "config": cfg.settings()}
         self.rerun = Rerun(self.out, task_what(task), resume, overwrite)
-        self.rerun.enter(lambda config: config.get("config") if config.get("task") == task else None, cfg)
+        self.continued = self.rerun.enter(
+            lambda config: config.get("config") if config.get("task") == task else None, cfg
+        )
+        self.tracking = cfg.tracking  # --logger: the task's run, opened by `start`, is its models' parent
+        self.tracked = None
 
     def start(self) -> None:
         """Write config.json: call after the data loaded and every option checked (nothing half-written);
@@ -58,6 +62,15 @@ class TaskFolder:
         write_json(
             RunFolder(self.out).config, {**self.config, "command": self.command, "versions": versions()}
         )
+        if self.tracking.active:
+            from ganvae.training.tracking import TopRun
+
+            self.tracked = TopRun(self.tracking, self.out, resume=self.continued, params=self.config)
+            self.tracking = self.tracked.children
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a --jobs worker gets the folder without the open tracker (its runs need only `tracking`)
+        return {**self.__dict__, "tracked": None}
 
     @property
     def figures(self) -> Path:
@@ -91,6 +104,7 @@ class TaskFolder:
             {**plan.overrides_for(name), **(tuned or {})} or None,
             data_spec=plan.data_spec(),
             progress=progress,
+            tracking=self.tracking,
         ).eval()
 
     def record_path(self, job) -> Path:
@@ -128,6 +142,10 @@ class TaskFolder:
         }
         write_json(RunFolder(self.out).metrics, metrics)
         write_task_report(self.out)
+        if self.tracked is not None:  # the task's report and figures, and its run ends
+            folder = RunFolder(self.out)
+            with self.tracked:
+                self.tracked.finish({}, files=(folder.report, folder.metrics))
         return metrics
 
 

@@ -57,6 +57,7 @@ class SynthesizeConfig(SearchPlan):
     categorical: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     rows: int = 0  # synthetic rows per (model, seed); 0 = as many as the training split
+    metadata: str | None = None  # --metadata: a JSON file of declared column kinds (data/tables/metadata.py)
     default_epochs: ClassVar[float | None] = DEFAULT_EPOCHS
     data_kind: ClassVar[str] = "table"
 
@@ -67,11 +68,19 @@ class SynthesizeConfig(SearchPlan):
         if self.rows < 0:
             raise ConfigError("--rows must be >= 0 (0 = as many as the training split)")
 
+    def settings(self) -> dict[str, Any]:
+        values = super().settings()
+        if values.get("metadata") is None:  # folders written before --metadata existed stay valid
+            values.pop("metadata", None)
+        return values
+
     def data_spec(self) -> dict[str, Any]:
-        return {"spec": self.data, "target": self.target, "categorical": list(self.categorical)}
+        spec = {"spec": self.data, "target": self.target, "categorical": list(self.categorical)}
+        return {**spec, **({"metadata": self.metadata} if self.metadata else {})}
 
     def load(self):
         from ganvae.data.tables import load_table
+        from ganvae.data.tables.metadata import read_metadata
         from ganvae.data.tables.table_data import prepare_table
 
         table = load_table(
@@ -79,6 +88,7 @@ class SynthesizeConfig(SearchPlan):
             categorical=list(self.categorical) or None,
             target=self.target,
             drop=list(self.drop) or None,
+            metadata=read_metadata(self.metadata) if self.metadata else None,
         )
         return prepare_table(table, seed=0)
 
@@ -121,7 +131,9 @@ def run_synthesize(
     runs += run_jobs(experiment, jobs, n_jobs=cfg.jobs, ctx=data, progress=progress)
     # seed 0's rows again for the figures: sampling is seeded, so these are the rows its job scored
     seed0 = {
-        name: _draw(folder.model(cfg, name, data, 0, progress=False, tuned=tuned.get(name)), cfg, data)
+        name: _draw(folder.model(cfg, name, data, 0, progress=False, tuned=tuned.get(name)), cfg, data)[
+            list(train.columns)  # without the fresh ids of --metadata's id columns
+        ]
         for name in cfg.models
     }
     results = summarise(runs, target)
@@ -163,6 +175,7 @@ class Synthesis(TaskExperiment):
         synth = _draw(model, self.cfg, data, job.seed)
         sample_s = time.perf_counter() - t0
         _write_csv(synth, RunFolder(self.folder.out).synthetic(job.model, job.seed))
+        synth = synth[list(table.train.columns)]  # scored without the fresh ids of id columns
         return [
             {
                 "model": job.model,

@@ -5,7 +5,8 @@ Lightning Fabric picks the device and precision (CPU / CUDA / MPS; bf16 or fp16 
 scales losses for fp16. The loop adds what a comparison needs: the same budget for every model (epochs,
 steps or wall-clock), exact resume (data order derives from (seed, epoch); RNG and optimizer states are
 checkpointed), a NaN guard that keeps the last good checkpoint, SIGINT/SIGTERM handling, `log.jsonl`,
-periodic sample grids and a progress bar. With several processes (`devices`, torchrun) it trains data-
+periodic sample grids and a progress bar; with a tracker (`tracking.py`: TensorBoard, MLflow) the same
+records, grids and hyperparameters go there too. With several processes (`devices`, torchrun) it trains data-
 parallel through Fabric's DDP strategy (`distributed.py`): each process takes its share of every global
 batch, and only rank 0 writes logs, grids, checkpoints and weights.
 """
@@ -37,6 +38,7 @@ from ganvae.training.distributed import DataParallel, rank_seed
 from ganvae.training.engine import make_fabric, process_topology
 from ganvae.training.memory import PeakMemory
 from ganvae.training.progress import TrainProgress
+from ganvae.training.tracking import Tracker, TrackingConfig, record_metrics
 
 GRID_SEED = 1234
 log = logging.getLogger(__name__)
@@ -170,9 +172,12 @@ class Trainer:
         *,
         progress: bool = True,
         evaluate: Callable[[GenerativeModel], dict[str, float]] | None = None,
+        tracking: TrackingConfig | None = None,
     ):
         """`evaluate(model)` (optional) runs about ten times per run (or every `config.eval_every` steps) in
-        eval mode; its figures go to `log.jsonl` as records with "kind": "eval" (e.g. FD against time)."""
+        eval mode; its figures go to `log.jsonl` as records with "kind": "eval" (e.g. FD against time).
+        `tracking`: also send the records, grids and hyperparameters to TensorBoard or MLflow (with
+        `run_dir` only, from the first process)."""
         config.validate()
         self.evaluate = evaluate
         self.config = config.with_default_budget()
@@ -186,6 +191,8 @@ class Trainer:
         self.world_size_ = 1
         self.is_global_zero_ = True
         self.best_: Best | None = None  # with config.select: the weights kept so far
+        self.tracking = tracking or TrackingConfig()
+        self.tracker_: Tracker = Tracker(self.tracking, Path("."))  # no-op until fit opens the real one
 
     # ---- public --------------------------------------------------------------------------------
     def fit(
@@ -196,6 +203,20 @@ class Trainer:
         resume: bool = False,
         meta: dict[str, Any] | None = None,
     ) -> Trainer:
+        try:
+            self._fit(model, data, resume, meta)
+        except Interrupted:
+            self.tracker_.close("KILLED")
+            raise
+        except BaseException:
+            self.tracker_.close("FAILED")
+            raise
+        self.tracker_.close("FINISHED")
+        return self
+
+    def _fit(
+        self, model: GenerativeModel, data: TrainData, resume: bool, meta: dict[str, Any] | None
+    ) -> None:
         cfg = self.config
         devices, num_nodes = process_topology(cfg.devices, cfg.num_nodes)  # torchrun's, when it launched us
         cfg = self.config = replace(cfg, devices=devices, num_nodes=num_nodes)  # what really ran
@@ -240,6 +261,10 @@ class Trainer:
         if resume:
             state = self._resume(model, raw_opts, dp)
         self.state_ = state
+        if self.run_dir is not None and dp.is_global_zero and self.tracking.active:
+            self.tracker_ = self.tracking.open(self.run_dir, resume=resume, name=self.run_dir.name)
+            self.tracker_.purge(state.step)
+            self.tracker_.params({"model": model.describe()["config"], "train": _asdict(cfg)})
         stop = threading.Event()
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}
@@ -338,7 +363,6 @@ class Trainer:
         if self.run_dir is not None and dp.is_global_zero:
             model.save(self.run_dir)
             _merge_json(self.run_dir / CONFIG, {**meta, "result": self.summary()})
-        return self
 
     def summary(self) -> dict[str, Any]:
         s = self.state_
@@ -425,6 +449,8 @@ class Trainer:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             with open(self.run_dir / LOG, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(record) + "\n")
+            if (scalars := record_metrics(record)) is not None:
+                self.tracker_.metrics(*scalars)
 
     def _check_finite(self, sums: dict[str, torch.Tensor], state: TrainerState) -> None:
         bad = [k for k, v in sums.items() if not bool(torch.isfinite(v))]
@@ -450,7 +476,13 @@ class Trainer:
         images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(GRID_SEED))
         model.train()
         nrow = model.num_classes if model.num_classes and model.num_classes <= 16 else None
-        save_grid(images, self.run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow)  # type: ignore[operator]
+        path = save_grid(images, self.run_dir / "samples" / f"step-{step:07d}.png", nrow=nrow)  # type: ignore[operator]
+        if self.tracking.active:  # the picture just written, as the user sees it in samples/
+            import numpy as np
+            from PIL import Image
+
+            with Image.open(path) as img:
+                self.tracker_.image("samples", np.asarray(img.convert("RGB")), step)
 
 
 def _asdict(cfg: TrainConfig) -> dict[str, Any]:

@@ -30,11 +30,12 @@ from ganvae.training.checkpoint import TRAINER_META, read_trainer_meta
 from ganvae.training.config import TrainConfig
 from ganvae.training.engine import is_first_local_process
 from ganvae.training.loop import Trainer
+from ganvae.training.tracking import MLFLOW_DB, TENSORBOARD_DIR, TrackingConfig
 
 BUDGET_KEYS = ("epochs", "steps", "budget_s")
 # what a ganvae run folder holds at any stage (config.json comes last, with the weights): --overwrite
 # empties only a folder with one of them
-GANVAE_NAMES = (CONFIG, LOG, CHECKPOINT.parts[0], "samples")
+GANVAE_NAMES = (CONFIG, LOG, CHECKPOINT.parts[0], "samples", TENSORBOARD_DIR, MLFLOW_DB)
 
 
 def versions() -> dict[str, str]:
@@ -88,10 +89,11 @@ def train(
     progress: bool = True,
     evaluate=None,
     damaged: str = "",
+    tracking: TrackingConfig | None = None,
 ) -> tuple[GenerativeModel, Trainer]:
     """Train `model_name` on `data` into run folder `out`; return the trained model and its trainer.
     `damaged`: what to do when the checkpoint being resumed cannot be read (default: the `ganvae train`
-    command that starts the run again)."""
+    command that starts the run again); `tracking`: TensorBoard or MLflow as well (`training.tracking`)."""
     out = Path(out)
     if resume and overwrite:
         raise ConfigError("--resume continues the run in --out and --overwrite replaces it; give one of them")
@@ -134,7 +136,7 @@ def train(
             # the other processes of a multi-process launch leave it to the first (no racing deletes)
             clear_folder(out)
     meta = {"data": spec, "versions": versions()}
-    trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate)
+    trainer = Trainer(train_config, out, progress=progress, evaluate=evaluate, tracking=tracking)
     try:
         trainer.fit(model, data, resume=resume, meta=meta)
     except CheckpointError as exc:
@@ -193,6 +195,7 @@ def train_or_reuse(
     data_spec: dict[str, Any] | None = None,
     progress: bool = True,
     evaluate=None,
+    tracking: TrackingConfig | None = None,
 ) -> GenerativeModel:
     """The model of run folder `folder`: loaded when finished, resumed from its checkpoint when interrupted,
     trained from scratch otherwise. What `compare` and the tasks use so that a re-run repeats no work."""
@@ -217,6 +220,7 @@ def train_or_reuse(
             progress=progress,
             evaluate=evaluate,
             damaged=again,
+            tracking=tracking,
         )
     return model
 

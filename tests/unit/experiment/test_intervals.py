@@ -66,3 +66,22 @@ def test_variance_ratio_interval_covers_the_truth_95_percent_of_the_time():
         _, lo, hi = I.variance_ratio(a, b)
         hits += lo <= 4.0 <= hi
     assert hits / trials == pytest.approx(0.95, abs=0.015)
+
+
+def test_a_figure_at_zero_on_a_log_scale_is_not_clear_rather_than_a_crash():
+    """A blank sample's sharpness ratio is 0: infinitely far from the ideal 1 on a log scale, so that seed
+    leaves one finite value, too few for an interval (a 4-step comparison hit this)."""
+    from ganvae.experiment.verdicts import compare_entries
+    from ganvae.metrics.meta import get
+
+    def entry(values):
+        return {
+            "kind": "mean",
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values)),
+            "n": 2,
+            "values": values,
+        }
+
+    result = compare_entries(get("sharpness_ratio"), entry([0.04, 0.05]), entry([0.0, 0.0009]))
+    assert result.clear is False and "fewer than two finite values" in result.reason

@@ -65,6 +65,35 @@ def test_other_settings_are_named_by_their_options(tmp_path):
     assert _enter(folder, CompareConfig(seeds=2, steps=50, overrides={"width": "8"}, jobs=2), resume=True)
 
 
+def test_resume_adds_seeds_and_models_to_a_comparison_and_nothing_else(tmp_path):
+    folder = tmp_path / "c"
+    _comparison(folder, CompareConfig(models=("vae", "dcgan"), seeds=2, steps=50))
+
+    def enter(growable=True, **asked):
+        cfg = CompareConfig(**{"models": ("vae", "dcgan"), "seeds": 2, "steps": 50, **asked})
+        return Rerun(folder, "a comparison", resume=True, growable=growable).enter(
+            lambda c: c.get("compare"), cfg
+        )
+
+    assert enter(seeds=3) is True
+    assert enter(models=("vae", "dcgan", "wgan-gp")) is True
+    assert enter(models=("wgan-gp", "vae", "dcgan"), seeds=4) is True
+    for asked, named in (
+        ({"seeds": 1}, "--seeds: 2 there, 1 asked"),  # fewer seeds would leave runs out
+        ({"models": ("vae", "wgan-gp")}, "--models: vae,dcgan there, vae,wgan-gp asked"),  # dcgan dropped
+        ({"seeds": 3, "steps": 60}, "--steps: 50 there, 60 asked"),  # a grown plan with another budget
+    ):
+        with pytest.raises(ConfigError, match="with other settings .*can be added with --resume") as err:
+            enter(**asked)
+        assert named in str(err.value)
+    with pytest.raises(ConfigError, match="with other settings"):  # a task's folder does not grow
+        enter(growable=False, seeds=3)
+    with pytest.raises(ConfigError, match=r"fewer runs \(--seeds: 2 there, 3 asked\); pass --resume to add"):
+        Rerun(folder, "a comparison", growable=True).enter(
+            lambda c: c.get("compare"), CompareConfig(models=("vae", "dcgan"), seeds=3, steps=50)
+        )
+
+
 def test_overwrite_replaces_only_a_ganvae_folder_and_only_when_asked_to_clear(tmp_path):
     cfg = CompareConfig(steps=50)
     task = tmp_path / "task"

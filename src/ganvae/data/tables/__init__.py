@@ -36,6 +36,7 @@ from ganvae.data.catalog import (
 )
 from ganvae.data.split import split_indices
 from ganvae.data.tables.kinds import DISCRETE_KINDS, KINDS, infer_kinds, parse_datetime_columns
+from ganvae.data.tables.metadata import Metadata
 from ganvae.data.tables.transformer import Span, TabularTransformer
 from ganvae.errors import DataError
 
@@ -129,11 +130,14 @@ def load_table(
     test_fraction: float = 0.2,
     seed: int = 0,
     name: str | None = None,
+    metadata: Metadata | None = None,
 ) -> Table:
     """Load a table, infer its column kinds (`ganvae.data.tables.kinds`) and split it (seeded).
 
     `categorical` forces columns categorical; `drop` removes columns before anything else; `target` names
     the column to predict (built-ins have a default). Text columns of dates are parsed to datetime64.
+    `metadata` (`--metadata`) declares kinds that override the inferred ones; its id columns are left out
+    (kept in `meta["ids"]`, so that synthetic rows get fresh ids in their place).
     """
     frame, label, default_target = _read(source)  # built-ins come with the column they are known for
     label = name or label
@@ -143,6 +147,10 @@ def load_table(
         _check_names(names or [], available, option, label)
     if target is not None:
         _check_names([target], available, "--target", label)
+    if metadata is not None:
+        metadata.check_columns(available, label)
+        if target in metadata.id_names:
+            raise DataError(f"{label}: the target {target!r} is declared an id; choose another --target")
     if drop:
         if target in drop:
             raise DataError(f"{label}: the target {target!r} is also dropped; remove it from --drop")
@@ -152,10 +160,14 @@ def load_table(
     _check_values(frame, label)
     target = target if target is not None else (default_target if default_target in frame.columns else None)
     kinds = infer_kinds(frame, categorical)
+    ids = []
+    if metadata is not None:
+        frame, kinds, ids = metadata.without(drop or []).apply(frame, kinds, label)
     frame = parse_datetime_columns(frame, kinds).reset_index(drop=True)
     _check_identifiers(frame, kinds, label, target)
     origin = "DataFrame" if isinstance(source, pd.DataFrame) else os.fspath(source)
-    table = split_table(Table(label, frame, kinds, frame, frame, target, origin), test_fraction, seed)
+    meta = {"ids": [i.to_dict() for i in ids]} if ids else {}
+    table = split_table(Table(label, frame, kinds, frame, frame, target, origin, meta), test_fraction, seed)
     _check_target(table, label)
     return table
 

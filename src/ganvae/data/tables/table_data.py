@@ -70,6 +70,8 @@ class TableData:
 def prepare_table(table: Table, seed: int = 0, **transformer_options: Any) -> TableData:
     """Fit the transformer on the training split (seeded) and transform it."""
     t0 = time.perf_counter()
-    transformer = TabularTransformer(seed=seed, **transformer_options).fit(table.train, table.kinds)
+    transformer = TabularTransformer(seed=seed, **transformer_options).fit(
+        table.train, table.kinds, table.meta.get("ids")
+    )
     x_train = torch.as_tensor(transformer.transform(table.train), dtype=torch.float32)
     return TableData(table, transformer, x_train, time.perf_counter() - t0)

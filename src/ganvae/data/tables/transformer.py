@@ -29,6 +29,7 @@ import pandas as pd
 
 from ganvae.data.tables.columns import DiscreteColumn, NumericColumn, _is_missing
 from ganvae.data.tables.kinds import DISCRETE_KINDS, KINDS
+from ganvae.data.tables.metadata import IdColumn, add_ids
 from ganvae.data.tables.mode_normalizer import ModeNormalizer
 from ganvae.errors import CheckpointError, ConfigError, DataError
 
@@ -76,10 +77,16 @@ class TabularTransformer:
         self.seed = seed
         self.max_fit_rows = max_fit_rows
         self.columns_: list[NumericColumn | DiscreteColumn] | None = None
+        # id columns (`--metadata`): never encoded; `add_ids` puts fresh ids into synthetic rows
+        self.ids_: list[IdColumn] = []
 
     # ---- fitting ------------------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame, kinds: dict[str, str]) -> TabularTransformer:
-        """Learn every column's encoding. `kinds` must name a kind for every column of `frame`."""
+    def fit(
+        self, frame: pd.DataFrame, kinds: dict[str, str], ids: list[dict[str, Any]] | None = None
+    ) -> TabularTransformer:
+        """Learn every column's encoding. `kinds` must name a kind for every column of `frame`; `ids`: the
+        table's id columns, left out of `frame` (`Table.meta["ids"]`), restored by `add_ids`."""
+        self.ids_ = [IdColumn(**i) for i in ids or []]
         if len(frame) == 0 or frame.shape[1] == 0:
             raise DataError("cannot fit the tabular transformer on an empty frame; give rows and columns")
         lacking = [str(c) for c in frame.columns if c not in kinds]
@@ -222,6 +229,10 @@ class TabularTransformer:
             start += width
         return pd.DataFrame(out)
 
+    def add_ids(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Decoded rows with a fresh, unique id in each id column of the table, at its place."""
+        return add_ids(frame, self.ids_)
+
     # ---- JSON ---------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to rebuild this transformer, as JSON-serialisable data."""
@@ -235,6 +246,7 @@ class TabularTransformer:
                 "max_fit_rows": self.max_fit_rows,
             },
             "columns": [c.to_dict() for c in self._fitted()],
+            **({"ids": [i.to_dict() for i in self.ids_]} if self.ids_ else {}),
         }
 
     @classmethod
@@ -262,4 +274,8 @@ class TabularTransformer:
                 f"saved tabular transformer is incomplete or corrupt ({e}); refit it"
             ) from None
         t.columns_ = cols
+        try:
+            t.ids_ = [IdColumn(**i) for i in d.get("ids", [])]
+        except TypeError as e:
+            raise CheckpointError(f"saved tabular transformer: corrupt id columns ({e}); refit it") from None
         return t
