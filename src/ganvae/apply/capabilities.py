@@ -81,6 +81,8 @@ APPLY_COMMANDS.register("upscale", (IMAGES, UPSCALES), "a super-resolved image")
 APPLY_COMMANDS.register("recommend", (RANKS,), "top-k items for a user")
 APPLY_COMMANDS.register("synthesize", (TABLE, SAMPLES), "synthetic table rows")
 APPLY_COMMANDS.register("translate", (TRANSLATES,), "an image translated into the other domain")
+# the image samplers' networks as ONNX files (`ganvae.export.onnx` knows their classes: VAE and GAN)
+APPLY_COMMANDS.register("export", (IMAGES, SAMPLES), "ONNX files of the decoder / generator and encoder")
 
 
 def _describe(model: Any) -> tuple[str, type, int]:
