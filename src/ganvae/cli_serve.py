@@ -57,3 +57,36 @@ def export(
         f"wrote {', '.join(manifest['files'])} and model.json of {manifest['model']} to {out} "
         f"(codes: {manifest['prior']['kind']} prior)"
     )
+
+
+@_command
+def serve(
+    runs: Annotated[
+        list[Path], typer.Argument(help="run, comparison or task folders (or model folders) to serve")
+    ],
+    host: Annotated[
+        str, typer.Option(help="address to listen on; 0.0.0.0 opens it to the network (no authentication)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    threads: Annotated[int, typer.Option(help="PyTorch threads of the one worker that runs every model")] = 2,
+) -> None:
+    """Serve trained models over HTTP: a JSON API (/api/models, /api/sample, /api/encode, /api/decode,
+    /api/reconstruct, /api/score, /api/synthesize, /api/recommend); see README.md."""
+    from ganvae.errors import ConfigError
+
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port {port} is not a TCP port; give 1..65535, e.g. 8000")
+    if threads < 1:
+        raise ConfigError("--threads must be at least 1")
+    try:
+        import uvicorn
+
+        from ganvae.serve.app import create_app
+    except ImportError as exc:
+        raise ConfigError(
+            f"`ganvae serve` needs the serve extra ({exc.name} is missing): pip install 'ganvae[serve]'"
+        ) from None
+    app = create_app(runs, threads=threads)
+    names = sorted({s.name for s in app.state.catalog.values()})
+    _echo(f"serving {len(names)} models ({', '.join(names)}) on http://{host}:{port}/api/models")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -72,3 +72,14 @@ def test_bad_input_is_one_line_and_writes_nothing(comparison, tmp_path, capsys):
     code, _, err = run(["export", comparison, "--model", "dcgan", "-o", mine], capsys)
     assert code == 2 and "not an earlier ONNX export" in err and sorted(os.listdir(mine)) == ["keep.txt"]
     shutil.rmtree(mine)
+
+
+def test_serve_refuses_bad_runs_and_ports_in_one_line(comparison, tmp_path, capsys):
+    """Checked before anything listens: a folder with no model, a port that is not one."""
+    for argv, words in [
+        (["serve", tmp_path / "nowhere"], "does not exist"),
+        (["serve", comparison, "--port", "70000"], "is not a TCP port"),
+        (["serve", comparison, "--threads", "0"], "--threads must be at least 1"),
+    ]:
+        code, _, err = run(argv, capsys)
+        assert code == 2 and err.count("\n") == 1 and words in err and "Traceback" not in err, err
