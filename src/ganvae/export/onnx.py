@@ -230,22 +230,30 @@ def export_onnx(model: Any, out: str | Path) -> dict[str, Any]:
 
 
 def _export_part(part: Part, path: Path) -> None:
+    import logging
     import warnings
 
     batch = torch.export.Dim("batch", min=1)
     dynamic = {spec["name"]: {0: batch} for spec in part.inputs}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the exporter's notes on torchvision ops and deprecated specs
-        program = torch.onnx.export(
-            part.module.eval(),
-            part.example,
-            input_names=[s["name"] for s in part.inputs],
-            output_names=[s["name"] for s in part.outputs],
-            dynamic_shapes=dynamic,
-            opset_version=OPSET,
-            dynamo=True,
-            verbose=False,
-        )
+    # the exporter's notes (torchvision not installed, deprecated specs) are not the user's business
+    quiet = logging.getLogger("torch.onnx")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                part.module.eval(),
+                part.example,
+                input_names=[s["name"] for s in part.inputs],
+                output_names=[s["name"] for s in part.outputs],
+                dynamic_shapes=dynamic,
+                opset_version=OPSET,
+                dynamo=True,
+                verbose=False,
+            )
+    finally:
+        quiet.setLevel(level)
     if program is None:  # pragma: no cover -- dynamo=True always returns a program
         raise OutputError(f"torch.onnx.export wrote no program for {part.name}")
     program.save(str(path), external_data=False)
