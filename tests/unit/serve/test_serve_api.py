@@ -404,3 +404,49 @@ def test_concurrent_requests_run_one_at_a_time(runs):
     assert all(r.status_code == 200 for r in got)
     assert [r.json()["png"] for r in got] == [want[s % 4] for s in range(16)]
     assert overlap[0] == 1 and torch.get_num_threads() == 1
+
+
+@pytest.fixture(scope="module")
+def recommend_task(tmp_path_factory):
+    """A `ganvae task recommend`-shaped folder on a small u.data (40 users, 25 items) with an untrained
+    mult-vae."""
+    from ganvae.tasks.recommend import RecommendConfig
+
+    tmp = tmp_path_factory.mktemp("rec")
+    rng = np.random.default_rng(0)
+    lines = [
+        f"{u}\t{i}\t{int(rng.integers(3, 6))}\t0"
+        for u in range(1, 41)
+        for i in rng.choice(np.arange(1, 26), 12, replace=False)
+    ]
+    (tmp / "u.data").write_text("\n".join(lines) + "\n")
+    config = {
+        "data": str(tmp / "u.data"),
+        "threshold": 4.0,
+        "min_items": 5,
+        "test_users": 0.2,
+        "split_seed": 0,
+    }
+    (tmp / "task").mkdir()
+    (tmp / "task" / "config.json").write_text(json.dumps({"task": "recommend", "config": config}))
+    cfg = RecommendConfig(**{k: v for k, v in config.items() if k != "split_seed"}, split_seed=0)
+    n_items = cfg.load().n_items
+    torch.manual_seed(0)
+    build_model("mult-vae", (n_items,)).save(tmp / "task" / "models" / "mult-vae-seed0")
+    return tmp / "task"
+
+
+def test_recommend_equals_ganvae_recommend(recommend_task, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["recommend", str(recommend_task), "--items", "1,2,3", "-k", "5"])
+    assert e.value.code == 0
+    printed = [line.rsplit("[item ", 1)[1].rstrip("]") for line in capsys.readouterr().out.splitlines()[1:]]
+    app = create_app([recommend_task])
+    with TestClient(app) as c:
+        r = c.post("/api/recommend", json={"items": ["1", "2", 3], "k": 5})
+        assert r.status_code == 200, r.text
+        assert [row["item"] for row in r.json()["items"]] == printed and r.json()["known"] == ["1", "2", "3"]
+        bad = c.post("/api/recommend", json={"items": ["9999"], "k": 5})
+        assert bad.status_code == 422 and "unknown to the model" in bad.json()["error"]
+        assert c.post("/api/recommend", json={"items": [], "k": 5}).status_code == 422
+        assert c.post("/api/recommend", json={"items": ["1"], "k": 101}).status_code == 422
