@@ -26,6 +26,9 @@ from ganvae.serve.limits import BodyLimit, Limits, RequestError, bounded_int, co
 from ganvae.serve.worker import Worker
 
 SEED_MAX = 2**31 - 1
+PAGE_FILES = {"index.html": "text/html", "page.js": "text/javascript", "style.css": "text/css"}
+# the page runs only its own script and loads only from this server (images: the API's blobs)
+PAGE_POLICY = "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'"
 
 
 def grid_png(images: torch.Tensor, nrow: int | None = None) -> bytes:
@@ -239,6 +242,14 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         )
         return JSONResponse({"model": served.name, "known": result["known"], "items": result["items"]})
 
+    # ---- the page: three files shipped with the package, nothing fetched from elsewhere ----------------
+    async def page(request: Request) -> Response:
+        name = request.path_params.get("name", "index.html")
+        if name not in PAGE_FILES:  # a fixed set: the path never reaches the file system
+            raise RequestError(404, "Not Found")
+        text = (Path(__file__).parent / "page" / name).read_text(encoding="utf-8")
+        return Response(text, media_type=PAGE_FILES[name], headers={"Content-Security-Policy": PAGE_POLICY})
+
     # ---- errors --------------------------------------------------------------------------------------
     async def refused(request: Request, exc: Exception) -> Response:
         if isinstance(exc, RequestError):
@@ -250,6 +261,8 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         return JSONResponse({"error": "internal error"}, status_code=500)  # never a traceback
 
     routes = [
+        Route("/", page, methods=["GET"]),
+        Route("/page/{name}", page, methods=["GET"]),
         Route("/api/models", models, methods=["GET"]),
         Route("/api/sample", sample, methods=["GET", "POST"]),
         Route("/api/decode", decode, methods=["POST"]),

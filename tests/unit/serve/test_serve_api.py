@@ -450,3 +450,16 @@ def test_recommend_equals_ganvae_recommend(recommend_task, capsys):
         assert bad.status_code == 422 and "unknown to the model" in bad.json()["error"]
         assert c.post("/api/recommend", json={"items": [], "k": 5}).status_code == 422
         assert c.post("/api/recommend", json={"items": ["1"], "k": 101}).status_code == 422
+
+
+def test_the_page_loads_only_from_this_server(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    files = ["/page/page.js", "/page/style.css"]
+    assert all(f'"{f}"' in r.text for f in files)
+    for text in [r.text] + [client.get(f).text for f in files]:
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+    assert "/api/sample" in client.get("/page/page.js").text
+    assert client.get("/page/..%2Fapp.py").status_code == 404
+    assert client.get("/page/secret.txt").json() == {"error": "Not Found"}
