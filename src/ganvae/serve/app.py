@@ -102,6 +102,13 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         return dict(request.query_params) | fields, data
 
+    def image_labels(served: Served, value: Any) -> torch.Tensor | None:
+        """The class of an uploaded image, which a class-conditional model's encoder needs (without it
+        the model would draw one at random)."""
+        if served.model.num_classes and (value is None or value == ""):
+            raise RequestError(422, f"{served.name} is class-conditional: give labels, the image's class")
+        return labels_of(served, value, 1)
+
     def labels_of(served: Served, value: Any, n: int) -> torch.Tensor | None:
         from ganvae.data.classes import resolve_class
 
@@ -156,7 +163,7 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         p, data = await upload(request)
         served = pick(catalog, p.get("model"), "morph", "/api/encode")
         x, note = decode_upload(data, served.model.shape, limits)
-        labels = labels_of(served, p.get("labels"), 1)
+        labels = image_labels(served, p.get("labels"))
         z, seconds = await worker.run(timed, served, steps_of(served, p), served.model.encode, x, labels)
         return JSONResponse(
             {
@@ -172,7 +179,7 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         p, data = await upload(request)
         served = pick(catalog, p.get("model"), "morph", "/api/reconstruct")
         x, note = decode_upload(data, served.model.shape, limits)
-        labels = labels_of(served, p.get("labels"), 1)
+        labels = image_labels(served, p.get("labels"))
         steps = steps_of(served, p)
         out, seconds = await worker.run(timed, served, steps, served.model.reconstruct, x, labels)
         from ganvae.metrics import psnr_per_image

@@ -342,6 +342,14 @@ BAD = [
         422,
         "none of the served models",
     ),
+    (
+        "conditional encode without labels",
+        "post",
+        "/api/encode",
+        {"files": {"image": ("a.png", _png(), "image/png")}, "data": {"model": "cgan"}},
+        422,
+        "give labels",
+    ),
     ("unknown path", "get", "/api/nothing", {}, 404, "Not Found"),
     ("wrong method", "get", "/api/decode", {}, 405, "Method Not Allowed"),
 ]
@@ -395,6 +403,7 @@ def test_concurrent_requests_run_one_at_a_time(runs):
                 inside[0] -= 1
 
     served.model.sample = watched
+    before = torch.get_num_threads()
     with TestClient(app) as c:
         want = {s: c.get("/api/sample", params={"model": "vae", "seed": s}).json()["png"] for s in range(4)}
         with ThreadPoolExecutor(8) as pool:
@@ -404,6 +413,32 @@ def test_concurrent_requests_run_one_at_a_time(runs):
     assert all(r.status_code == 200 for r in got)
     assert [r.json()["png"] for r in got] == [want[s % 4] for s in range(16)]
     assert overlap[0] == 1 and torch.get_num_threads() == 1
+    torch.set_num_threads(before)  # create_app set the process's count; the other tests keep theirs
+
+
+def test_a_full_queue_answers_503():
+    import asyncio
+    import threading
+
+    from ganvae.serve.limits import RequestError
+    from ganvae.serve.worker import Worker
+
+    before = torch.get_num_threads()
+    worker, release = Worker(before, max_queue=1), threading.Event()
+
+    async def scenario():
+        first = asyncio.ensure_future(worker.run(release.wait))
+        await asyncio.sleep(0.05)
+        with pytest.raises(RequestError) as refused:
+            await worker.run(lambda: None)
+        release.set()
+        assert await first is True
+        assert await worker.run(lambda: 7) == 7  # room again once the first is done
+        return refused.value
+
+    refused = asyncio.run(scenario())
+    worker.close()
+    assert refused.status == 503 and "queued" in refused.message
 
 
 @pytest.fixture(scope="module")
