@@ -97,15 +97,19 @@ def test_every_model_kind_serves_some_command(folders):
         "cfgan": ["recommend"],
         "popularity": ["recommend"],
         "mult-vae": ["recommend"],
-        "tabular-vae": ["synthesize"],
+        "tabular-vae": ["synthesize", "export"],
     }
 
 
 def test_require_names_the_missing_part(folders):
     _, saved = folders
-    with pytest.raises(ConfigError, match="not class-conditional.*use `ganvae sample`, `ganvae morph` or"):
+    with pytest.raises(
+        ConfigError, match="not class-conditional.*use `ganvae sample`, `ganvae morph`, `ganvae score` or"
+    ):
         require(saved["vae"], "generate")
-    with pytest.raises(ConfigError, match="models table rows, not images; use `ganvae synthesize` instead"):
+    with pytest.raises(
+        ConfigError, match="models table rows, not images; use `ganvae synthesize` or `ganvae export` instead"
+    ):
         require(saved["tabular-vae"], "sample")
     require(saved["cgan"], "generate")
 

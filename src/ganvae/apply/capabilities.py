@@ -81,8 +81,16 @@ APPLY_COMMANDS.register("upscale", (IMAGES, UPSCALES), "a super-resolved image")
 APPLY_COMMANDS.register("recommend", (RANKS,), "top-k items for a user")
 APPLY_COMMANDS.register("synthesize", (TABLE, SAMPLES), "synthetic table rows")
 APPLY_COMMANDS.register("translate", (TRANSLATES,), "an image translated into the other domain")
-# the image samplers' networks as ONNX files (`ganvae.export.onnx` knows their classes: VAE and GAN)
-APPLY_COMMANDS.register("export", (IMAGES, SAMPLES), "ONNX files of the decoder / generator and encoder")
+
+
+def _exports(cls: type, _: int) -> bool:
+    from ganvae.export.onnx import EXPORTERS  # the classes it knows (torch is loaded with any model)
+
+    return cls.__name__ in EXPORTERS
+
+
+EXPORTS = Need(_exports, lambda _: "its networks do not export to ONNX (image VAEs and GANs, tabular-vae do)")
+APPLY_COMMANDS.register("export", (SAMPLES, EXPORTS), "ONNX files of the decoder / generator and encoder")
 
 
 def _describe(model: Any) -> tuple[str, type, int]:

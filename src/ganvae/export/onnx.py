@@ -1,4 +1,4 @@
-"""`ganvae export --format onnx`: a trained image model's networks as ONNX files plus `model.json`.
+"""`ganvae export --format onnx`: a trained model's networks as ONNX files plus `model.json`.
 
 Written (into one folder, atomically: all of it or nothing):
 
@@ -12,6 +12,9 @@ Written (into one folder, atomically: all of it or nothing):
   dtypes, value ranges) and `prior`, what to draw codes from to sample: `normal` (N(0, I)), `mixture`
   (the VAE's ex-post Gaussian mixture, its weights, means and lower Cholesky factors L: pick component k
   with probability weights[k], then z = means[k] + L[k] @ e with e ~ N(0, I)) or `two-stage`.
+
+A tabular VAE (`tabular-vae`) exports its encoder and its decoder's raw output only: turning that into
+rows (per-column activations, draws, the inverse of the fitted transformer) stays in Python.
 
 The exporter is torch.onnx's (torch.export + onnxscript, `dynamo=True`): the TorchScript exporter is
 deprecated since torch 2.9. Exporting runs the networks in eval mode (BatchNorm's running statistics).
@@ -180,10 +183,49 @@ def _gan_parts(model: Any) -> tuple[list[Part], dict[str, Any]]:
     return [part], {"kind": "normal", "about": "z ~ N(0, I)", "generator": which}
 
 
+class _Raw(nn.Module):
+    """z -> the tabular decoder's raw output (no activation: `TabularVAE.decode` activates it in Python)."""
+
+    def __init__(self, decoder: nn.Module):
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+
+class _TablePosterior(nn.Module):
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor):
+        return self.model.posterior(x)
+
+
+def _tabular_vae_parts(model: Any) -> tuple[list[Part], dict[str, Any]]:
+    d, width = model.latent_dim, model.shape[0]
+    raw = _tensor(
+        "raw",
+        ["batch", width],
+        about="the decoder network's raw output for one transformed row: the column activations "
+        "(tanh, softmax), the draws (sigma below) and the inverse transform to table rows stay in "
+        "Python (`ganvae synthesize`)",
+    )
+    z = [_tensor("z", ["batch", d], about="a code; z ~ N(0, I)")]
+    parts = [Part("decoder", _Raw(model.decoder), z, [raw], (torch.randn(2, d),))]
+    rows = [_tensor("x", ["batch", width], about="transformed rows (the fitted transformer's output)")]
+    posterior = [_tensor("mean", ["batch", d]), _tensor("logvar", ["batch", d])]
+    parts.append(Part("encoder", _TablePosterior(model), rows, posterior, (torch.rand(2, width),)))
+    prior = {"kind": "normal", "about": "z ~ N(0, I)", "sigma": model.sigma.detach().tolist()}
+    return parts, prior
+
+
 # Which models export, by model class: a function giving their parts and their prior
 EXPORTERS: Registry[Callable[[Any], tuple[list[Part], dict[str, Any]]]] = Registry("ONNX exporter")
 EXPORTERS.register("VAE", _vae_parts, "decoder, encoder (mean, logvar), prior")
 EXPORTERS.register("GAN", _gan_parts, "generator (the one it samples from)")
+EXPORTERS.register("TabularVAE", _tabular_vae_parts, "raw decoder output and encoder of transformed rows")
 
 
 def exportable(model: Any) -> bool:
@@ -210,8 +252,7 @@ def export_onnx(model: Any, out: str | Path) -> dict[str, Any]:
     name = model.registered_name or type(model).__name__
     if not exportable(model):
         raise ConfigError(
-            f"{name} does not export to ONNX; `ganvae export` supports the image models "
-            f"{', '.join(supported_models())}"
+            f"{name} does not export to ONNX; `ganvae export` supports {', '.join(supported_models())}"
         )
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
@@ -266,6 +307,7 @@ def _manifest(model: Any, parts: list[Part], prior: dict[str, Any]) -> dict[str,
         "model": model.registered_name,
         "family": model.family,
         "shape": list(model.shape),
+        "kind": model.data_kind,
         "latent_dim": model.latent_dim,
         "num_classes": model.num_classes,
         "class_names": model.class_names,
@@ -281,6 +323,8 @@ def _manifest(model: Any, parts: list[Part], prior: dict[str, Any]) -> dict[str,
 
 
 def _not_exported(model: Any) -> list[str]:
+    if model.data_kind == "table":
+        return ["decoding the raw output to table rows (activations, draws, inverse transform)"]
     out = ["anomaly scores (`ganvae score`) stay in Python"]
     if model.family == "gan":
         out.insert(0, "encoder: a GAN's codes come from latent inversion (an optimisation), not a network")

@@ -137,7 +137,7 @@ def test_manifest_describes_inputs_and_outputs(exported):
 
 
 def test_unsupported_model_and_foreign_folder_are_refused(tmp_path):
-    with pytest.raises(ConfigError, match="does not export to ONNX.*supports the image models vae"):
+    with pytest.raises(ConfigError, match="does not export to ONNX.*supports vae, .*tabular-vae"):
         export_onnx(build_model("mult-vae", (30,)), tmp_path / "x")
     assert not (tmp_path / "x").exists()
     (tmp_path / "mine").mkdir()
@@ -145,3 +145,25 @@ def test_unsupported_model_and_foreign_folder_are_refused(tmp_path):
     with pytest.raises(OutputError, match="not an earlier ONNX export"):
         export_onnx(build_model("vae", SHAPE, 0, SMALL), tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_tabular_vae_exports_raw_decoder_and_encoder(tmp_path):
+    """The decoder's raw output (activated and decoded to rows in Python) and the posterior."""
+    import pandas as pd
+
+    from ganvae.data.tables import load_table
+    from ganvae.data.tables.table_data import prepare_table
+
+    frame = pd.DataFrame({"a": np.random.default_rng(0).normal(size=40), "b": ["x", "y"] * 20})
+    table = prepare_table(load_table(frame, name="toy"), seed=0)
+    torch.manual_seed(0)
+    model = build_model("tabular-vae", table.shape, 0, {"latent_dim": 4, "width": 8}, context=table.context)
+    manifest = export_onnx(model.eval(), tmp_path / "t")
+    assert manifest["kind"] == "table" and len(manifest["prior"]["sigma"]) == len(model.sigma)
+    for b in (1, 7):
+        z, x = torch.randn(b, 4), torch.rand(b, table.shape[0])
+        (raw,) = _session(tmp_path / "t", "decoder").run(None, {"z": z.numpy()})
+        assert np.abs(raw - model.decoder(z).detach().numpy()).max() < 1e-4
+        assert np.allclose(model.layout.activate(torch.from_numpy(raw)), model.decode(z), atol=1e-4)
+        mean, logvar = _session(tmp_path / "t", "encoder").run(None, {"x": x.numpy()})
+        assert np.abs(mean - model.encode(x).numpy()).max() < 1e-4
