@@ -38,7 +38,7 @@ def export(
     model_name: ModelOpt = None,
     seed: SeedOpt = None,
 ) -> None:
-    """Export a trained image model's decoder / generator (and a VAE's encoder) as ONNX files with a dynamic
+    """Export a trained model's decoder / generator (and a VAE's encoder) as ONNX files with a dynamic
     batch axis, plus model.json describing their inputs, outputs and the prior to draw codes from."""
     from ganvae.apply.capabilities import model_folder_for
     from ganvae.errors import ConfigError
