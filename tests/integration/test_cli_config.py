@@ -104,16 +104,7 @@ def test_train_runs_from_a_config_file(tmp_path, capsys):
 def test_every_task_takes_a_config_file(tmp_path, capsys):
     path = tmp_path / "task.toml"
     path.write_text("seeds = 2\nsteps = 5\n")
-    tasks = (
-        "anomaly",
-        "augment",
-        "denoise",
-        "interpolate",
-        "recommend",
-        "superres",
-        "synthesize",
-        "translate",
-    )
+    tasks = ("anomaly", "augment", "denoise", "interpolate", "recommend", "superres", "synthesize", "translate")
     for task in tasks:
         values = tomllib.loads(_printed(["task", task, "--config", path], capsys))
         assert values["seeds"] == 2 and values["steps"] == 5, task
