@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ganvae.cli_common import ModelOpt, _command, _echo
+from ganvae.cli_common import ModelOpt, _command, _echo, _note
 
 SeedOpt = Annotated[
     int | None, typer.Option("--seed", help="with --model NAME: the seed's model (default: the lowest seed)")
@@ -86,6 +86,8 @@ def serve(
         raise ConfigError(
             f"`ganvae serve` needs the serve extra ({exc.name} is missing): pip install 'ganvae[serve]'"
         ) from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _note(f"note: listening on {host}: anyone who can reach it may call the models (no authentication)")
     app = create_app(runs, threads=threads)
     names = sorted({s.name for s in app.state.catalog.values()})
     _echo(f"serving {len(names)} models ({', '.join(names)}) on http://{host}:{port}/api/models")

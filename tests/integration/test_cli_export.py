@@ -83,3 +83,16 @@ def test_serve_refuses_bad_runs_and_ports_in_one_line(comparison, tmp_path, caps
     ]:
         code, _, err = run(argv, capsys)
         assert code == 2 and err.count("\n") == 1 and words in err and "Traceback" not in err, err
+
+
+def test_a_model_that_does_not_export_says_which_do(tmp_path, capsys):
+    from ganvae.models import build_model
+
+    folder = build_model("mult-vae", (30,)).save(tmp_path / "mult-vae-seed0")
+    code, _, err = run(["export", folder, "-o", tmp_path / "x"], capsys)
+    assert code == 2 and err.count("\n") == 1 and not (tmp_path / "x").exists()
+    assert (
+        "mult-vae cannot be used by `ganvae export`: its networks do not export to ONNX (supported: vae,"
+        in err
+    )
+    assert "tabular-vae)" in err and "use `ganvae recommend` instead" in err

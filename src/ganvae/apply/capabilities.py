@@ -89,8 +89,14 @@ def _exports(cls: type, _: int) -> bool:
     return cls.__name__ in EXPORTERS
 
 
-EXPORTS = Need(_exports, lambda _: "its networks do not export to ONNX (image VAEs and GANs, tabular-vae do)")
-APPLY_COMMANDS.register("export", (SAMPLES, EXPORTS), "ONNX files of the decoder / generator and encoder")
+def _exporters(_: type) -> str:
+    from ganvae.export.onnx import supported_models
+
+    return f"its networks do not export to ONNX (supported: {', '.join(supported_models())})"
+
+
+EXPORTS = Need(_exports, _exporters)
+APPLY_COMMANDS.register("export", (EXPORTS, SAMPLES), "ONNX files of the decoder / generator and encoder")
 
 
 def _describe(model: Any) -> tuple[str, type, int]:
