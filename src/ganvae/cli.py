@@ -23,6 +23,7 @@ from ganvae.cli_common import (
 from ganvae.cli_config import config_options
 from ganvae.cli_help import HelpGroup, print_version
 from ganvae.cli_options import IMAGE_BUDGET, LoggerOpt, TrackingUriOpt, plan_options
+from ganvae.cli_serve import export, serve
 from ganvae.cli_tasks import (
     OTHER_COMPARISONS,
     CategoricalOpt,
@@ -509,6 +510,8 @@ app.command("recommend")(recommend_items)
 app.command("synthesize")(synthesize_rows)
 app.command()(upscale)
 app.command("translate")(translate_image)
+app.command()(export)
+app.command()(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -37,6 +37,7 @@ def _args(command: str, tmp) -> list:
         "recommend": ["--items", "1"],
         "synthesize": ["-n", "5", "-o", tmp / "t.csv"],
         "translate": [tmp / "a.png", "-o", tmp / "t.png"],
+        "export": ["-o", tmp / "x-onnx"],
     }[command]
 
 
@@ -83,28 +84,32 @@ def test_a_command_the_model_cannot_serve_is_one_line_exit_2(command, model, fol
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
     assert f"cannot be used by `ganvae {command}`" in err
     assert all(f"`ganvae {c}`" in err for c in can)  # what to do instead
-    written = ("s.png", "g.png", "m.gif", "s.csv", "t.csv", "u.png", "t.png")
+    written = ("s.png", "g.png", "m.gif", "s.csv", "t.csv", "u.png", "t.png", "x-onnx")
     assert not any((tmp / f).exists() for f in written)
 
 
 def test_every_model_kind_serves_some_command(folders):
     _, saved = folders
     assert {m: uses(f) for m, f in saved.items()} == {
-        "vae": ["sample", "morph", "score"],
-        "cgan": ["sample", "generate", "morph", "score"],
+        "vae": ["sample", "morph", "score", "export"],
+        "cgan": ["sample", "generate", "morph", "score", "export"],
         "srgan": ["upscale"],
         "cfgan": ["recommend"],
         "popularity": ["recommend"],
         "mult-vae": ["recommend"],
-        "tabular-vae": ["synthesize"],
+        "tabular-vae": ["synthesize", "export"],
     }
 
 
 def test_require_names_the_missing_part(folders):
     _, saved = folders
-    with pytest.raises(ConfigError, match="not class-conditional.*use `ganvae sample`, `ganvae morph` or"):
+    with pytest.raises(
+        ConfigError, match="not class-conditional.*use `ganvae sample`, `ganvae morph`, `ganvae score` or"
+    ):
         require(saved["vae"], "generate")
-    with pytest.raises(ConfigError, match="models table rows, not images; use `ganvae synthesize` instead"):
+    with pytest.raises(
+        ConfigError, match="models table rows, not images; use `ganvae synthesize` or `ganvae export` instead"
+    ):
         require(saved["tabular-vae"], "sample")
     require(saved["cgan"], "generate")
 

@@ -83,6 +83,22 @@ APPLY_COMMANDS.register("synthesize", (TABLE, SAMPLES), "synthetic table rows")
 APPLY_COMMANDS.register("translate", (TRANSLATES,), "an image translated into the other domain")
 
 
+def _exports(cls: type, _: int) -> bool:
+    from ganvae.export.onnx import EXPORTERS  # the classes it knows (torch is loaded with any model)
+
+    return cls.__name__ in EXPORTERS
+
+
+def _exporters(_: type) -> str:
+    from ganvae.export.onnx import supported_models
+
+    return f"its networks do not export to ONNX (supported: {', '.join(supported_models())})"
+
+
+EXPORTS = Need(_exports, _exporters)
+APPLY_COMMANDS.register("export", (EXPORTS, SAMPLES), "ONNX files of the decoder / generator and encoder")
+
+
 def _describe(model: Any) -> tuple[str, type, int]:
     """(name, class, trained number of classes) of a loaded model, or of the model folder `model` (read
     from its config.json, without loading the weights)."""

@@ -1,0 +1,1 @@
+"""Trained models written in formats other programs run without ganvae (`ganvae export`)."""
