@@ -42,7 +42,10 @@ SCHEDULES = {"linear": "linear", "cosine": "squaredcos_cap_v2"}
 
 @dataclass
 class DDPMConfig:
-    width: int = 32  # channels of the UNet's first level (doubling per level): what matches capacity
+    # channels of the UNet's first level (doubling per level). 16 matches the parameters of the GAN and VAE at
+    # their default width 32: on 8 x 8 digits 164k (vae 165k, dcgan 100k), on 28 x 28 636k (vae 931k, dcgan
+    # 536k); one UNet pass costs 7.7 MFLOPs per 8 x 8 image (dcgan: generator 1.2 + discriminator 1.1)
+    width: int = 16
     layers_per_block: int = 1
     timesteps: int = 1000  # T of the forward process
     schedule: Literal["linear", "cosine"] = "linear"
