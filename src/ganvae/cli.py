@@ -303,6 +303,11 @@ def _print_info(model, meta) -> None:
     for row in capacity_table(model):
         table.add_row(row["part"], f"{row['parameters']:,}", f"{row['flops'] / 1e6:.2f}")
     console.print(table)
+    if "sample" in model.capabilities:
+        from ganvae.nn.flops import sampling_flops
+
+        # a diffusion model pays its sampler's steps per image: its cost at drawing time, apart from training
+        console.print(f"sampling: {sampling_flops(model) / 1e6:.2f} MFLOPs per image")
     result = meta.get("result")
     if result:
         console.print(

@@ -22,9 +22,11 @@ from ganvae.data.images import ImageData
 from ganvae.grid import save_grid
 from ganvae.metrics.usability import gap_closed, independent_pixels
 from ganvae.models.base import GenerativeModel, sample_in_batches
-from ganvae.nn.flops import capacity_table
+from ganvae.nn.flops import capacity_table, sampling_flops
 
 SAMPLE_SEED = 2024
+# how each family gets its codes, as the evaluation's progress line says
+INVERTED = {"gan": "inverted (a GAN has no encoder)", "diffusion": "DDIM-inverted"}
 
 
 @dataclass
@@ -119,9 +121,13 @@ def evaluate_model(
     # ---- fidelity, diversity, mode coverage, sharpness, memorisation -----------------------------
     n = len(ref.x_test)
     say(f"evaluating 1/3: {n:,} samples (FD, KID, precision/recall, classes, sharpness, memorisation)")
+    t_sample = time.perf_counter()
     samples = sample_in_batches(
         model, n, labels=_labels(model, n), generator=torch.Generator().manual_seed(SAMPLE_SEED)
     )
+    # what drawing costs, apart from training: one network pass for a GAN or VAE, `sample_steps` UNet passes
+    # for a diffusion model (which pays at sampling time what a GAN pays in training)
+    out["sample_s_per_image"] = (time.perf_counter() - t_sample) / n
     feat = clf.features(samples)
     out["fd"] = ref.fd(feat)
     out["fd_gap_closed"] = gap_closed(out["fd"], ref.fd_floor, ref.fd_baseline)
@@ -142,7 +148,7 @@ def evaluate_model(
         art["class_hist"] = {"generated": cls["gen_hist"], "real": cls["real_hist"]}
 
     # ---- reconstruction and codes (GANs by inversion) ---------------------------------------------
-    how = "inverted (a GAN has no encoder)" if model.family == "gan" else "encoded"
+    how = INVERTED.get(model.family, "encoded")
     say(f"evaluating 2/3: {len(ref.recon_idx):,} test images {how} and reconstructed")
     x = data.x_test[ref.recon_idx]
     y = data.y_test[ref.recon_idx] if data.labelled else None
@@ -164,7 +170,7 @@ def evaluate_model(
     say(f"evaluating 3/3: {p} interpolation paths and {cfg.n_draws} decodes per input")
     t = torch.linspace(0, 1, cfg.path_steps).view(1, -1, 1)
     za, zb = codes[:p].unsqueeze(1), codes[p : 2 * p].unsqueeze(1)
-    path_z = (za * (1 - t) + zb * t).reshape(p * cfg.path_steps, -1)
+    path_z = model.interpolate(za, zb, t).reshape(p * cfg.path_steps, -1)  # spherical for noise codes
     path_labels = cond[:p].repeat_interleave(cfg.path_steps) if cond is not None else None
     path_img = model.decode(path_z, labels=path_labels).cpu()
     smooth = M.interpolation_smoothness(clf.features(path_img).view(p, cfg.path_steps, -1))
@@ -179,19 +185,16 @@ def evaluate_model(
             cond[:k] if cond is not None else None,
             generator=torch.Generator().manual_seed(SAMPLE_SEED),
         ).cpu()
-    else:  # a GAN maps its (inverted) code to one image: decoding it again gives the same image
-        draws = torch.stack(
-            [
-                model.decode(codes[:k], labels=cond[:k] if cond is not None else None).cpu()
-                for _ in range(cfg.n_draws)
-            ]
-        )
+    else:  # a GAN (or deterministic DDIM) maps its code to one image: every decode gives that image
+        once = model.decode(codes[:k], labels=cond[:k] if cond is not None else None).cpu()
+        draws = torch.stack([once] * cfg.n_draws)
     out["decode_variance"] = M.decode_variance(draws)
 
     # ---- cost -----------------------------------------------------------------------------------------
     for row in capacity_table(model):
         out[f"params_{row['part']}"] = row["parameters"]
         out[f"mflops_{row['part']}"] = row["flops"] / 1e6
+    out["sample_mflops_per_image"] = sampling_flops(model) / 1e6
     out["eval_s"] = time.perf_counter() - t0
 
     if figures is not None:

@@ -3,6 +3,7 @@
 from ganvae.models.base import GenerativeModel, build_model
 from ganvae.models.cfgan import CFGAN, CFGANConfig
 from ganvae.models.cyclegan import CycleGAN, CycleGANConfig
+from ganvae.models.ddpm import DDPM, DDPMConfig
 from ganvae.models.gan import GAN, GANConfig
 from ganvae.models.mult_vae import MultVAE, MultVAEConfig
 from ganvae.models.popularity import Popularity, PopularityConfig
@@ -48,6 +49,20 @@ MODELS.register(
 )
 MODELS.register(
     "cgan", GAN, "class-conditional DCGAN with a projection discriminator", preset=GANConfig(conditional=True)
+)
+# The third family (issue 20): a diffusion model at the same budget. diffusers (its UNet and schedulers) is
+# an optional extra, imported only when a ddpm is built.
+MODELS.register(
+    "ddpm",
+    DDPM,
+    "DDPM (Ho et al. 2020): diffusers UNet, eps objective; DDIM sampling in sample_steps (Song et al. 2021)",
+    preset=DDPMConfig(),
+)
+MODELS.register(
+    "cddpm",
+    DDPM,
+    "class-conditional DDPM, classifier-free guidance (Ho & Salimans 2021; guidance=2 when sampling)",
+    preset=DDPMConfig(conditional=True),
 )
 
 # Super-resolution (capability "upscale"): trained on images, each batch downsampled to make its inputs;
@@ -139,4 +154,14 @@ def family_of(name: str) -> str:
     return entry.factory.family
 
 
-__all__ = ["GAN", "GANConfig", "VAE", "VAEConfig", "GenerativeModel", "build_model", "family_of"]
+__all__ = [
+    "DDPM",
+    "DDPMConfig",
+    "GAN",
+    "GANConfig",
+    "VAE",
+    "VAEConfig",
+    "GenerativeModel",
+    "build_model",
+    "family_of",
+]

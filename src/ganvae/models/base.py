@@ -46,7 +46,7 @@ class GenerativeModel(nn.Module):
     # need it: "sample", "encode", "decode", "reconstruct", "score", "condition", "recommend", "upscale"
     capabilities: ClassVar[frozenset[str]] = frozenset()
     config_class: ClassVar[type]
-    family: ClassVar[str] = ""  # "vae" or "gan": what the comparison groups by
+    family: ClassVar[str] = ""  # "vae", "gan" or "diffusion": what the comparison groups by
     anomaly_scores: ClassVar[tuple[str, ...]] = ()  # methods `score` knows; the first is the default
     # What one data row is: a kind registered in `ganvae.data.catalog` (`kind` gives its `DataKind`, which
     # the loop, `build_model` and the CLI ask instead of comparing names). "images": C x H x W in [0, 1]
@@ -125,6 +125,11 @@ class GenerativeModel(nn.Module):
 
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x, labels), labels=labels)
+
+    def interpolate(self, za: torch.Tensor, zb: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Codes between `za` and `zb` at fractions `t` (broadcast): a straight line; a model whose codes
+        are Gaussian noise of fixed norm (a diffusion model's) interpolates on the sphere instead."""
+        return za * (1 - t) + zb * t
 
     def score(
         self, x: torch.Tensor, labels: torch.Tensor | None = None, method: str | None = None

@@ -46,3 +46,16 @@ def capacity_table(model) -> list[dict[str, float | int | str]]:
         rows.append({"part": name, "parameters": params, "flops": flops_per_sample(run)})
     model.train(was_training)
     return rows
+
+
+def sampling_flops(model, batch: int = 2) -> float:
+    """FLOPs per image of `model.sample` as configured (a diffusion model: every step of its sampler, twice
+    the passes with guidance; a GAN or VAE: one generator / decoder pass), 0 for a model that cannot sample.
+    """
+    if "sample" not in model.capabilities:
+        return 0.0
+    was_training = model.training
+    model.eval()
+    flops = flops_per_sample(lambda b: model.sample(b, generator=torch.Generator().manual_seed(0)), batch)
+    model.train(was_training)
+    return flops

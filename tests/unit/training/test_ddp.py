@@ -159,8 +159,9 @@ def test_resumed_two_process_run_equals_uninterrupted(tmp_path):
 @pytest.mark.slow
 def test_every_image_model_trains_in_two_processes(tmp_path):
     """WGAN-GP (autograd.grad through a DDP-wrapped critic, 5 critic steps per generator step), SNGAN
-    (spectral-norm buffers), the conditional models: no DDP error, and the in-sync check passes."""
-    names = ["wgan-gp", "sngan", "cgan", "cvae", "beta-vae"]
+    (spectral-norm buffers), the conditional models (cddpm: a diffusers UNet with a class embedding, its EMA
+    left unwrapped): no DDP error, and the in-sync check passes."""
+    names = ["wgan-gp", "sngan", "cgan", "cvae", "beta-vae", "cddpm"]
     commands = [
         ["none", "--", "train", m, "--data", "digits", "--steps", "6", "--batch-size", "32", "--accelerator",
          "cpu", "--out", str(tmp_path / m), "-q", "--set", "width=8", "--set", "checkpoint_every=3"]

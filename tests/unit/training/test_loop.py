@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 from ganvae.errors import TrainingDiverged
 from ganvae.models import build_model
 from ganvae.models.gan import GAN
+from ganvae.registry import MODELS
 from ganvae.training import Interrupted, TrainConfig, Trainer
 from ganvae.training.run import train
 
@@ -23,13 +24,15 @@ def _weights(folder):
     return load_file(str(folder / "model.safetensors"))
 
 
-@pytest.mark.parametrize("name", ["vae", "wgan-gp"])
+@pytest.mark.parametrize("name", ["vae", "wgan-gp", "cddpm"])
 def test_interrupted_then_resumed_equals_uninterrupted(name, tiny_digits, tmp_path, monkeypatch):
     cfg = TrainConfig(steps=24, batch_size=32, log_every=4, checkpoint_every=8, seed=3)
-    train(name, tiny_digits, tmp_path / "a", cfg, SMALL, progress=False)
+    # the diffusion model has no latent_dim (its codes are its initial noise); 2 DDIM steps for its grids
+    small = {"width": 8, "sample_steps": 2} if name == "cddpm" else SMALL
+    train(name, tiny_digits, tmp_path / "a", cfg, small, progress=False)
 
     # Deliver a real SIGINT in the middle of step 13; the loop must finish that step, checkpoint, stop.
-    cls = type(build_model(name, tiny_digits.shape))
+    cls = MODELS.get(name).factory
     original = cls.train_step
 
     def step_and_maybe_interrupt(self, x, y, opt, step):
@@ -39,7 +42,7 @@ def test_interrupted_then_resumed_equals_uninterrupted(name, tiny_digits, tmp_pa
 
     monkeypatch.setattr(cls, "train_step", step_and_maybe_interrupt)
     with pytest.raises(Interrupted) as info:
-        train(name, tiny_digits, tmp_path / "b", cfg, SMALL, progress=False)
+        train(name, tiny_digits, tmp_path / "b", cfg, small, progress=False)
     assert info.value.step == 13
     assert not (tmp_path / "b" / "model.safetensors").exists()  # no final model from a cut run
     monkeypatch.setattr(cls, "train_step", original)

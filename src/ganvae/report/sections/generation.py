@@ -21,6 +21,9 @@ COST_KEYS = {
     "eval_s": "eval s",
     "eval_peak_memory_mb": "peak memory in evaluation (MiB)",
     "encode_s_per_image": "encode s per image",
+    # drawing, apart from training: a diffusion model pays here what a GAN pays in training
+    "sample_s_per_image": "sampling s per image",
+    "sample_mflops_per_image": "sampling MFLOPs per image (every step of the sampler)",
 }
 # drawn here from metrics.json (the last two with a hyperparameter search)
 FIGURES = ("fd-curves", "losses", "latent-maps", "classes", "search-fd", "search-budget")
