@@ -22,5 +22,6 @@ def test_listing_models_and_tasks_leaves_matplotlib_and_jinja_unimported():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     # scipy.stats (about 1.4 s of `ganvae list`'s imports, profiled with -X importtime) is imported only
-    # when a verdict's interval is computed (`experiment.intervals`); diffusers only when a ddpm builds its UNet
+    # when a verdict's interval is computed (`experiment.intervals`); diffusers only when a ddpm builds
+    # its UNet
     assert out.stdout.strip() == "False False False False"
