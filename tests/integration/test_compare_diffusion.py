@@ -53,9 +53,18 @@ def test_claims_and_verdicts_stay_gan_against_vae(three):
         for check in claim["checks"]:
             for side in ("gan", "vae"):
                 assert (check.get(side) or {}).get("model") != "ddpm", claim["text"]
+    # the diffusion claims (10-12) set ddpm against the GAN and the VAE; one seed: inconclusive
+    diffusion = {c["number"]: c for c in m["claims"] if c["number"] >= 10}
+    assert sorted(diffusion) == [10, 11, 12]
+    for c in diffusion.values():
+        assert c["verdict"] == "inconclusive"
+        assert all(ch["diffusion"]["model"] == "ddpm" and "one seed" in ch["reason"] for ch in c["checks"])
+    assert diffusion[12]["checks"][0]["gan"]["model"] == "dcgan"
+    assert diffusion[12]["checks"][1]["vae"]["model"] == "vae"
     assert all(v.get("winner") != "ddpm" and v.get("runner_up") != "ddpm" for v in m["verdicts"])
     html = (three / "report.html").read_text()
     assert "ddpm" in html and "sampling s per image" in html
+    assert "<th>diffusion</th>" in html and "Diffusion sampling is much slower" in html
     assert (three / "figures" / "samples-ddpm.png").is_file()
     assert (three / "figures" / "interp-ddpm.png").is_file()
 
@@ -66,3 +75,11 @@ def test_without_diffusers_ddpm_is_one_line(tmp_path, capsys, monkeypatch):
     code, _, err = run(["compare", "--models", "vae,ddpm", "--steps", "2", "--out", tmp_path / "c"], capsys)
     assert code == 2 and "pip install 'ganvae[diffusion]'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "c").exists()
+
+
+def test_markdown_shows_the_diffusion_side_of_its_claims(three, capsys):
+    code, out, _ = run(["report", three, "--markdown"], capsys)
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("| 12 |"))
+    # GAN · VAE · diffusion for each check, the rule, and why one seed leaves it open
+    assert "(dcgan) · — · " in line and "(ddpm) · diffusion at least 10x the GAN's: inconclusive" in line

@@ -24,6 +24,7 @@ class StandIn(nn.Module):
     differ), passed through `kind`'s transform; decodes codes (flattened pixels) the same way."""
 
     num_classes = 0
+    capabilities = frozenset({"sample", "encode", "decode", "reconstruct"})  # as `GenerativeModel` declares
 
     def __init__(self, kind: str, family: str, pool: torch.Tensor, seed: int, noise: float = 0.3):
         super().__init__()
@@ -50,6 +51,9 @@ class StandIn(nn.Module):
 
     def decode(self, z, *, labels=None):
         return self._transform(z.view(-1, *self.image_shape).clamp(0, 1))
+
+    def interpolate(self, za, zb, t):  # the base class's straight line (`GenerativeModel.interpolate`)
+        return za * (1 - t) + zb * t
 
     def parts(self):
         return {}

@@ -160,3 +160,33 @@ def test_one_usable_model_keeps_the_verdicts(records):
     gen = verdicts["realistic generation"]
     assert gen["winner"] == "perfect-gan" and gen["clear"]
     assert claims[1].verdict != UNSURE
+
+
+# ---- the diffusion claims (10-12): a stand-in of the diffusion family beside the GAN and VAE stand-ins
+def test_diffusion_that_covers_the_data_beats_a_collapsed_gan(records):
+    summary, claims, _ = judge(records, ("collapse", "gan"), ("perfect", "vae"), ("perfect", "diffusion"))
+    assert summary["perfect-diffusion"]["classes_covered"]["mean"] == 10
+    assert claims[10].verdict == HOLDS  # one class only is far from the data in FD
+    assert claims[11].verdict == HOLDS
+    assert {c.diffusion.model for c in claims[11].checks} == {"perfect-diffusion"}
+    # every stand-in draws by indexing a pool: as fast as the GAN's, so not "much slower"
+    assert claims[12].verdict != HOLDS
+    assert claims[5].verdict == HOLDS  # the GAN-vs-VAE claims are judged as before
+
+
+def test_blurry_diffusion_is_not_more_realistic(records):
+    _, claims, _ = judge(records, ("perfect", "gan"), ("blur", "diffusion"))
+    assert claims[10].verdict == FAILS
+    assert sorted(n for n in claims if n >= 10) == [10, 11, 12]
+
+
+def test_level_or_one_seed_diffusion_claims_are_inconclusive(records):
+    _, claims, _ = judge(records, ("perfect", "gan"), ("perfect", "diffusion"))
+    assert claims[10].verdict == UNSURE and claims[11].verdict != HOLDS
+    _, claims, _ = judge(records, ("collapse", "gan"), ("perfect", "diffusion"), seeds=1)
+    assert {claims[n].verdict for n in (10, 11, 12)} == {UNSURE}
+
+
+def test_no_diffusion_claims_without_a_diffusion_model(records):
+    _, claims, _ = judge(records, ("perfect", "gan"), ("blur", "vae"))
+    assert max(claims) == 9

@@ -15,6 +15,11 @@ training — when one holds and none fails), does not hold when a check clearly 
 otherwise. What a family cannot differ on by design (a GAN decodes one code one way) is said to be so,
 not counted as a measured win. A claim that does not hold on the user's data is a finding.
 
+Claims 10-12 are what people say of a diffusion model beside the two (issue 20). They apply only when a
+diffusion model is compared (otherwise they are left out, never "holds"), and each of their checks only
+when the family it is set against is compared too. "Much slower" is a ratio with a stated threshold:
+the 95 % interval of the ratio of times per image (Welch's interval on log times) lies above 10.
+
 Claims 4 and 9 are about training, and a comparison with a hyperparameter search (`compare --search N`)
 measures them as Lucic et al. (2018) do: over each model's N trials — different configurations — rather
 than over a few seeds of one configuration (`search_checks`, `experiment.search_figures`). Without a
@@ -33,26 +38,33 @@ from ganvae.experiment.verdicts import (
     Side,
     against_bound,
     compare_entries,
+    compare_factor,
     members,
     no_usable_generator,
     representative,
 )
 from ganvae.metrics.meta import get as get_metric
 
-Family = Literal["gan", "vae"]
-NAMES = {"gan": "GAN", "vae": "VAE"}
+Family = Literal["gan", "vae", "diffusion"]
+NAMES = {"gan": "GAN", "vae": "VAE", "diffusion": "diffusion"}
+# "much slower": the ratio of sampling times per image whose 95 % interval must lie above this
+MUCH_SLOWER = 10.0
 __all__ = ["CLAIMS", "FAILS", "HOLDS", "UNSURE", "as_dicts", "evaluate_claims"]
 
 
 @dataclass(frozen=True)
 class Check:
-    """Comparative when `claimed` is set (that family does better on `metric`; `direction` compares raw
-    values one way instead of by the metric's metadata); absolute when `subject` is set (that family's
-    models are `above` / `below` a constant: `every` model, or only its representative)."""
+    """Comparative when `claimed` is set (that family does better on `metric` than `against`, by default
+    the other of GAN and VAE; `direction` compares raw values one way instead of by the metric's metadata;
+    `factor`: the claimed family's value is at least `factor` times the other's, a ratio of positive
+    figures); absolute when `subject` is set (that family's models are `above` / `below` a constant:
+    `every` model, or only its representative)."""
 
     metric: str
     claimed: Family | None = None
     direction: Literal["lower", "higher"] | None = None
+    against: Family | None = None
+    factor: float | None = None
     subject: Family | None = None
     above: float | None = None
     below: float | None = None
@@ -70,6 +82,8 @@ class Claim:
     # the checks used instead when the comparison ran a hyperparameter search (its figures are present)
     search_checks: tuple[Check, ...] = ()
     search_note: str = ""
+    # shown only when a model of this family is compared (its checks only against families compared too)
+    needs: Family | None = None
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -149,6 +163,37 @@ CLAIMS: tuple[Claim, ...] = (
         "that diverged or never reached the target (1.5x the best validation FD of all completed trials) "
         "on their FD curve or final FD; a pruned trial counts by its curve until it was stopped",
     ),
+    Claim(
+        10,
+        "Diffusion samples are more realistic than a GAN's at the same training budget",
+        (Check("fd", "diffusion", against="gan"),),
+        "every model trained with the comparison's one budget; the diffusion model draws with its "
+        "sample_steps DDIM steps",
+        needs="diffusion",
+    ),
+    Claim(
+        11,
+        "Diffusion covers the data more diversely than a GAN (no mode collapse)",
+        (
+            Check("recall", "diffusion", against="gan"),
+            Check("coverage", "diffusion", against="gan"),
+            Check("class_kl", "diffusion", against="gan"),
+        ),
+        needs="diffusion",
+    ),
+    Claim(
+        12,
+        "Diffusion sampling is much slower than a GAN's or VAE's",
+        (
+            Check("sample_s_per_image", "diffusion", "higher", against="gan", factor=MUCH_SLOWER),
+            Check("sample_s_per_image", "diffusion", "higher", against="vae", factor=MUCH_SLOWER),
+        ),
+        f"much: the 95 % interval of the ratio of sampling times per image (fastest diffusion model over "
+        f"the fastest GAN, and over the fastest VAE; Welch's interval on log times) lies above "
+        f"{MUCH_SLOWER:g}; does not hold when it lies below {MUCH_SLOWER:g}. Times from the evaluation's "
+        "draws on this machine, at the diffusion model's sample_steps",
+        needs="diffusion",
+    ),
 )
 
 
@@ -162,6 +207,7 @@ class CheckResult:
     rule: str = ""
     difference: str = ""  # the claimed family's advantage with its interval (comparative checks)
     reason: str = ""  # why it is inconclusive, or which model breaks it
+    diffusion: Side | None = None
 
 
 @dataclass
@@ -183,23 +229,39 @@ def _rule(check: Check) -> str:
         who = f"every {NAMES[check.subject]}" if check.every else f"the best {NAMES[check.subject]}"
         return f"{who} {bound}"
     fam = NAMES[check.claimed]  # type: ignore[index]
+    vs = f" than the {NAMES[check.against]}" if check.against else ""
+    if check.factor is not None:
+        return f"{fam} at least {check.factor:g}x the {NAMES[_other(check)]}'s"
     if check.direction is not None:
-        return f"{fam} {check.direction}"
+        return f"{fam} {check.direction}{vs}"
     if meta.ideal is not None:
-        return f"{fam} closer to {meta.ideal:g}"
-    return f"{fam} {meta.better}"
+        return f"{fam} closer to {meta.ideal:g}{vs}"
+    return f"{fam} {meta.better}{vs}"
+
+
+def _other(check: Check) -> Family:
+    """The family a comparative check sets the claimed one against."""
+    return check.against or ("vae" if check.claimed == "gan" else "gan")
 
 
 def _comparative(check: Check, summary, families) -> CheckResult:
+    from ganvae.metrics.cost import MEASURABLE_S
+
     meta = get_metric(check.metric)
-    gan = representative(summary, families, "gan", meta)
-    vae = representative(summary, families, "vae", meta)
-    res = CheckResult(check.metric, meta.label, gan, vae, UNSURE, _rule(check))
-    if gan is None or vae is None:
-        res.reason = f"no {'GAN' if gan is None else 'VAE'} has this figure"
+    claimed, against = check.claimed, _other(check)
+    assert claimed is not None
+    fav = representative(summary, families, claimed, meta)
+    other = representative(summary, families, against, meta)
+    res = CheckResult(check.metric, meta.label, None, None, UNSURE, _rule(check))
+    setattr(res, claimed, fav)
+    setattr(res, against, other)
+    if fav is None or other is None:
+        res.reason = f"no {NAMES[claimed if fav is None else against]} has this figure"
         return res
-    fav, other = (gan, vae) if check.claimed == "gan" else (vae, gan)
-    cmp = compare_entries(meta, fav.entry, other.entry, check.direction)
+    if check.factor is not None:
+        cmp = compare_factor(meta, fav.entry, other.entry, check.factor, floor=MEASURABLE_S)
+    else:
+        cmp = compare_entries(meta, fav.entry, other.entry, check.direction)
     res.difference, res.reason = cmp.text, cmp.reason
     if cmp.clear:
         res.verdict = HOLDS if (cmp.estimate or 0) > 0 else FAILS
@@ -247,13 +309,20 @@ def _combine(claim: Claim, verdicts: list[str]) -> str:
 
 def evaluate_claims(summary: dict[str, dict[str, Any]], families: dict[str, str]) -> list[ClaimResult]:
     """`summary[model][metric]` is an entry (`verdicts.estimate` / `share` / `spread`); `families[model]`
-    is "gan" or "vae"."""
+    is "gan", "vae" or "diffusion". A claim that `needs` a family not compared is left out."""
     # claims about two models that are both noise would be findings about noise (issue 21)
     unusable = no_usable_generator(summary)
+    compared = set(families.values())
     results = []
     for claim in CLAIMS:
+        if claim.needs is not None and claim.needs not in compared:
+            continue
         searched = bool(claim.search_checks) and _has(summary, claim.search_checks)
         used = claim.search_checks if searched else claim.checks
+        if claim.needs is not None:  # a check against a family that is not compared does not apply
+            used = tuple(c for c in used if c.claimed is None or _other(c) in compared)
+            if not used:
+                continue
         checks = [(_absolute if c.subject is not None else _comparative)(c, summary, families) for c in used]
         verdict = UNSURE if unusable else _combine(claim, [c.verdict for c in checks])
         note = claim.search_note if searched else claim.note

@@ -190,6 +190,29 @@ def compare_entries(
     )
 
 
+def compare_factor(
+    metric: Metric, a: dict[str, Any], b: dict[str, Any], factor: float, floor: float = 0.0
+) -> Comparison:
+    """Is entry `a` at least `factor` times entry `b` (positive figures: a time per image)? Judged on log
+    values, Welch's interval of mean log a - mean log b against log `factor`: the estimate is how far the
+    ratio lies above `factor` on a log scale (positive = more than `factor` times). Values at or below
+    `floor` (a time too small to measure) give no ratio at all."""
+    if not (usable(a) and usable(b)):
+        return _not_clear("a figure is missing")
+    if a["n"] < 2 or b["n"] < 2:
+        return _not_clear("one seed: no spread to judge by")
+    if min(a["values"] + b["values"]) <= floor:
+        unit = f" {metric.unit}" if metric.unit else ""
+        return _not_clear(f"a value at or below {floor:g}{unit}, too small to measure: no ratio")
+    interval = I.welch_difference([math.log(v) for v in a["values"]], [math.log(v) for v in b["values"]])
+    assert interval is not None  # both sides have >= 2 finite positive values
+    d, lo, hi = interval
+    r, rlo, rhi = (_number(math.exp(v), 3) for v in (d, lo, hi))
+    text = f"ratio {r}x (95 % CI {rlo}x to {rhi}x)"
+    margin = math.log(factor)
+    return _judged(d - margin, lo - margin, hi - margin, text, said=f"a ratio of {factor:g}")
+
+
 def against_bound(entry: dict[str, Any], above: float | None = None, below: float | None = None) -> str:
     """'holds' / 'does not hold' / 'inconclusive': is the mean clearly above / below a constant?"""
     if not usable(entry) or entry.get("n", 0) < 2:

@@ -6,6 +6,7 @@ Tabular metrics take DataFrames and column kinds instead: import them from `ganv
 (not re-exported here, so that image runs do not import pandas).
 """
 
+from ganvae.metrics import cost  # noqa: F401  (declares the sampling-time figure)
 from ganvae.metrics.classes import class_counts, class_kl, class_metrics, classes_covered
 from ganvae.metrics.frechet import frechet_distance, frechet_from_stats, gaussian_stats
 from ganvae.metrics.kid import kernel_inception_distance, mmd2_unbiased

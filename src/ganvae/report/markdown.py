@@ -57,7 +57,8 @@ def summary_markdown(m: dict[str, Any]) -> str:
         meta = known().get(key)
         label, better = (meta.label, meta.direction_text) if meta else (key.replace("_", " "), "")
         lines.append(f"| {label} | {better} | " + " | ".join(cells(m["summary"], key)) + " |")
-    lines += ["", "| # | claim | verdict | checks (GAN · VAE · rule: result) |", "|---|---|---|---|"]
+    head = "| # | claim | verdict | checks (GAN · VAE [· diffusion] · rule: result) |"
+    lines += ["", head, "|---|---|---|---|"]
     for c in m["claims"]:
         checks = "; ".join(_check_text(ch) for ch in c["checks"])
         lines.append(f"| {c['number']} | {c['text']} | **{c['verdict']}** | {checks} |")
@@ -92,7 +93,10 @@ def _check_text(ch: dict[str, Any]) -> str:
         return f"{s['text']} ({s['model']})" if s else "—"
 
     why = f", {ch['reason']}" if ch.get("reason") else ""
-    return f"{ch['label']}: {side(ch['gan'])} · {side(ch['vae'])} · {ch['rule']}: {ch['verdict']}{why}"
+    sides = [side(ch["gan"]), side(ch["vae"])]
+    if ch.get("diffusion"):  # a diffusion claim (10-12) sets it against a GAN or a VAE
+        sides.append(side(ch["diffusion"]))
+    return f"{ch['label']}: {' · '.join(sides)} · {ch['rule']}: {ch['verdict']}{why}"
 
 
 def section_markdown(metrics: dict[str, Any]) -> str:

@@ -3,6 +3,9 @@ the old verdict layer (issue 15, A1-A11) gave the wrong verdict there."""
 
 from __future__ import annotations
 
+import numpy as np
+from scipy import stats
+
 from ganvae.experiment.claims import FAILS, HOLDS, UNSURE, evaluate_claims
 from ganvae.experiment.verdicts import estimate, share, spread, use_case_row
 
@@ -162,3 +165,107 @@ def test_use_case_row_judges_ideal_figures_by_distance():
     summary = {"vae": {"sharpness_ratio": seeds(0.8, 0.01)}, "dcgan": {"sharpness_ratio": seeds(2.0, 0.01)}}
     row = use_case_row("sharp", "sharpness_ratio", summary, FAMILIES)
     assert row["winner"] == "vae" and row["clear"]
+
+
+# ---- the diffusion claims (10-12, issue 20): only with a diffusion model, each check only against a family
+# that is compared
+WITH_DIFFUSION = {**FAMILIES, "ddpm": "diffusion", "cddpm": "diffusion"}
+
+
+def diffusion_claims(summary, families=WITH_DIFFUSION):
+    return {r.number: r for r in evaluate_claims(summary, families) if r.number >= 10}
+
+
+def test_diffusion_claims_are_left_out_without_a_diffusion_model():
+    summary = {"vae": {"fd": seeds(10)}, "dcgan": {"fd": seeds(20)}}
+    assert diffusion_claims(summary, FAMILIES) == {}
+    assert [r.number for r in evaluate_claims(summary, FAMILIES)] == list(range(1, 10))
+
+
+def test_claim10_fd_diffusion_against_the_best_gan():
+    better = {"dcgan": {"fd": seeds(30, 1)}, "wgan-gp": {"fd": seeds(25, 1)}, "ddpm": {"fd": seeds(10, 1)}}
+    c10 = diffusion_claims(better)[10]
+    assert c10.verdict == HOLDS
+    check = c10.checks[0]
+    assert check.gan.model == "wgan-gp" and check.diffusion.model == "ddpm" and check.vae is None
+    assert check.rule == "diffusion lower than the GAN"
+    assert check.difference.startswith("15 ")  # 25 - 10, the claimed family's advantage
+    worse = {"dcgan": {"fd": seeds(10, 1)}, "ddpm": {"fd": seeds(30, 1)}}
+    assert diffusion_claims(worse)[10].verdict == FAILS
+    level = {"dcgan": {"fd": estimate([20.0, 22.0, 18.0])}, "ddpm": {"fd": estimate([21.0, 19.0, 20.5])}}
+    c = diffusion_claims(level)[10]
+    assert c.verdict == UNSURE and "interval" in c.checks[0].reason
+    one = {"dcgan": {"fd": seeds(40, n=1)}, "ddpm": {"fd": seeds(5, n=1)}}
+    c = diffusion_claims(one)[10]
+    assert c.verdict == UNSURE and "one seed" in c.checks[0].reason
+
+
+def test_claim11_collapse_of_the_gan_against_diffusion():
+    def row(recall, coverage, kl):
+        return {"recall": seeds(recall, 0.01), "coverage": seeds(coverage, 0.01), "class_kl": seeds(kl, 0.01)}
+
+    collapsed = {"dcgan": row(0.2, 0.15, 1.8), "ddpm": row(0.7, 0.8, 0.05)}
+    assert diffusion_claims(collapsed)[11].verdict == HOLDS
+    # the diffusion model better on two figures, clearly worse on one: a check clearly fails
+    mixed = {"dcgan": row(0.2, 0.15, 0.02), "ddpm": row(0.7, 0.8, 0.3)}
+    c11 = diffusion_claims(mixed)[11]
+    assert c11.verdict == FAILS
+    assert [c.verdict for c in c11.checks] == [HOLDS, HOLDS, FAILS]
+    level = {"dcgan": row(0.5, 0.5, 0.1), "ddpm": row(0.5, 0.5, 0.1)}
+    assert diffusion_claims(level)[11].verdict == UNSURE
+
+
+def test_claim12_much_slower_is_a_ratio_above_ten():
+    # per-image times over 3 seeds: ddpm ~100x a GAN's, ~50x a VAE's
+    slow = {
+        "vae": {"sample_s_per_image": estimate([2.0e-5, 2.2e-5, 1.9e-5])},
+        "dcgan": {"sample_s_per_image": estimate([1.0e-5, 1.1e-5, 0.9e-5])},
+        "ddpm": {"sample_s_per_image": estimate([1.0e-3, 1.05e-3, 0.97e-3])},
+    }
+    c12 = diffusion_claims(slow)[12]
+    assert c12.verdict == HOLDS
+    gan, vae = c12.checks
+    assert gan.gan.model == "dcgan" and vae.vae.model == "vae" and gan.diffusion.model == "ddpm"
+    assert gan.rule == "diffusion at least 10x the GAN's"
+    # the ratio of geometric means, and Welch's interval on log times as scipy computes it
+    logs_d, logs_g = np.log([1.0e-3, 1.05e-3, 0.97e-3]), np.log([1.0e-5, 1.1e-5, 0.9e-5])
+    ci = stats.ttest_ind(logs_d, logs_g, equal_var=False).confidence_interval(0.95)
+    ratio, lo, hi = np.exp([logs_d.mean() - logs_g.mean(), ci.low, ci.high])
+    assert gan.difference == f"ratio {ratio:.3g}x (95 % CI {lo:.3g}x to {hi:.3g}x)"
+    assert 10 < lo < ratio < hi
+    # 3x slower is slower, but clearly not "much" slower: the ratio's interval lies below 10
+    mild = {**slow, "ddpm": {"sample_s_per_image": estimate([3.0e-5, 3.1e-5, 2.9e-5])}}
+    c = diffusion_claims(mild)[12]
+    assert c.verdict == FAILS and [ch.verdict for ch in c.checks] == [FAILS, FAILS]
+    # about 10x: the interval includes a ratio of 10
+    near = {
+        "dcgan": {"sample_s_per_image": estimate([1.0e-5, 1.3e-5, 0.8e-5])},
+        "ddpm": {"sample_s_per_image": estimate([1.0e-4, 0.8e-4, 1.3e-4])},
+    }
+    c = diffusion_claims(near)[12]
+    assert c.verdict == UNSURE and "a ratio of 10" in c.checks[0].reason
+    one = {
+        m: {"sample_s_per_image": estimate(e["sample_s_per_image"]["values"][:1])} for m, e in slow.items()
+    }
+    assert diffusion_claims(one)[12].verdict == UNSURE
+
+
+def test_claim12_no_ratio_of_a_time_too_small_to_measure():
+    summary = {
+        "dcgan": {"sample_s_per_image": estimate([0.0, 0.0, 0.0])},
+        "ddpm": {"sample_s_per_image": estimate([1e-3, 1.1e-3, 0.9e-3])},
+    }
+    check = diffusion_claims(summary)[12].checks[0]
+    assert check.verdict == UNSURE and "no ratio" in check.reason
+
+
+def test_diffusion_checks_only_against_compared_families():
+    families = {"vae": "vae", "ddpm": "diffusion"}
+    summary = {
+        "vae": {"fd": seeds(30), "sample_s_per_image": estimate([1e-5, 1.1e-5, 0.9e-5])},
+        "ddpm": {"fd": seeds(10), "sample_s_per_image": estimate([1e-3, 1.1e-3, 0.9e-3])},
+    }
+    got = diffusion_claims(summary, families)
+    assert sorted(got) == [12]  # claims 10 and 11 are about a GAN, which is not compared
+    assert [c.rule for c in got[12].checks] == ["diffusion at least 10x the VAE's"]
+    assert got[12].verdict == HOLDS

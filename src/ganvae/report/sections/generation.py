@@ -37,7 +37,8 @@ def cells(summary: dict[str, dict[str, dict]], key: str) -> list[str]:
 
 def metric_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
     summary, described = metrics["summary"], known()
-    keys = [k for k in described if any(k in s for s in summary.values())]
+    # a cost figure declared for the claims (sampling time) stays in the cost table only
+    keys = [k for k in described if k not in COST_KEYS and any(k in s for s in summary.values())]
     return [
         {"label": described[k].label, "better": described[k].direction_text, "cells": cells(summary, k)}
         for k in keys
