@@ -234,14 +234,15 @@ def use_case_row(
     families: dict[str, str] | None = None,
     *,
     label: str | None = None,
+    contenders: tuple[str, ...] = ("gan", "vae", "diffusion"),
 ) -> dict[str, Any] | None:
-    """The winner of `use_case`: the best model of each family on `metric`, and whether the winner is
-    clearly better than the other family's best. None when no model has the figure. Without `families`,
-    each row of `summary` names its own ("family": a task's table)."""
+    """The winner of `use_case`: the best model of each family on `metric` (of the `contenders`), and
+    whether the winner is clearly better than the best of the next family. None when no model has the
+    figure. Without `families`, each row of `summary` names its own ("family": a task's table)."""
     meta = get_metric(metric) if isinstance(metric, str) else metric
     if families is None:
         families = {k: row.get("family", "") for k, row in summary.items()}
-    sides = [s for fam in ("gan", "vae") if (s := representative(summary, families, fam, meta))]
+    sides = [s for fam in contenders if (s := representative(summary, families, fam, meta))]
     if not sides:
         return None
     sides.sort(key=lambda s: _badness(meta, s.mean))
@@ -254,8 +255,8 @@ def use_case_row(
         "value": best.mean,
         "value_text": best.text,
     }
-    if len(sides) == 2:
-        rival = sides[1]
+    if len(sides) >= 2:
+        rival = sides[1]  # the best model of another family
         cmp = compare_entries(meta, best.entry, rival.entry)
         row.update(
             runner_up=rival.model,

@@ -126,6 +126,14 @@ class GenerativeModel(nn.Module):
     def reconstruct(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x, labels), labels=labels)
 
+    def restore(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Corrupted images restored blindly (the denoising task): `reconstruct` by default (a VAE's encode
+        and decode, a GAN's projection onto its range); a diffusion model noises them to the step matching
+        their noise and runs the reverse process instead (SDEdit). `generator` seeds a random restoration."""
+        return self.reconstruct(x, labels)
+
     def interpolate(self, za: torch.Tensor, zb: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Codes between `za` and `zb` at fractions `t` (broadcast): a straight line; a model whose codes
         are Gaussian noise of fixed norm (a diffusion model's) interpolates on the sphere instead."""

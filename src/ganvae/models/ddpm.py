@@ -17,12 +17,17 @@ sampling is `DDIMScheduler` and encoding is `DDIMInverseScheduler`. Nothing is d
   inversion evaluates the net at the step it leaves, so it is close, not exact, and closer with more
   steps). Interpolation between codes is spherical (`interpolate`): a straight line between two Gaussian
   noises passes through noise of too small a norm, which the model never saw.
+- Restoring and scoring (`models/sdedit.py`): a noisy image is noised to the sampler step whose noise
+  matches its own and denoised from there (SDEdit, Meng et al. 2022): `restore`, which the denoising
+  task uses. The anomaly score "partial-recon" is the squared error of an image noised to `anomaly_t` of
+  the forward process and denoised (AnoDDPM, Wyatt et al. 2022).
 - Cost: a GAN or VAE pays one network pass per sample; this model pays `sample_steps` UNet passes (twice
   that with guidance). `ganvae compare` reports sampling time and FLOPs per sample beside training cost.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -31,6 +36,7 @@ import torch.nn.functional as F
 
 from ganvae.errors import ConfigError
 from ganvae.models.base import GenerativeModel, Optimizers
+from ganvae.models.sdedit import check_fraction, noise_sigma, noised_to, partial_step_for, start_steps
 from ganvae.nn.ema import EMA
 from ganvae.nn.noise import seeded
 from ganvae.nn.unet import UNetPlan, build_unet, require_diffusers
@@ -66,6 +72,12 @@ class DDPMConfig:
     eta: float = 0.0
     guidance: float = 2.0
     weights: Literal["ema", "raw"] = "ema"
+    # restoring (`restore`, SDEdit): the Gaussian noise std (pixels in [0, 1]) an input is taken to carry,
+    # which sets the step the reverse process starts from; auto estimates it per image (models/sdedit.py)
+    restore_noise: str = "auto"
+    # the anomaly score partial-recon: how far an image is noised (a fraction of the forward process;
+    # AnoDDPM's t = 250 of 1000) before it is denoised and compared with itself
+    anomaly_t: float = 0.25
 
     search_space: ClassVar[dict[str, Param]] = {
         "lr": Param("log", 1e-4, 5e-3),
@@ -96,6 +108,24 @@ class DDPMConfig:
             raise ConfigError("guidance must be >= 0 (1: no guidance)")
         if self.weights not in ("ema", "raw"):
             raise ConfigError(f"weights must be ema or raw, not {self.weights!r}")
+        self.restore_sigma()
+        check_fraction(self.anomaly_t, "anomaly_t")
+
+    def restore_sigma(self) -> float | None:
+        """`restore_noise` as a number (None: auto, estimated per image)."""
+        text = str(self.restore_noise).strip().lower()
+        if text == "auto":
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(
+                "restore_noise must be auto or a noise std in [0, 1] (pixels in [0, 1]), "
+                f"not {self.restore_noise!r}"
+            )
+        return value
 
 
 class DDPM(GenerativeModel):
@@ -106,10 +136,13 @@ class DDPM(GenerativeModel):
     torch.Size([3, 1, 8, 8])
     """
 
-    capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "condition"})
+    capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "score", "condition"})
     config_class = DDPMConfig
     family = "diffusion"
-    sampling_settings = frozenset({"sample_steps", "eta", "guidance", "weights"})
+    anomaly_scores = ("partial-recon",)
+    sampling_settings = frozenset(
+        {"sample_steps", "eta", "guidance", "weights", "restore_noise", "anomaly_t"}
+    )
 
     def __init__(self, config: DDPMConfig, shape: tuple[int, int, int], num_classes: int = 0):
         super().__init__(config, shape, num_classes)
@@ -204,12 +237,17 @@ class DDPM(GenerativeModel):
             raise ConfigError(f"labels must lie in 0..{self.num_classes - 1}")
         return labels
 
-    def _denoise(self, xt: torch.Tensor, labels, eta: float, generator=None) -> torch.Tensor:
-        """DDIM from x_T (on the UNet's grid) to an image in [0, 1] of the data's shape."""
+    def _ddim(self):
         sched = self._scheduler("DDIMScheduler", clip_sample=True)
         sched.set_timesteps(self.config.sample_steps)
+        return sched
+
+    def _denoise(self, xt: torch.Tensor, labels, eta: float, generator=None, start: int = 0) -> torch.Tensor:
+        """DDIM from x_T (on the UNet's grid), or from the sampler's step `start` (x_t at that step), to an
+        image in [0, 1] of the data's shape."""
+        sched = self._ddim()
         x = xt
-        for t in sched.timesteps:
+        for t in sched.timesteps[start:]:
             x = sched.step(self._eps(x, t, labels), t, x, eta=eta, generator=generator).prev_sample
         return ((self.plan.crop(x) + 1.0) / 2.0).clamp(0.0, 1.0)
 
@@ -242,6 +280,50 @@ class DDPM(GenerativeModel):
         for t in sched.timesteps:
             xt = sched.step(self._eps(xt, t, lab), t, xt).prev_sample
         return xt.flatten(1)
+
+    def _given(self, labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """The labels to restore or score with: those given, or for a conditional model without them the
+        "no label" of classifier-free guidance (the unconditional prediction), never a random class."""
+        if labels is not None or not self.num_classes:
+            return self._labels(labels, n)
+        return torch.full((n,), self.num_classes, dtype=torch.long, device=self.device)
+
+    @torch.no_grad()
+    def restore(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """SDEdit (`models/sdedit.py`): each image noised to the sampler step matching its noise (estimated
+        per image unless `restore_noise` is set) and denoised from there."""
+        sched = self._ddim()
+        x = x.to(self.device).float()
+        sigma = self.config.restore_sigma()
+        sigmas = noise_sigma(x) if sigma is None else torch.full((len(x),), sigma, device=self.device)
+        noise = 2.0 * sigmas.cpu()  # on the model's [-1, 1] scale
+        starts = start_steps(sched.timesteps, sched.alphas_cumprod, noise)
+        labels = self._given(labels, len(x))
+        scaled = self.plan.pad(x * 2.0 - 1.0)
+        out = torch.empty_like(x)
+        for k in starts.unique().tolist():  # images that start at the same step denoise together
+            idx = (starts == k).nonzero().flatten()
+            abar = sched.alphas_cumprod[sched.timesteps[k]].expand(len(idx))
+            xt = noised_to(scaled[idx.to(self.device)], noise[idx], abar, generator)
+            lab = labels[idx.to(self.device)] if labels is not None else None
+            out[idx.to(self.device)] = self._denoise(xt, lab, self.config.eta, generator, start=k)
+        return out
+
+    @torch.no_grad()
+    def score_partial_recon(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean squared error of each image noised to `anomaly_t` of the forward process and denoised
+        (deterministic DDIM; the noise is seeded, so an image scores the same every time)."""
+        sched = self._ddim()
+        k = partial_step_for(self.config.anomaly_t, sched.timesteps, self.config.timesteps)
+        x = x.to(self.device).float()
+        abar = sched.alphas_cumprod[sched.timesteps[k]].expand(len(x))
+        xt = noised_to(
+            self.plan.pad(x * 2.0 - 1.0), torch.zeros(len(x)), abar, torch.Generator().manual_seed(0)
+        )
+        rec = self._denoise(xt, self._given(labels, len(x)), 0.0, start=k)
+        return (rec - x).pow(2).flatten(1).mean(dim=1)
 
     def interpolate(self, za: torch.Tensor, zb: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """Spherical interpolation (Shoemake 1985; as DDIM's paper interpolates its noises)."""

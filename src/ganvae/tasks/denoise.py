@@ -11,6 +11,9 @@ the corruption or where the mask lies.
 - A GAN has no encoder: it restores by projecting the corrupted image onto the generator's range, i.e.
   minimising ||G(z) - x_noisy||² over z and returning G(z) (the projection of Bora et al. 2017,
   "Compressed sensing using generative models"; the inversion of Creswell & Bharath 2018).
+- A diffusion model (`ddpm`) restores SDEdit-style (Meng et al. 2022): the image is noised to the sampler
+  step whose noise matches the noise it carries (estimated per image) and the reverse process runs from
+  there (`GenerativeModel.restore`, `models/sdedit.py`).
 
 Two baselines are scored the same way, so the report says whether a generative model beats doing almost
 nothing: the corrupted image itself, and classical filters (3×3 median, Gaussian blur σ = 1 px).
@@ -274,7 +277,9 @@ class Denoising(TaskExperiment):
         # the clean images too ("none"): a model restores no better than it reconstructs
         for key, x in {CLEAN: clean, **noisy}.items():
             t0 = time.perf_counter()
-            restored = model.reconstruct(x, labels if model.num_classes else None).detach().cpu()
+            # seeded by the job: a diffusion model's restoration draws noise (`GenerativeModel.restore`)
+            gen = torch.Generator().manual_seed(job.seed)
+            restored = model.restore(x, labels if model.num_classes else None, gen).detach().cpu()
             seconds = (time.perf_counter() - t0) / len(x)
             records.append(
                 {
