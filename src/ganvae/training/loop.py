@@ -205,13 +205,10 @@ class Trainer:
     ) -> Trainer:
         try:
             self._fit(model, data, resume, meta)
-        except Interrupted:
-            self.tracker_.close("KILLED")
+        except BaseException as exc:  # the tracked run ends KILLED (SIGINT/SIGTERM) or FAILED, not RUNNING
+            self.tracker_.end(exc)
             raise
-        except BaseException:
-            self.tracker_.close("FAILED")
-            raise
-        self.tracker_.close("FINISHED")
+        self.tracker_.end(None)
         return self
 
     def _fit(
