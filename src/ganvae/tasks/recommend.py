@@ -139,7 +139,7 @@ def run_recommend(
     data = cfg.load()
     folder.start()
     # `--search N`: each recommender's N trials on validation users (or items) of the training data first
-    search, tuned = run_search(cfg, data, folder.out, progress=progress)
+    search, tuned = run_search(cfg, data, folder.out, progress=progress, tracking=folder.tracking)
 
     pop = _baseline(folder, data)
     runs = [

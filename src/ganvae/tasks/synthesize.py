@@ -118,7 +118,7 @@ def run_synthesize(
     train, test, kinds, target = table.train, table.test, table.kinds, table.target
     folder.start()
     # `--search N`: each model's N trials on a validation split of the training rows, before the seeds
-    search, tuned = run_search(cfg, data, folder.out, progress=progress)
+    search, tuned = run_search(cfg, data, folder.out, progress=progress, tracking=folder.tracking)
 
     # the ceiling of fidelity: unseen real rows (utility and privacy would score them against
     # themselves, so they are left out of this row)
