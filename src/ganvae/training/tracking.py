@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ganvae.errors import ConfigError
+from ganvae.errors import ConfigError, Interrupted
 from ganvae.run_folder import MLARTIFACTS as MLFLOW_ARTIFACTS
 from ganvae.run_folder import MLRUNS as MLFLOW_DB
 from ganvae.run_folder import TENSORBOARD as TENSORBOARD_DIR
@@ -343,9 +343,7 @@ def status_of(error: BaseException | type[BaseException] | None) -> str:
     if error is None:
         return "FINISHED"
     kind = error if isinstance(error, type) else type(error)
-    # by name: importing the loop (torch) here would cost every caller its import time
-    stopped = issubclass(kind, KeyboardInterrupt) or any(k.__name__ == "Interrupted" for k in kind.__mro__)
-    return "KILLED" if stopped else "FAILED"
+    return "KILLED" if issubclass(kind, KeyboardInterrupt | Interrupted) else "FAILED"
 
 
 TRACKERS: dict[str, type[Tracker]] = {
