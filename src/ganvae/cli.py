@@ -470,13 +470,13 @@ def list_() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ganvae.models import family_of
+    from ganvae.models import data_of, family_of
     from ganvae.registry import DATASETS, MODELS, TASKS
 
     console = Console()
     models = Table("model", "family", "data", "what it is", title="models (ganvae ... --models NAME)")
-    for e in MODELS:  # the family the reports judge it as (Mult-DAE: "ae", not a VAE)
-        models.add_row(e.name, family_of(e.name), e.factory.kind().name, e.summary)
+    for e in MODELS:  # the family the reports judge it as (Mult-DAE: "ae", not a VAE); no model is imported
+        models.add_row(e.name, family_of(e.name), data_of(e.name), e.summary)
     console.print(models)
     datasets = Table("dataset", "kind", "here", "what it is", title="datasets (ganvae ... --data NAME)")
     datasets.columns[-1].overflow = "fold"  # a long install path wraps instead of being cut

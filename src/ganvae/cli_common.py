@@ -51,10 +51,11 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        from ganvae.errors import GanvaeError
+        from ganvae.errors import GanvaeError, Interrupted
 
-        with _starting(fn.__name__, kwargs.get("quiet") is False):
-            from ganvae.training.loop import Interrupted  # torch and Fabric: seconds
+        if "quiet" in kwargs:  # a command that trains: PyTorch and Fabric load now, under a line saying so
+            with _starting(fn.__name__, kwargs["quiet"] is False):
+                import ganvae.training.loop  # noqa: F401
         try:
             fn(*args, **kwargs)
         except GanvaeError as exc:

@@ -84,3 +84,63 @@ def test_a_task_tracked_in_tensorboard(tmp_path, capsys):
     assert "samples" in events.Tags()["images"]
     top = EventAccumulator(str(out / "tensorboard")).Reload()  # the task's own run: its settings
     assert "_hparams_/session_start_info" in top.PluginTagToContent("hparams")
+
+
+def _break_vae_at(monkeypatch, step: int, *, signum: int | None = None) -> None:
+    """From training step `step` on, the VAE's step raises an error (or, once, sends this process
+    `signum`: the loop stops at a checkpoint)."""
+    import os
+
+    from ganvae.models.vae import VAE
+
+    real = VAE.train_step
+
+    def broken(self, x, y, opts, at):
+        if at == step and signum is not None:
+            os.kill(os.getpid(), signum)
+        elif at >= step and signum is None:
+            raise RuntimeError("injected failure")
+        return real(self, x, y, opts, at)
+
+    monkeypatch.setattr(VAE, "train_step", broken)
+
+
+def _runs(folder):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{folder.resolve() / 'mlruns.db'}")
+    runs = client.search_runs([client.get_experiment_by_name(folder.name).experiment_id])
+    [top] = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == top.info.run_id]
+    return top, children
+
+
+@pytest.mark.parametrize("signum", [None, 2], ids=["exception", "sigint"])
+def test_a_failed_or_interrupted_comparison_ends_its_mlflow_runs_so(signum, tmp_path, capsys, monkeypatch):
+    pytest.importorskip("mlflow")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    _break_vae_at(monkeypatch, 2, signum=signum)
+    out = tmp_path / "cmp"
+    argv = ["compare", "--models", "vae", "--out", out, *FAST, *SMALL, "--logger", "mlflow"]
+    if signum is None:
+        with pytest.raises(RuntimeError, match="injected failure"):  # not a user error: a traceback
+            run(argv, capsys)
+        status = "FAILED"
+    else:
+        code, _, err = run(argv, capsys)
+        assert code == 130 and "interrupted at step" in err
+        status = "KILLED"
+    top, [child] = _runs(out)
+    assert top.info.status == child.info.status == status and child.info.run_name == "vae-seed0"
+
+
+def test_a_failed_task_ends_its_mlflow_run_failed(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("mlflow")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    _break_vae_at(monkeypatch, 2)
+    out = tmp_path / "task"
+    argv = ["task", "denoise", "--models", "vae", "--steps", "4", "--out", out, *SMALL, "--logger", "mlflow"]
+    with pytest.raises(RuntimeError, match="injected failure"):
+        run(argv, capsys)
+    top, [child] = _runs(out)
+    assert top.info.status == child.info.status == "FAILED"  # the task's run too, not left RUNNING

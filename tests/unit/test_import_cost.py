@@ -25,3 +25,23 @@ def test_listing_models_and_tasks_leaves_matplotlib_and_jinja_unimported():
     # when a verdict's interval is computed (`experiment.intervals`); diffusers only when a ddpm builds
     # its UNet
     assert out.stdout.strip() == "False False False False"
+
+
+def test_ganvae_list_and_help_leave_torch_unimported():
+    """`ganvae list` and `ganvae --help` import neither PyTorch, Lightning Fabric nor torchmetrics: the
+    registries declare their entries with `lazy` references and the metadata `list` shows. When the
+    registries imported the model modules (and the command wrapper the training loop), `ganvae list` took
+    about 3 s here, 0.4 s after (BENCHMARKS.md, "Start-up time of the command line")."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from ganvae.cli import main\n"
+        "for argv in (['list'], ['--help']):\n"
+        "    out = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "        main(argv)\n"
+        "    assert 'ml-100k' in out.getvalue() or argv == ['--help'], out.getvalue()\n"
+        "heavy = ('torch', 'lightning_fabric', 'torchmetrics', 'ganvae.models.vae')\n"
+        "print(*(m in sys.modules for m in heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False False False"

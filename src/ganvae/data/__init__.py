@@ -9,11 +9,13 @@ torch.Size([1437, 1, 8, 8])
 
 from typing import Any
 
-from ganvae.data.images import ImageData
-from ganvae.data.images.fetch import fetch_dataset
-from ganvae.data.images.load import load_images
-
-# Tabular names load on first use: pandas and scipy would add ~0.4 s to every image run's import.
+# Every name loads on first use: the image readers import PyTorch, the tabular ones pandas and scipy, and
+# the dataset registry (`ganvae.data.catalog`, what `ganvae list` reads) needs neither.
+_IMAGES = {
+    "ImageData": "ganvae.data.images",
+    "fetch_dataset": "ganvae.data.images.fetch",
+    "load_images": "ganvae.data.images.load",
+}
 _TABULAR = ("Span", "Table", "TabularTransformer", "load_table", "split_table")
 
 __all__ = [
@@ -29,6 +31,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _IMAGES:
+        import importlib
+
+        return getattr(importlib.import_module(_IMAGES[name]), name)
     if name in _TABULAR:
         from ganvae.data import tables
 

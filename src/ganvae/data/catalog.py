@@ -195,7 +195,7 @@ def _idx(name: str, class_names: list[str]) -> tuple[Callable[[], Any], Callable
         return load_idx_dataset(name, class_names)
 
     def where() -> str | None:
-        from ganvae.data.images.builtin import find_idx_dir
+        from ganvae.data.images_on_disk import find_idx_dir  # without PyTorch: `ganvae list` asks
 
         folder = find_idx_dir(name)
         return None if folder is None else str(folder)
@@ -307,6 +307,18 @@ _register(
 
 
 # ---- interactions -----------------------------------------------------------------------------------
+def wheel_file(rel: str) -> Path | None:
+    """`rel` ("package/path/in/wheel") inside the installed distribution of its package, found through the
+    distribution's metadata without importing the package; None when the package is not installed."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution(rel.split("/")[0])
+    except PackageNotFoundError:
+        return None
+    return Path(str(dist.locate_file(rel)))
+
+
 def _in_wheel(name: str) -> tuple[Callable[[], Path], Callable[[], str | None]]:
     def factory() -> Path:
         from ganvae.data.interactions import builtin_path
@@ -314,8 +326,6 @@ def _in_wheel(name: str) -> tuple[Callable[[], Path], Callable[[], str | None]]:
         return builtin_path(name)
 
     def where() -> str | None:
-        from ganvae.data.interactions import wheel_file
-
         path = wheel_file(DATASETS.get(name).extra["file"])
         return str(path) if path is not None and path.is_file() else None
 

@@ -326,11 +326,15 @@ def _finish(trial: Any, curve: list, trainer: Any, diverged: str | None = None) 
         trial.set_user_attr("diverged", diverged)
 
 
-def search_models(plan: Any, data: Any, classifier: Any, out: Path, *, progress: bool = True) -> dict:
+def search_models(
+    plan: Any, data: Any, classifier: Any, out: Path, *, progress: bool = True, tracking: Any = None
+) -> dict:
     """Search every model of `plan` (`plan.search` trials each, in `plan.storage` or `out/study.db`) on
     `data` of any kind (`classifier`: the comparison's domain classifier for images, else None); returns
     the search record for metrics.json. The test split of `data` is never read. With `plan.jobs` > 1 the
-    trials run in that many processes on the one study (see `_helpers`)."""
+    trials run in that many processes on the one study (see `_helpers`). `tracking` (default: the plan's,
+    whose parent is the comparison's or task's run): each model's trials as tracked runs
+    (`search_tracking`)."""
     opts: SearchOptions = plan.search_options
     target = target_for(plan, data, classifier)
     url = S.storage_url(plan.storage, out)
@@ -347,9 +351,12 @@ def search_models(plan: Any, data: Any, classifier: Any, out: Path, *, progress:
         "options": dataclasses.asdict(opts),
         "models": {},
     }
+    tracking = tracking if tracking is not None else plan.tracking
     with S.quiet_optuna(), _helpers(plan, target, url):
         for model in plan.searched_models():
-            record["models"][model] = _search_model(model, plan, target, storage, base, progress)
+            record["models"][model] = _search_model(
+                model, plan, target, storage, base, progress, (tracking, out) if tracking.active else None
+            )
     return record
 
 
@@ -420,17 +427,22 @@ def _helper(plan: Any, target: SearchTarget, url: str, threads: int, ready: Any)
 
 
 def run_search(
-    plan: Any, data: Any, out: Path, *, classifier: Any = None, progress: bool = True
+    plan: Any, data: Any, out: Path, *, classifier: Any = None, progress: bool = True, tracking: Any = None
 ) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
     """The search record of `plan` (None when it searches nothing) and the configuration its seeds train
-    per model: the best trial's parameters (a model whose trials all diverged keeps its defaults)."""
+    per model: the best trial's parameters (a model whose trials all diverged keeps its defaults).
+    `tracking`: as `search_models`'."""
     if not plan.search:
         return None, {}
-    record = search_models(plan, data, classifier, out, progress=progress)
+    record = search_models(plan, data, classifier, out, progress=progress, tracking=tracking)
     return record, {m: rec["best"]["params"] for m, rec in record["models"].items() if rec["best"]}
 
 
-def _search_model(model, plan, target: SearchTarget, storage, base, progress: bool) -> dict[str, Any]:
+def _search_model(
+    model, plan, target: SearchTarget, storage, base, progress: bool, tracked: tuple | None = None
+) -> dict[str, Any]:
+    """One model's study run to `plan.search` finished trials; `tracked`: (tracking config, run folder)
+    to record its trials in (this process's as they end, the others' at the end)."""
     from ganvae.experiment.search_record import model_record, trial_line
     from ganvae.registry import MODELS
 
@@ -461,14 +473,46 @@ def _search_model(model, plan, target: SearchTarget, storage, base, progress: bo
     )
     t0 = time.perf_counter()
     say = _say if progress else (lambda text: None)
-    counts = S.run_trials(
-        study,
-        objective,
-        plan.search,
-        on_trial=lambda t, c: say(trial_line(model, study, t, c, plan.search, target)),
-        on_wait=lambda c: say(f"search {model}: waiting for {c.running} trial(s) running elsewhere"),
+    with _tracked_search(tracked, model, target, space, fixed, name, plan.search) as tracker:
+
+        def ended(t: Any, c: S.Counts) -> None:
+            say(trial_line(model, study, t, c, plan.search, target))
+            tracker.trial(t)
+
+        counts = S.run_trials(
+            study,
+            objective,
+            plan.search,
+            on_trial=ended,
+            on_wait=lambda c: say(f"search {model}: waiting for {c.running} trial(s) running elsewhere"),
+        )
+        record = model_record(model, study, name, space, fixed, counts, time.perf_counter() - t0, target)
+        tracker.finish(study, record["best"])
+    return record
+
+
+def _tracked_search(tracked: tuple | None, model, target: SearchTarget, space, fixed, study: str, n: int):
+    """The model's tracked search (`search_tracking.SearchRun`), or one that records nothing."""
+    if tracked is None:
+        return _Untracked()
+    from ganvae.experiment.search_tracking import SearchRun
+
+    tracking, out = tracked
+    shown = {k: describe(p) for k, p in space.items()}
+    return SearchRun(
+        tracking, out, model, metric=target.metric, space=shown, fixed=fixed, study=study, trials=n
     )
-    return model_record(model, study, name, space, fixed, counts, time.perf_counter() - t0, target)
+
+
+class _Untracked(contextlib.nullcontext):
+    def trial(self, t: Any) -> None:
+        pass
+
+    def finish(self, study: Any, best: Any) -> None:
+        pass
+
+    def __enter__(self) -> _Untracked:
+        return self
 
 
 def _enqueue_defaults(study: Any, model: str, fixed: dict[str, Any], trained: dict[str, Param]) -> None:

@@ -27,11 +27,10 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.metrics.detection import detection_metrics
 from ganvae.plan import RunPlan
 from ganvae.run_folder import RunFolder
-from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images, task_run
 
 CALIBRATION = "calibration.json"  # held-out normal scores, beside the model's weights
 SCORES = "scores.json"  # scores of the evaluated test images (a cache for re-runs)
@@ -102,7 +101,7 @@ def _scored(model, model_dir: Path, x_eval: torch.Tensor, held_out: torch.Tensor
     return scores, score_s
 
 
-@locking("out")
+@task_run
 def run_anomaly(
     cfg: AnomalyConfig,
     out: str | Path,

@@ -31,11 +31,10 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.metrics.meta import Metric
 from ganvae.models.base import sample_in_batches
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
-from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images, task_run
 
 REAL = "real only"
 # Steps, not epochs, set the default generator budget: 5 epochs of 10 images x 10 classes is 10 updates.
@@ -161,7 +160,7 @@ def classifier_accuracy(train: ImageData, cfg: AugmentConfig, seed: int) -> dict
     }
 
 
-@locking("out")
+@task_run
 def run_augment(
     cfg: AugmentConfig,
     out: str | Path,

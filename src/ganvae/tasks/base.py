@@ -11,23 +11,54 @@ comparison's report.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ganvae.atomic import write_json
 from ganvae.data.base import Dataset
 from ganvae.data.images import ImageData
 from ganvae.errors import DataError
+from ganvae.folder_lock import locking
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
 from ganvae.report.sections import Section
 from ganvae.run_folder import TASKS, RunFolder, is_model_folder
 
+F = TypeVar("F", bound=Callable[..., Any])
+# the task folders started (`TaskFolder.start`) inside the `task_run` call in progress
+_STARTED: ContextVar[list[TaskFolder] | None] = ContextVar("ganvae_task_folders", default=None)
+
+
+def task_run(fn: F) -> F:
+    """Decorator of each task's `run_<task>(cfg, out, ...)`: it holds the folder's lock while it runs
+    (`folder_lock.locking`), and when it fails or is interrupted after `TaskFolder.start` opened the
+    task's tracked run (`--logger`), that run ends FAILED or KILLED instead of staying RUNNING (its model
+    runs end in the training loop). The task functions open their folder and have no end that brackets
+    it, so the function's own end is where the run is closed."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started: list[TaskFolder] = []
+        token = _STARTED.set(started)
+        try:
+            return fn(*args, **kwargs)
+        except BaseException as exc:
+            for folder in started:
+                folder.abandon(exc)
+            raise
+        finally:
+            _STARTED.reset(token)
+
+    return locking("out")(wrapper)  # type: ignore[return-value]
+
 
 class TaskFolder:
     """The run folder of one task: refuses to mix settings, reuses finished model runs. The task's run
-    function holds the folder's lock meanwhile (`@locking("out")`, `ganvae.folder_lock`)."""
+    function holds the folder's lock meanwhile (`@task_run`, `ganvae.folder_lock`)."""
 
     def __init__(
         self,
@@ -67,6 +98,14 @@ class TaskFolder:
 
             self.tracked = TopRun(self.tracking, self.out, resume=self.continued, params=self.config)
             self.tracking = self.tracked.children
+            if (started := _STARTED.get()) is not None:
+                started.append(self)
+
+    def abandon(self, error: BaseException) -> None:
+        """The task stopped on `error` before `finish`: its tracked run ends FAILED or KILLED."""
+        tracked, self.tracked = self.tracked, None
+        if tracked is not None:
+            tracked.tracker.end(error)
 
     def __getstate__(self) -> dict[str, Any]:
         # a --jobs worker gets the folder without the open tracker (its runs need only `tracking`)
@@ -142,10 +181,11 @@ class TaskFolder:
         }
         write_json(RunFolder(self.out).metrics, metrics)
         write_task_report(self.out)
-        if self.tracked is not None:  # the task's report and figures, and its run ends
+        tracked, self.tracked = self.tracked, None
+        if tracked is not None:  # the task's report and figures, and its run ends
             folder = RunFolder(self.out)
-            with self.tracked:
-                self.tracked.finish({}, files=(folder.report, folder.metrics))
+            with tracked:
+                tracked.finish({}, files=(folder.report, folder.metrics))
         return metrics
 
 

@@ -39,10 +39,9 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.metrics.meta import Metric
 from ganvae.plan import RunPlan
-from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images, task_run
 
 Corruption = Callable[[torch.Tensor, float, torch.Generator], torch.Tensor]
 
@@ -205,7 +204,7 @@ def quality(clean: torch.Tensor, restored: torch.Tensor) -> dict[str, float]:
     }
 
 
-@locking("out")
+@task_run
 def run_denoise(
     cfg: DenoiseConfig,
     out: str | Path,

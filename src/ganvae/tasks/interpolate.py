@@ -22,11 +22,10 @@ from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.metrics.meta import Metric
 from ganvae.models.base import GenerativeModel
 from ganvae.plan import RunPlan
-from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images, task_run
 
 METHODS = ("linear", "slerp")
 PATH_LENGTH = Metric(
@@ -125,7 +124,7 @@ def pick_pairs(data: ImageData, n: int, same_class: bool, seed: int = 0) -> tupl
     return torch.tensor(a), torch.tensor(b)
 
 
-@locking("out")
+@task_run
 def run_interpolate(
     cfg: InterpolateConfig,
     out: str | Path,

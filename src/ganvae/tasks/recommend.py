@@ -35,11 +35,10 @@ from ganvae.evaluate.interactions import ranking
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.search import SearchPlan, run_search
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.metrics.ranking import RANKING_FIGURES, top_k
 from ganvae.models import family_of
 from ganvae.run_folder import CONFIG, RunFolder, is_model_folder
-from ganvae.tasks.base import TaskExperiment, TaskFolder
+from ganvae.tasks.base import TaskExperiment, TaskFolder, task_run
 
 BASELINE = "popularity"  # its family, "baseline", is how the report's section tells it apart
 RECOMMEND_FOLDERS = "`ganvae task recommend`"
@@ -122,7 +121,7 @@ def _train_seconds(model_dir: Path) -> float:
     return float(meta.get("result", {}).get("elapsed_s", 0.0))
 
 
-@locking("out")
+@task_run
 def run_recommend(
     cfg: RecommendConfig,
     out: str | Path,
@@ -140,7 +139,7 @@ def run_recommend(
     data = cfg.load()
     folder.start()
     # `--search N`: each recommender's N trials on validation users (or items) of the training data first
-    search, tuned = run_search(cfg, data, folder.out, progress=progress)
+    search, tuned = run_search(cfg, data, folder.out, progress=progress, tracking=folder.tracking)
 
     pop = _baseline(folder, data)
     runs = [

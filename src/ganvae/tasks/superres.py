@@ -34,12 +34,11 @@ import torch
 from ganvae.errors import ConfigError, DataError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.metrics.meta import get as get_metric
 from ganvae.models.paired import SCALES, check_scale, in_batches
 from ganvae.nn.bicubic import downsample, upsample
 from ganvae.plan import RunPlan
-from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images
+from ganvae.tasks.base import TaskExperiment, TaskFolder, load_task_images, task_run
 
 BICUBIC = "bicubic"
 GRID_IMAGES = 8
@@ -138,7 +137,7 @@ def bicubic(lr: torch.Tensor, scale: int) -> torch.Tensor:
     return upsample(lr, scale, clamp=True)
 
 
-@locking("out")
+@task_run
 def run_superres(
     cfg: SuperresConfig,
     out: str | Path,

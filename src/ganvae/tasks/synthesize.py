@@ -36,9 +36,8 @@ from ganvae.evaluate.tables import TABLE_FIGURES, evaluate_rows, fidelity
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.search import SearchPlan, run_search
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.run_folder import CONFIG, RunFolder
-from ganvae.tasks.base import TaskExperiment, TaskFolder
+from ganvae.tasks.base import TaskExperiment, TaskFolder, task_run
 
 REAL = "real (test split)"  # its family, "reference", is how the report's section tells it apart
 DEFAULT_EPOCHS = 300.0  # CTGAN's and TVAE's own default; at 50 TVAE was far from converged on credit-data
@@ -99,7 +98,7 @@ def _write_csv(frame, path: Path) -> None:
         frame.to_csv(tmp, index=False)
 
 
-@locking("out")
+@task_run
 def run_synthesize(
     cfg: SynthesizeConfig,
     out: str | Path,
@@ -119,7 +118,7 @@ def run_synthesize(
     train, test, kinds, target = table.train, table.test, table.kinds, table.target
     folder.start()
     # `--search N`: each model's N trials on a validation split of the training rows, before the seeds
-    search, tuned = run_search(cfg, data, folder.out, progress=progress)
+    search, tuned = run_search(cfg, data, folder.out, progress=progress, tracking=folder.tracking)
 
     # the ceiling of fidelity: unseen real rows (utility and privacy would score them against
     # themselves, so they are left out of this row)

@@ -32,9 +32,8 @@ from ganvae.data.images.domains import SOURCE, TARGET, DomainData, load_domains
 from ganvae.errors import ConfigError
 from ganvae.experiment.runner import Job, run_jobs
 from ganvae.experiment.verdicts import estimate, use_case_row
-from ganvae.folder_lock import locking
 from ganvae.plan import DEFAULT_DIGITS_STEPS, RunPlan
-from ganvae.tasks.base import TaskExperiment, TaskFolder
+from ganvae.tasks.base import TaskExperiment, TaskFolder, task_run
 
 DEFAULT_STEPS = 1000  # on data other than digits (digits: the RunPlan's 300)
 GRID_IMAGES = 8
@@ -88,7 +87,7 @@ def load_task_domains(cfg: TranslateConfig) -> DomainData:
     return load_domains(cfg.source, cfg.target, data=cfg.data or None, image_size=cfg.image_size)
 
 
-@locking("out")
+@task_run
 def run_translate(
     cfg: TranslateConfig,
     out: str | Path,

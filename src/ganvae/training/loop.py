@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import torch
 
-from ganvae.errors import CheckpointError, TrainingDiverged
+from ganvae.errors import CheckpointError, Interrupted, TrainingDiverged  # noqa: F401 (Interrupted: re-exported)
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
@@ -50,15 +50,6 @@ class TrainData(Protocol):
 
     x_train: torch.Tensor
     y_train: torch.Tensor | None
-
-
-class Interrupted(Exception):
-    """Training stopped on SIGINT/SIGTERM after writing a checkpoint (not a KeyboardInterrupt, so that
-    command-line frameworks do not swallow it)."""
-
-    def __init__(self, step: int, folder: Path | None):
-        super().__init__(f"interrupted at step {step}")
-        self.step, self.folder = step, folder
 
 
 class _Optimizers:
@@ -205,13 +196,10 @@ class Trainer:
     ) -> Trainer:
         try:
             self._fit(model, data, resume, meta)
-        except Interrupted:
-            self.tracker_.close("KILLED")
+        except BaseException as exc:  # the tracked run ends KILLED (SIGINT/SIGTERM) or FAILED, not RUNNING
+            self.tracker_.end(exc)
             raise
-        except BaseException:
-            self.tracker_.close("FAILED")
-            raise
-        self.tracker_.close("FINISHED")
+        self.tracker_.end(None)
         return self
 
     def _fit(

@@ -8,6 +8,11 @@ logger, so MLflow goes through mlflow's own client: by default a SQLite database
 top folder (artifacts in `RUN/mlartifacts/`), any tracking URI with `--tracking-uri` or
 MLFLOW_TRACKING_URI. A comparison or task is one MLflow run whose model/seed runs are its children; it
 gets the final figures and report.html at the end. A resumed run folder continues its own MLflow run.
+A search's trials (`--search N`) are runs too (`experiment.search_tracking`): in MLflow nested under
+their model's search run, in TensorBoard one sub-folder each of `RUN/tensorboard/search/`.
+
+A run that fails or is interrupted ends as such: MLflow's status FAILED (an error, a diverged run) or
+KILLED (SIGINT/SIGTERM, Ctrl-C), never left RUNNING; TensorBoard's writer is flushed and closed either way.
 
 Trackers only read what the loop already computed, never a random number generator, so a run trains the
 same weights with or without one. Both libraries are imported only when asked for (extra `tracking`).
@@ -24,17 +29,19 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ganvae.errors import ConfigError
+from ganvae.errors import ConfigError, Interrupted
 from ganvae.run_folder import MLARTIFACTS as MLFLOW_ARTIFACTS
 from ganvae.run_folder import MLRUNS as MLFLOW_DB
 from ganvae.run_folder import TENSORBOARD as TENSORBOARD_DIR
 
+log = logging.getLogger(__name__)
 FOLDER_TAG = "ganvae.folder"  # the run folder an MLflow run tracks: a resumed folder finds its run by it
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own tag for a nested run
 
@@ -69,11 +76,21 @@ class TrackingConfig:
         uri = self.uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{folder / MLFLOW_DB}"
         return replace(self, uri=uri, experiment=self.experiment or folder.name)
 
-    def open(self, folder: str | Path, *, resume: bool = False, name: str | None = None) -> Tracker:
-        """The tracker of run folder `folder`; with `resume`, the one that folder was tracked by before. A
-        config not `rooted` in a top folder yet is rooted in `folder`."""
+    def open(
+        self,
+        folder: str | Path,
+        *,
+        resume: bool = False,
+        name: str | None = None,
+        sub: str = "",
+        started: float | None = None,
+    ) -> Tracker:
+        """The tracker of run folder `folder`; with `resume`, the one that folder was tracked by before (or
+        a new one). A config not `rooted` in a top folder yet is rooted in `folder`. `sub`: a run inside
+        the folder's (a search trial: TensorBoard's `FOLDER/tensorboard/SUB/`); `started`: when the run
+        began (a time.time(), for a run recorded after it ended), else now."""
         cfg = self if self.uri or self.logger != "mlflow" else self.rooted(folder)
-        return TRACKERS[self.logger](cfg, Path(folder), resume=resume, name=name)
+        return TRACKERS[self.logger](cfg, Path(folder), resume=resume, name=name, sub=sub, started=started)
 
 
 class Tracker:
@@ -81,15 +98,25 @@ class Tracker:
 
     run_id: str | None = None
 
-    def __init__(self, cfg: TrackingConfig, folder: Path, *, resume: bool = False, name: str | None = None):
-        self.cfg, self.folder = cfg, folder
+    def __init__(
+        self,
+        cfg: TrackingConfig,
+        folder: Path,
+        *,
+        resume: bool = False,
+        name: str | None = None,
+        sub: str = "",
+        started: float | None = None,
+    ):
+        self.cfg, self.folder, self.sub = cfg, folder, sub
 
     @staticmethod
     def check() -> None:
         """ConfigError when the tracker's library is not installed."""
 
-    def params(self, params: dict[str, Any]) -> None:
-        """Hyperparameters, once (nested dicts are flattened to `a.b`)."""
+    def params(self, params: dict[str, Any], metrics: dict[str, float] | None = None) -> None:
+        """Hyperparameters, once (nested dicts are flattened to `a.b`); `metrics`: the figures they are
+        judged by (a search trial's validation score), beside them in TensorBoard's HParams table."""
 
     def metrics(self, values: dict[str, float], step: int) -> None:
         """Scalar figures at `step`."""
@@ -106,19 +133,35 @@ class Tracker:
     def text(self, tag: str, text: str) -> None:
         """A few lines of text (a comparison's verdicts)."""
 
-    def close(self, status: str = "FINISHED") -> None:
-        """Flush and end the run: FINISHED, FAILED or KILLED."""
+    def children(self) -> set[str]:
+        """The names of the runs already recorded under this one (a search's trials)."""
+        return set()
+
+    def close(self, status: str = "FINISHED", ended: float | None = None) -> None:
+        """Flush and end the run: FINISHED, FAILED or KILLED (`ended`: when, a time.time(); else now)."""
+
+    def end(self, error: BaseException | type[BaseException] | None) -> None:
+        """Close after `error` (None: success) with the status it means (`status_of`). On a failure a
+        tracker that cannot be reached only warns: the run's own error is the one to report."""
+        status = status_of(error)
+        if status == "FINISHED":
+            self.close(status)
+            return
+        try:
+            self.close(status)
+        except Exception as exc:  # noqa: BLE001 (any tracker failure; the run's error follows)
+            log.warning("the tracked run could not be ended as %s: %s", status, exc)
 
 
 class TensorBoardTracker(Tracker):
-    """Lightning Fabric's TensorBoard logger, writing into `FOLDER/tensorboard/`."""
+    """Lightning Fabric's TensorBoard logger, writing into `FOLDER/tensorboard/` (`sub`: a folder in it)."""
 
-    def __init__(self, cfg: TrackingConfig, folder: Path, *, resume: bool = False, name: str | None = None):
-        super().__init__(cfg, folder)
+    def __init__(self, cfg: TrackingConfig, folder: Path, *, resume: bool = False, **where: Any):
+        super().__init__(cfg, folder, **where)
         from lightning_fabric.loggers import TensorBoardLogger
 
         self._resume = resume
-        self.logger = TensorBoardLogger(root_dir=folder, name=TENSORBOARD_DIR, version="")
+        self.logger = TensorBoardLogger(root_dir=folder, name=TENSORBOARD_DIR, version=self.sub)
 
     @staticmethod
     def check() -> None:
@@ -131,11 +174,11 @@ class TensorBoardTracker(Tracker):
 
         if self._resume:
             self.logger = TensorBoardLogger(
-                root_dir=self.folder, name=TENSORBOARD_DIR, version="", purge_step=step + 1
+                root_dir=self.folder, name=TENSORBOARD_DIR, version=self.sub, purge_step=step + 1
             )
 
-    def params(self, params: dict[str, Any]) -> None:
-        self.logger.log_hyperparams(flatten(params))
+    def params(self, params: dict[str, Any], metrics: dict[str, float] | None = None) -> None:
+        self.logger.log_hyperparams(flatten(params), metrics)
 
     def metrics(self, values: dict[str, float], step: int) -> None:
         self.logger.log_metrics(values, step)
@@ -146,15 +189,28 @@ class TensorBoardTracker(Tracker):
     def text(self, tag: str, text: str) -> None:
         self.logger.experiment.add_text(tag, text)
 
-    def close(self, status: str = "FINISHED") -> None:
-        self.logger.finalize(status.lower())
+    def children(self) -> set[str]:
+        where = Path(self.logger.log_dir)
+        return {p.name for p in where.iterdir() if p.is_dir()} if where.is_dir() else set()
+
+    def close(self, status: str = "FINISHED", ended: float | None = None) -> None:
+        self.logger.finalize(status.lower())  # flushes and closes the event writer, whatever the status
 
 
 class MlflowTracker(Tracker):
     """One MLflow run through mlflow's client (Fabric has no MLflow logger)."""
 
-    def __init__(self, cfg: TrackingConfig, folder: Path, *, resume: bool = False, name: str | None = None):
-        super().__init__(cfg, folder)
+    def __init__(
+        self,
+        cfg: TrackingConfig,
+        folder: Path,
+        *,
+        resume: bool = False,
+        name: str | None = None,
+        sub: str = "",
+        started: float | None = None,
+    ):
+        super().__init__(cfg, folder, sub=sub)
         from mlflow.tracking import MlflowClient
 
         # the database's first use migrates its tables and says so at INFO level, between progress lines
@@ -166,11 +222,14 @@ class MlflowTracker(Tracker):
         try:
             self.client = MlflowClient(tracking_uri=cfg.uri)
             self.experiment_id = self._experiment()
-            key = str(folder.resolve())
+            key = str(folder.resolve() / sub) if sub else str(folder.resolve())
             self.run_id = self._find(key) if resume else None
             if self.run_id is None:
                 tags = {FOLDER_TAG: key, **({PARENT_TAG: cfg.parent} if cfg.parent else {})}
-                self.run_id = self.client.create_run(self.experiment_id, tags=tags, run_name=name).info.run_id
+                start = int(started * 1000) if started is not None else None
+                self.run_id = self.client.create_run(
+                    self.experiment_id, start_time=start, tags=tags, run_name=name
+                ).info.run_id
             else:
                 self._known = dict(self.client.get_run(self.run_id).data.params)
                 self.client.update_run(self.run_id, status="RUNNING")
@@ -201,15 +260,18 @@ class MlflowTracker(Tracker):
         )
         return runs[0].info.run_id if runs else None
 
-    def params(self, params: dict[str, Any]) -> None:
+    def params(self, params: dict[str, Any], metrics: dict[str, float] | None = None) -> None:
         from mlflow.entities import Param
 
         # MLflow refuses to change a logged parameter: a resumed run (a new budget) keeps the first values
-        new = {k: _param_text(v) for k, v in flatten(params).items() if k not in self._known}
+        given = {_name(k): _param_text(v) for k, v in flatten(params).items()}
+        new = {k: v for k, v in given.items() if k not in self._known}
         items = [Param(k, v) for k, v in new.items()]
         for i in range(0, len(items), 100):  # MLflow's limit per batch
             self.client.log_batch(self.run_id, params=items[i : i + 100])
         self._known.update(new)
+        if metrics:
+            self.metrics(metrics, 0)
 
     def metrics(self, values: dict[str, float], step: int) -> None:
         import time
@@ -217,7 +279,7 @@ class MlflowTracker(Tracker):
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        items = [Metric(k, float(v), now, step) for k, v in values.items()]
+        items = [Metric(_name(k), float(v), now, step) for k, v in values.items()]
         if items:
             self.client.log_batch(self.run_id, metrics=items)
 
@@ -231,8 +293,15 @@ class MlflowTracker(Tracker):
     def text(self, tag: str, text: str) -> None:
         self.client.log_text(self.run_id, text, f"{tag}.txt")
 
-    def close(self, status: str = "FINISHED") -> None:
-        self.client.set_terminated(self.run_id, status=status)
+    def children(self) -> set[str]:
+        runs = self.client.search_runs(
+            [self.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{self.run_id}'", max_results=50000
+        )
+        return {r.info.run_name for r in runs}
+
+    def close(self, status: str = "FINISHED", ended: float | None = None) -> None:
+        end = int(ended * 1000) if ended is not None else None
+        self.client.set_terminated(self.run_id, status=status, end_time=end)
 
 
 class TopRun:
@@ -261,11 +330,20 @@ class TopRun:
         return self
 
     def __exit__(self, kind, exc, tb) -> None:
-        if kind is None:
-            self.tracker.close("FINISHED")
-        else:
-            stopped = issubclass(kind, KeyboardInterrupt) or kind.__name__ == "Interrupted"  # Ctrl-C
-            self.tracker.close("KILLED" if stopped else "FAILED")
+        self.tracker.end(kind)
+
+
+def status_of(error: BaseException | type[BaseException] | None) -> str:
+    """The MLflow status a run ends with after `error`: FINISHED (none), KILLED (stopped by SIGINT or
+    SIGTERM: the loop's `Interrupted`, or Ctrl-C outside the loop), FAILED (anything else).
+
+    >>> status_of(None), status_of(KeyboardInterrupt), status_of(ValueError("x"))
+    ('FINISHED', 'KILLED', 'FAILED')
+    """
+    if error is None:
+        return "FINISHED"
+    kind = error if isinstance(error, type) else type(error)
+    return "KILLED" if issubclass(kind, KeyboardInterrupt | Interrupted) else "FAILED"
 
 
 TRACKERS: dict[str, type[Tracker]] = {
@@ -313,6 +391,11 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _param_text(value: Any) -> str:
     text = "none" if value is None else str(value)
     return text[:6000]  # MLflow's limit on a parameter's value
+
+
+def _name(key: str) -> str:
+    """A metric or parameter name MLflow accepts (letters, digits, _ - . space : /): NDCG@100 -> NDCG_100."""
+    return re.sub(r"[^\w\-. :/]", "_", key)
 
 
 def _squeeze(image: np.ndarray) -> np.ndarray:

@@ -91,7 +91,7 @@ def test_mnist_missing_message(tmp_path, monkeypatch):
 
 
 def test_fashion_missing_message_suggests_apt(tmp_path, monkeypatch):
-    monkeypatch.setattr("ganvae.data.images.builtin.SYSTEM_DIRS", {"fashion-mnist": [tmp_path / "none"]})
+    monkeypatch.setattr("ganvae.data.images_on_disk.SYSTEM_DIRS", {"fashion-mnist": [tmp_path / "none"]})
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.delenv("GANVAE_DATA", raising=False)
     with pytest.raises(DataError, match=r"or `apt-get install dataset-fashion-mnist`$"):

