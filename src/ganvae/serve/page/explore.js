@@ -3,7 +3,7 @@
 "use strict";
 
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const SVG = "http://www.w3.org/2000/svg";
+const SVG = document.getElementById("map").namespaceURI; // the SVG namespace, taken from the page
 const SIZE = 360;
 const MARGIN = 12;
 
