@@ -26,7 +26,7 @@ async function uploadOne(models, file, classes) {
       if (rec) {
         column.querySelector("img").src = pngSrc(rec.png);
         const how = model.family === "gan" ? " (latent inversion)" : "";
-        column.querySelector(".time").textContent = "reconstructed in " + rec.seconds.toFixed(2) + " s" + how + ", PSNR " + rec.psnr.toFixed(1) + " dB";
+        column.querySelector(".time").textContent = "reconstructed in " + seconds(rec.seconds) + how + ", PSNR " + rec.psnr.toFixed(1) + " dB";
       }
     }
     if (model.uses.includes("score")) {

@@ -68,7 +68,7 @@ function drawMap(map) {
   const how = map.approximate ? " by latent inversion" : "";
   document.getElementById("map-info").textContent =
     map.n + " test images of " + map.data + "; " + variance + " of the variance; codes" + how +
-    " in " + map.seconds.toFixed(1) + " s" + (map.note ? "; " + map.note : "");
+    " in " + seconds(map.seconds) + (map.note ? "; " + map.note : "");
 }
 
 function makeSliders(map) {
@@ -238,7 +238,7 @@ async function runMorph(models, ends, classes) {
     slider.max = String(answer.frames.length - 1);
     if (Number(slider.value) > Number(slider.max)) slider.value = slider.max;
     const how = answer.approximate ? " (both ends by latent inversion)" : "";
-    column.querySelector(".note").textContent = "encoded and decoded in " + answer.seconds.toFixed(2) + " s" + how;
+    column.querySelector(".note").textContent = "encoded and decoded in " + seconds(answer.seconds) + how;
     showFrame();
   }
 }

@@ -77,6 +77,10 @@ function classSelect(models) {
   return select;
 }
 
+function seconds(s) {
+  return s < 0.01 ? "under 0.01 s" : s.toFixed(2) + " s";
+}
+
 function newSeed() {
   return Math.floor(Math.random() * 2147483647);
 }
