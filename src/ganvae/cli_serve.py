@@ -70,8 +70,9 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     threads: Annotated[int, typer.Option(help="PyTorch threads of the one worker that runs every model")] = 2,
 ) -> None:
-    """Serve trained models over HTTP: a JSON API (/api/models, /api/sample, /api/encode, /api/decode,
-    /api/reconstruct, /api/score, /api/synthesize, /api/recommend); see README.md."""
+    """Serve trained models over HTTP: a page at / (samples, latent map, morph, uploads) and a JSON API
+    (/api/models, /api/sample, /api/encode, /api/decode, /api/reconstruct, /api/score, /api/map,
+    /api/morph, /api/synthesize, /api/recommend); see README.md."""
     from ganvae.errors import ConfigError
 
     if not 0 < port < 65536:

@@ -11,33 +11,37 @@ Images travel as PNG: base64 inside the JSON answer (``"png"``), or the bytes al
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import io
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ganvae.errors import GanvaeError
-from ganvae.serve.catalog import Served, load_catalog, pick
+from ganvae.serve.catalog import load_catalog, pick
+from ganvae.serve.explore import explore_routes
 from ganvae.serve.limits import BodyLimit, Limits, RequestError, bounded_int, code_matrix, decode_upload
-from ganvae.serve.worker import Worker
+from ganvae.serve.params import (
+    grid_png,
+    image_answer,
+    image_labels,
+    json_params,
+    labels_of,
+    steps_of,
+    upload,
+)
+from ganvae.serve.worker import Worker, timed
 
 SEED_MAX = 2**31 - 1
-PAGE_FILES = {"index.html": "text/html", "page.js": "text/javascript", "style.css": "text/css"}
+PAGE_FILES = {
+    "index.html": "text/html",
+    "page.js": "text/javascript",  # shared helpers and the sample grids
+    "explore.js": "text/javascript",  # the latent map and the morph
+    "apply.js": "text/javascript",  # an upload's reconstructions and scores, table rows, recommendations
+    "style.css": "text/css",
+}
 # the page runs only its own script and loads only from this server (images: the API's blobs)
 PAGE_POLICY = "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'"
-
-
-def grid_png(images: torch.Tensor, nrow: int | None = None) -> bytes:
-    """The PNG `ganvae sample` writes for `images` (same tiling and scale)."""
-    from ganvae.grid import auto_scale, make_grid, to_pil
-
-    buf = io.BytesIO()
-    to_pil(make_grid(images, nrow), auto_scale(images.shape[-2])).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def sample_grid(model: Any, n: int, seed: int, labels: torch.Tensor | None) -> bytes:
@@ -61,87 +65,13 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
     catalog = load_catalog(runs)
     worker = Worker(threads, limits.max_queue)
 
-    def image_answer(request: Request, png: bytes, **fields: Any) -> Response:
-        if request.query_params.get("format") == "png":
-            return Response(png, media_type="image/png")
-        return JSONResponse(fields | {"png": base64.b64encode(png).decode("ascii")})
-
-    async def body(request: Request) -> dict[str, Any]:
-        """The request's parameters: the query string, overridden by a JSON object body (POST)."""
-        params: dict[str, Any] = dict(request.query_params)
-        if request.method == "POST":
-            kind = request.headers.get("content-type", "").split(";")[0].strip()
-            if kind != "application/json":
-                raise RequestError(
-                    415, "send the parameters as a JSON object (Content-Type: application/json)"
-                )
-            import json
-
-            try:
-                given = json.loads(await request.body())
-            except (ValueError, UnicodeDecodeError):
-                raise RequestError(400, "the body is not valid JSON") from None
-            if not isinstance(given, dict):
-                raise RequestError(422, "the body must be a JSON object")
-            params |= given
-        return params
-
-    async def upload(request: Request) -> tuple[dict[str, Any], bytes]:
-        """(form fields, the uploaded `image` file's bytes) of a multipart/form-data request."""
-        kind = request.headers.get("content-type", "").split(";")[0].strip()
-        if kind != "multipart/form-data":
-            raise RequestError(415, "upload the image as multipart/form-data with a file field `image`")
-        try:
-            form = await request.form(max_files=1, max_fields=10, max_part_size=limits.max_body)
-        except HTTPException as exc:  # python-multipart's refusals (too many files, a malformed form)
-            raise RequestError(400, f"malformed upload: {exc.detail}") from None
-        image = form.get("image")
-        if image is None or isinstance(image, str):
-            raise RequestError(422, "the upload needs a file field `image`")
-        data = await image.read()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return dict(request.query_params) | fields, data
-
-    def image_labels(served: Served, value: Any) -> torch.Tensor | None:
-        """The class of an uploaded image, which a class-conditional model's encoder needs (without it
-        the model would draw one at random)."""
-        if served.model.num_classes and (value is None or value == ""):
-            raise RequestError(422, f"{served.name} is class-conditional: give labels, the image's class")
-        return labels_of(served, value, 1)
-
-    def labels_of(served: Served, value: Any, n: int) -> torch.Tensor | None:
-        from ganvae.data.classes import resolve_class
-
-        model = served.model
-        if value is None or value == "":
-            return None
-        if not model.num_classes:
-            raise RequestError(422, f"{served.name} is not class-conditional; drop labels")
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list) or not items or not all(isinstance(v, str | int) for v in items):
-            raise RequestError(422, "labels must be class names or indices (a list, or text with commas)")
-        names = model.class_names or [str(i) for i in range(model.num_classes)]
-        out = [resolve_class(str(t).strip(), names, what="label") for t in items if str(t).strip()]
-        if not out:
-            raise RequestError(422, "labels is empty")
-        return torch.tensor(out).repeat_interleave(max(1, n // len(out)))[:n]
-
-    def steps_of(served: Served, params: dict[str, Any]) -> int | None:
-        """A GAN's inversion `steps` for this request (bounded; default its config's, capped at the
-        limit); None for a model that does not invert."""
-        cfg = served.model.config
-        if served.model.family != "gan" or not hasattr(cfg, "inversion_steps"):
-            return None
-        default = min(cfg.inversion_steps, limits.max_inversion_steps)
-        return bounded_int(params.get("steps"), "steps", 1, limits.max_inversion_steps, default)
-
     # ---- endpoints ---------------------------------------------------------------------------------
     async def models(request: Request) -> Response:
         names = sorted({s.name for s in catalog.values()})
         return JSONResponse({"models": [catalog[n].describe() for n in names], "limits": limits.__dict__})
 
     async def sample(request: Request) -> Response:
-        p = await body(request)
+        p = await json_params(request)
         served = pick(catalog, p.get("model"), "sample", "/api/sample")
         n = bounded_int(p.get("n"), "n", 1, limits.max_n, 16)
         seed = bounded_int(p.get("seed"), "seed", 0, SEED_MAX, 0)
@@ -150,7 +80,7 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         return image_answer(request, png, model=served.name, n=n, seed=seed)
 
     async def decode(request: Request) -> Response:
-        p = await body(request)
+        p = await json_params(request)
         served = pick(catalog, p.get("model"), "morph", "/api/decode")
         z = code_matrix(p.get("z"), served.model.latent_dim, limits.max_n)
         labels = labels_of(served, p.get("labels"), len(z))
@@ -160,11 +90,13 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         return image_answer(request, grid_png(images), model=served.name, n=len(z))
 
     async def encode(request: Request) -> Response:
-        p, data = await upload(request)
+        p, data = await upload(request, limits)
         served = pick(catalog, p.get("model"), "morph", "/api/encode")
         x, note = decode_upload(data, served.model.shape, limits)
         labels = image_labels(served, p.get("labels"))
-        z, seconds = await worker.run(timed, served, steps_of(served, p), served.model.encode, x, labels)
+        z, seconds = await worker.run(
+            timed, served, steps_of(served, p, limits), served.model.encode, x, labels
+        )
         return JSONResponse(
             {
                 "model": served.name,
@@ -176,11 +108,11 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         )
 
     async def reconstruct(request: Request) -> Response:
-        p, data = await upload(request)
+        p, data = await upload(request, limits)
         served = pick(catalog, p.get("model"), "morph", "/api/reconstruct")
         x, note = decode_upload(data, served.model.shape, limits)
         labels = image_labels(served, p.get("labels"))
-        steps = steps_of(served, p)
+        steps = steps_of(served, p, limits)
         out, seconds = await worker.run(timed, served, steps, served.model.reconstruct, x, labels)
         from ganvae.metrics import psnr_per_image
 
@@ -191,7 +123,7 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
     async def score(request: Request) -> Response:
         from ganvae.tasks.scoring import threshold_at_fpr
 
-        p, data = await upload(request)
+        p, data = await upload(request, limits)
         served = pick(catalog, p.get("model"), "score", "/api/score")
         methods = served.model.anomaly_scores
         method = p.get("method") or methods[0]
@@ -199,7 +131,9 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
             raise RequestError(422, f"method must be one of {', '.join(methods)}")
         fpr = _fraction(p.get("fpr"), 0.05)
         x, note = decode_upload(data, served.model.shape, limits)
-        scores, _ = await worker.run(timed, served, steps_of(served, p), served.model.score, x, None, method)
+        scores, _ = await worker.run(
+            timed, served, steps_of(served, p, limits), served.model.score, x, None, method
+        )
         value = float(scores[0])
         calib = served.calibration.get(method)
         threshold = threshold_at_fpr(calib, fpr) if calib else None
@@ -218,7 +152,7 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
     async def synthesize(request: Request) -> Response:
         from starlette.responses import PlainTextResponse
 
-        p = await body(request)
+        p = await json_params(request)
         served = pick(catalog, p.get("model"), "synthesize", "/api/synthesize")
         n = bounded_int(p.get("n"), "n", 1, limits.max_rows, 100)
         seed = bounded_int(p.get("seed"), "seed", 0, SEED_MAX, 0)
@@ -236,20 +170,26 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
     async def recommend(request: Request) -> Response:
         from ganvae.tasks.recommend import recommend_for
 
-        p = await body(request)
+        p = await json_params(request)
         served = pick(catalog, p.get("model"), "recommend", "/api/recommend")
-        items = p.get("items")
-        if isinstance(items, str):
-            items = [i.strip() for i in items.split(",") if i.strip()]
-        if not isinstance(items, list) or not items or not all(isinstance(i, str | int) for i in items):
-            raise RequestError(422, "items must be a list of item ids the user liked")
+        items, user = p.get("items"), p.get("user")
+        if user not in (None, ""):  # a user of the task's ratings file: their liked items
+            if items not in (None, "", []):
+                raise RequestError(422, "give user (an id in the ratings file) or items, not both")
+            if not isinstance(user, str | int) or isinstance(user, bool) or len(str(user)) > 100:
+                raise RequestError(422, "user must be a user id of the ratings file (text or a number)")
+            query = {"user": str(user).strip()}
+        else:
+            if isinstance(items, str):
+                items = [i.strip() for i in items.split(",") if i.strip()]
+            if not isinstance(items, list) or not items or not all(isinstance(i, str | int) for i in items):
+                raise RequestError(422, "items must be a list of item ids the user liked (or give user)")
+            query = {"items": [str(i) for i in items[:1000]]}
         k = bounded_int(p.get("k"), "k", 1, limits.max_k, 10)
-        result = await worker.run(
-            lambda: recommend_for(served.folder, items=[str(i) for i in items[:1000]], k=k)
-        )
+        result = await worker.run(lambda: recommend_for(served.folder, k=k, **query))
         return JSONResponse({"model": served.name, "known": result["known"], "items": result["items"]})
 
-    # ---- the page: three files shipped with the package, nothing fetched from elsewhere ----------------
+    # ---- the page: files shipped with the package, nothing fetched from elsewhere ----------------
     async def page(request: Request) -> Response:
         name = request.path_params.get("name", "index.html")
         if name not in PAGE_FILES:  # a fixed set: the path never reaches the file system
@@ -278,6 +218,7 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
         Route("/api/score", score, methods=["POST"]),
         Route("/api/synthesize", synthesize, methods=["POST"]),
         Route("/api/recommend", recommend, methods=["POST"]),
+        *explore_routes(catalog, limits, worker),
     ]
     handlers = {RequestError: refused, GanvaeError: refused, HTTPException: refused, Exception: refused}
 
@@ -295,22 +236,6 @@ def create_app(runs: list[str | Path], *, limits: Limits | None = None, threads:
     )
     app.state.catalog, app.state.limits, app.state.worker = catalog, limits, worker
     return app
-
-
-def timed(served: Served, steps: int | None, fn, *args: Any) -> tuple[torch.Tensor, float]:
-    """(fn(*args) detached, seconds), with a GAN's inversion steps set to `steps` for this call only (on
-    the worker thread: no other call sees them)."""
-    import dataclasses
-
-    model, cfg = served.model, served.model.config
-    if steps is not None:
-        model.config = dataclasses.replace(cfg, inversion_steps=steps)
-    start = time.perf_counter()
-    try:
-        out = fn(*args)
-    finally:
-        model.config = cfg
-    return out.detach(), time.perf_counter() - start
 
 
 def _fraction(value: Any, default: float) -> float:

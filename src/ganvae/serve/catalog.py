@@ -18,6 +18,17 @@ class Served:
     model: Any
     uses: list[str]
     calibration: dict[str, list[float]] = field(default_factory=dict)  # held-out normal scores by method
+    data: dict[str, Any] = field(default_factory=dict)  # config.json's "data": what it was trained on
+
+    @property
+    def data_key(self) -> str | None:
+        """The data the model was trained on, as its run names it (built-in name or path, and the image
+        size), or None when config.json does not say (a model saved outside a run)."""
+        spec = self.data.get("spec")
+        if not isinstance(spec, str) or not spec:
+            return None
+        size = self.data.get("image_size")
+        return spec if not size else f"{spec} @ {size}"
 
     def describe(self) -> dict[str, Any]:
         m = self.model
@@ -34,6 +45,7 @@ class Served:
             "uses": self.uses,
             "anomaly_scores": list(m.anomaly_scores),
             "calibrated": sorted(self.calibration),
+            "data": self.data_key if image else None,
         }
 
 
@@ -54,7 +66,7 @@ def load_catalog(runs: list[str | Path]) -> dict[str, Served]:
     import json
 
     from ganvae.apply.capabilities import uses
-    from ganvae.models.base import GenerativeModel
+    from ganvae.models.base import GenerativeModel, read_config
     from ganvae.tasks.anomaly import CALIBRATION
 
     if not runs:
@@ -70,7 +82,9 @@ def load_catalog(runs: list[str | Path]) -> dict[str, Served]:
                     calib = json.loads((folder / CALIBRATION).read_text(encoding="utf-8"))
                 except ValueError:
                     calib = {}  # a damaged calibration: scores are served without a threshold
-            served[name] = Served(name, folder, model, uses(model), calib)
+            data = read_config(folder).get("data")
+            data = data if isinstance(data, dict) else {}
+            served[name] = Served(name, folder, model, uses(model), calib, data)
     aliases: dict[str, Served] = {}
     for s in sorted(served.values(), key=lambda s: s.name):
         aliases.setdefault(s.model.registered_name, s)  # sorted: seed0 before seed1

@@ -24,6 +24,9 @@ class Limits:
     max_k: int = 100  # items in one /api/recommend
     max_inversion_steps: int = 500  # a GAN's encode / reconstruct (Adam steps of the latent inversion)
     max_queue: int = 64  # model calls waiting for the worker; beyond, 503
+    map_images: int = 300  # test images on the latent map (a GAN inverts each once, when first asked)
+    max_frames: int = 32  # frames of one /api/morph path
+    max_offset: float = 10.0  # standard deviations a map slider may move a code along one direction
 
 
 class RequestError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -50,3 +51,19 @@ class Worker:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def timed(served: Any, steps: int | None, fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """(fn(*args) detached, seconds), with a GAN's inversion steps set to `steps` for this call only (on
+    the worker thread: no other call sees them)."""
+    import dataclasses
+
+    model, cfg = served.model, served.model.config
+    if steps is not None:
+        model.config = dataclasses.replace(cfg, inversion_steps=steps)
+    start = time.perf_counter()
+    try:
+        out = fn(*args)
+    finally:
+        model.config = cfg
+    return (out.detach() if hasattr(out, "detach") else out), time.perf_counter() - start

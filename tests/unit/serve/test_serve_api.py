@@ -487,14 +487,32 @@ def test_recommend_equals_ganvae_recommend(recommend_task, capsys):
         assert c.post("/api/recommend", json={"items": ["1"], "k": 101}).status_code == 422
 
 
+def test_recommend_for_a_user_equals_ganvae_recommend(recommend_task, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["recommend", str(recommend_task), "--user", "3", "-k", "4"])
+    assert e.value.code == 0
+    printed = [line.rsplit("[item ", 1)[1].rstrip("]") for line in capsys.readouterr().out.splitlines()[1:]]
+    with TestClient(create_app([recommend_task]), raise_server_exceptions=False) as c:
+        r = c.post("/api/recommend", json={"user": 3, "k": 4})
+        assert r.status_code == 200, r.text
+        assert [row["item"] for row in r.json()["items"]] == printed
+        both = c.post("/api/recommend", json={"user": "3", "items": ["1"]})
+        assert both.status_code == 422 and "not both" in both.json()["error"]
+        unknown = c.post("/api/recommend", json={"user": "nobody"})
+        assert unknown.status_code == 422 and "not in" in unknown.json()["error"]
+        odd = c.post("/api/recommend", json={"user": ["3"]})
+        assert odd.status_code == 422 and "user must be a user id" in odd.json()["error"]
+
+
 def test_the_page_loads_only_from_this_server(client):
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in r.headers["content-security-policy"]
-    files = ["/page/page.js", "/page/style.css"]
+    files = ["/page/page.js", "/page/explore.js", "/page/apply.js", "/page/style.css"]
     assert all(f'"{f}"' in r.text for f in files)
     for text in [r.text] + [client.get(f).text for f in files]:
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
     assert "/api/sample" in client.get("/page/page.js").text
+    assert "/api/map/decode" in client.get("/page/explore.js").text
     assert client.get("/page/..%2Fapp.py").status_code == 404
     assert client.get("/page/secret.txt").json() == {"error": "Not Found"}
