@@ -8,6 +8,8 @@ group) or Fabric's own, which re-runs the command once per extra device when `de
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import os
 import warnings
@@ -98,9 +100,21 @@ def make_fabric(accelerator: str = "auto", precision: str = "auto", devices: int
             )
             if distributed:  # starts the other processes (or joins torchrun's) and their process group
                 fabric.launch()
+                atexit.register(_destroy_process_group)
     except (ValueError, RuntimeError, TypeError) as exc:
         raise ConfigError(
             f"cannot use accelerator={acc!r} precision={prec!r} devices={devices} num_nodes={num_nodes}: "
             f"{exc}"
         ) from None
     return fabric, prec
+
+
+def _destroy_process_group() -> None:
+    """Tear the process group down before the interpreter does: left to interpreter shutdown, Gloo's
+    background threads can outlive the objects they use and abort a rank (SIGABRT) after its work ended
+    cleanly, which failed about one torchrun launch in fifteen in the test suite."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        with contextlib.suppress(Exception):  # at exit there is nothing left to report to
+            dist.destroy_process_group()
