@@ -381,7 +381,7 @@ def compare(
 ) -> None:
     """Train several models x seeds at one budget, evaluate them alike, write metrics.json and report.html.
 
-    With no options: digits, vae vs dcgan, 3 seeds, 300 steps each (under a minute on 2 CPU cores).
+    With no options: digits, vae vs dcgan, 3 seeds, 300 steps each (about 45 s on 2 idle CPU cores).
     Given a table (--data file.csv, or a built-in table): tabular-vae vs tabular-gan, scored on fidelity,
     diversity, utility (--target) and privacy. `--search N` tunes each model first."""
     import shlex
