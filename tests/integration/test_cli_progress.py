@@ -58,6 +58,27 @@ def test_redirected_output_gets_plain_lines_at_a_steady_interval(tmp_path):
     assert proc.stdout.startswith("trained vae on digits")  # the result alone on stdout
 
 
+def test_a_search_trial_shows_its_training_in_a_log_file(tmp_path):
+    """A search trial trains for as long as a seed's run: in a log file it gets the same plain lines,
+    named by trial (a trial's seed is not one of the comparison's seeds)."""
+    args = ["compare", "--models", "vae", "--search", "2", "--budget", "3s", "--seeds", "1"]
+    small = ["--samples", "50", "--recon-images", "8", "--batch-size", "32", *SMALL]
+    proc = subprocess.run(
+        _ganvae(*args, *small, "--out", tmp_path / "c"),
+        env=_env(GANVAE_PROGRESS_SECONDS="1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = (proc.stdout + proc.stderr).splitlines()
+    for trial in (0, 1):
+        assert f"search vae trial {trial}: training, 3 s wall-clock" in lines, lines
+        ticks = [ln for ln in lines if ln.startswith(f"search vae trial {trial}: step ")]
+        assert ticks and all("images/s" in ln for ln in ticks), lines
+    assert not any(re.match(r"vae seed \d{2,}", ln) for ln in lines)  # no trial posing as a seed
+
+
 def test_quiet_prints_no_progress(tmp_path):
     proc = subprocess.run(
         _ganvae("train", "vae", "--out", tmp_path / "r", "--steps", "3", "-q", *SMALL),

@@ -32,7 +32,6 @@ import importlib
 import math
 import os
 import socket
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -255,7 +254,10 @@ class Objective:
         # its choice of weights: where the seeds keep their lowest validation figure, a trial does too
         select = {"select": target.metric} if target.selects(self.plan) else {}
         trainer = Trainer(
-            self.plan.train_config(seed, len(data.x_train), **select), None, progress=self.progress
+            self.plan.train_config(seed, len(data.x_train), **select),
+            None,
+            progress=self.progress,
+            label=f"search {self.model} trial {trial.number}",
         )
 
         def evaluate(m) -> dict[str, float]:
@@ -468,9 +470,9 @@ def _search_model(
         _same_features(study, target.features)
     if opts.start_from_defaults:
         _enqueue_defaults(study, model, fixed, trained)
-    objective = Objective(
-        model, target, plan, fixed, trained, sampling, opts.seed, progress and sys.stdout.isatty()
-    )
+    # a trial shows its training as a seed's run does: a bar in a terminal, a plain line every 10 s in a log
+    # file (a 5-minute trial was otherwise silent there from its start to its end line)
+    objective = Objective(model, target, plan, fixed, trained, sampling, opts.seed, progress)
     t0 = time.perf_counter()
     say = _say if progress else (lambda text: None)
     with _tracked_search(tracked, model, target, space, fixed, name, plan.search) as tracker:

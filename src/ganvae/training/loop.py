@@ -164,16 +164,19 @@ class Trainer:
         progress: bool = True,
         evaluate: Callable[[GenerativeModel], dict[str, float]] | None = None,
         tracking: TrackingConfig | None = None,
+        label: str | None = None,
     ):
         """`evaluate(model)` (optional) runs about ten times per run (or every `config.eval_every` steps) in
         eval mode; its figures go to `log.jsonl` as records with "kind": "eval" (e.g. FD against time).
         `tracking`: also send the records, grids and hyperparameters to TensorBoard or MLflow (with
-        `run_dir` only, from the first process)."""
+        `run_dir` only, from the first process). `label`: what the progress calls the run (default: the
+        model and its seed, "vae seed 2"; a search trial is "search vae trial 3", not its seed)."""
         config.validate()
         self.evaluate = evaluate
         self.config = config.with_default_budget()
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.progress = progress
+        self.label = label
         self.history_: list[dict[str, Any]] = []
         self.state_ = TrainerState()
         self.precision_ = ""
@@ -271,9 +274,9 @@ class Trainer:
                 self.progress and dp.is_global_zero,
                 total,
                 cfg.budget_s,
-                model.registered_name,
+                self.label or model.registered_name,
                 model.unit,
-                seed=cfg.seed,
+                seed=None if self.label else cfg.seed,
             ) as bar,
         ):
             for note in notes:
