@@ -53,6 +53,10 @@ class VAEConfig:
     prior_components: int = 10
     stage2_steps: int = 2000  # Adam steps of the second stage (seconds on a CPU; outside the budget)
     kl_warmup: int = 0  # steps over which β rises linearly from 0 to `beta` (KL annealing); 0 = none
+    # the least σ of the Gaussian likelihood (pixels in [0, 1]): σ is each batch's RMS error, and as a
+    # network memorises a small training set it shrinks, every pixel weighs 1/σ² against the KL, and the
+    # KL runs away from the prior (issue 21: 111 nats on 160 images); a floor caps that weight
+    sigma_floor: float = 0.0025
     # what `ganvae compare --search` varies (ganvae.search_space); `prior` is sampling-only, so the search
     # tries both priors on each trial's trained networks instead of training once per prior
     search_space: ClassVar[dict[str, Param]] = {
@@ -74,6 +78,10 @@ class VAEConfig:
             raise ConfigError("stage2_steps must be >= 1 and kl_warmup >= 0")
         if self.prior_components < 1:
             raise ConfigError("prior_components must be at least 1")
+        if not 0 < self.sigma_floor < 1:
+            raise ConfigError(
+                "sigma_floor must be in (0, 1): the least σ of the Gaussian likelihood, e.g. 0.05"
+            )
         if self.train_noise < 0:
             raise ConfigError("train_noise must be >= 0 (0 trains a plain VAE, e.g. 0.2 a denoising VAE)")
 
@@ -152,7 +160,7 @@ class VAE(GenerativeModel):
         else:
             if self.training:
                 # optimal σ: the RMS error of this batch (floored, so a perfect fit stays finite)
-                log_sigma = (x - raw).pow(2).mean().sqrt().log().clamp(min=-6.0)
+                log_sigma = (x - raw).pow(2).mean().sqrt().log().clamp(min=math.log(self.config.sigma_floor))
                 with torch.no_grad():
                     self.log_sigma.lerp_(log_sigma.detach().float(), 0.1)
             else:

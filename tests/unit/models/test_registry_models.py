@@ -106,6 +106,21 @@ def test_vae_gaussian_nll_matches_torch_normal():
     torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
 
 
+def test_vae_sigma_floor_bounds_the_likelihood_sigma():
+    # a batch reconstructed almost exactly (RMS error 1e-3) would get sigma 1e-3; the floor holds it at 0.05
+    model = build_model("vae", (1, 8, 8), overrides={"sigma_floor": 0.05}).train()
+    x = torch.rand(3, 1, 8, 8)
+    mean = x + 1e-3
+    expected = -torch.distributions.Normal(mean, 0.05).log_prob(x).flatten(1).sum(1)
+    torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
+    # above the floor sigma stays the batch's RMS error
+    mean = x + 0.2
+    expected = -torch.distributions.Normal(mean, 0.2).log_prob(x).flatten(1).sum(1)
+    torch.testing.assert_close(model.neg_log_likelihood(mean, x), expected)
+    with pytest.raises(ConfigError, match="sigma_floor"):
+        build_model("vae", (1, 8, 8), overrides={"sigma_floor": 0})
+
+
 def test_vae_mse_likelihood_is_half_the_sum_of_squared_errors():
     # pythae's VAE objective (reconstruction_loss="mse"): 0.5 * sum of squared errors per image, no sigma
     model = build_model("vae", (1, 8, 8), overrides={"likelihood": "mse"})
