@@ -45,30 +45,41 @@ def _note(text: str) -> None:
 
 def _command(fn: Callable[..., None]) -> Callable[..., None]:
     """Map ganvae's own errors, the OS's (a path that cannot be written or read) and a failed allocation
-    to one line on stderr and exit code 2 (130 for an interrupted run): no traceback for what the user can
-    fix. Commands check their outputs first (`ganvae.writable`); this catches what only shows later (a
-    full disk, a path removed meanwhile)."""
+    to one line on stderr and exit code 2: no traceback for what the user can fix. Commands check their
+    outputs first (`ganvae.writable`); this catches what only shows later (a full disk, a path removed
+    meanwhile). SIGINT and SIGTERM anywhere in the command (`ganvae.stopping`) end it with one line too,
+    and exit code 130 or 143 (128 + the signal's number)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
-        from ganvae.errors import GanvaeError, Interrupted
+        from ganvae.errors import GanvaeError, Interrupted, Stopped
+        from ganvae.stopping import exit_code, stopping
 
-        if "quiet" in kwargs:  # a command that trains: PyTorch and Fabric load now, under a line saying so
-            with _starting(fn.__name__, kwargs["quiet"] is False):
-                import ganvae.training.loop  # noqa: F401
         try:
-            fn(*args, **kwargs)
+            with stopping():
+                if "quiet" in kwargs:  # a command that trains: PyTorch and Fabric load now, under a line
+                    with _starting(fn.__name__, kwargs["quiet"] is False):
+                        import ganvae.training.loop  # noqa: F401
+                fn(*args, **kwargs)
         except GanvaeError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        except Interrupted as exc:
+        except Interrupted as exc:  # inside the training loop: the step finished, a checkpoint written
             where = (
                 f"; checkpoint saved in {exc.folder}: the same command with --resume continues"
                 if exc.folder
                 else ""
             )
             typer.echo(f"interrupted at step {exc.step}{where}", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(exit_code(exc.signum)) from None
+        except Stopped as exc:  # anywhere else: what was finished is kept, nothing is half-written
+            where = (
+                f"; {exc.folder}: the same command with --resume continues (finished runs are kept)"
+                if exc.folder
+                else ""
+            )
+            typer.echo(f"{exc}{where}", err=True)
+            raise typer.Exit(exit_code(exc.signum)) from None
         except OSError as exc:
             typer.echo(f"error: {_os_error(exc)}", err=True)
             raise typer.Exit(2) from None

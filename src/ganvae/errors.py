@@ -5,6 +5,7 @@ Every message says what was wrong *and* what to do; the CLI prints it as one lin
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 
@@ -38,9 +39,33 @@ class FolderInUse(GanvaeError):
 
 class Interrupted(Exception):
     """Training stopped on SIGINT/SIGTERM after writing a checkpoint (not a KeyboardInterrupt, so that
-    command-line frameworks do not swallow it). Not a GanvaeError: the CLI exits 130, not 2. Defined here,
-    not in the loop, so that the command line catches it without importing PyTorch."""
+    command-line frameworks do not swallow it). Not a GanvaeError: the CLI exits 128 + `signum` (130 for
+    SIGINT, 143 for SIGTERM), not 2. Defined here, not in the loop, so that the command line catches it
+    without importing PyTorch."""
 
-    def __init__(self, step: int, folder: Path | None):
+    def __init__(self, step: int, folder: Path | None, signum: int = signal.SIGINT):
         super().__init__(f"interrupted at step {step}")
-        self.step, self.folder = step, folder
+        self.step, self.folder, self.signum = step, folder, int(signum)
+
+    def __reduce__(self):  # a `--jobs` worker sends it back pickled: rebuild it from all its fields
+        return type(self), (self.step, self.folder, self.signum)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM outside the training loop (`ganvae.stopping`). A KeyboardInterrupt, so that all
+    on the way out treats it as Ctrl-C: locks released, temporary files removed, tracked runs KILLED.
+    `folder`: the run folder the command worked in (its lock sets it on the way out), for the message.
+
+    >>> str(Stopped(15))
+    'stopped by SIGTERM'
+    """
+
+    def __init__(self, signum: int, folder: Path | None = None):
+        super().__init__(int(signum))
+        self.signum, self.folder = int(signum), folder
+
+    def __str__(self) -> str:
+        return f"stopped by {signal.Signals(self.signum).name}"
+
+    def __reduce__(self):
+        return type(self), (self.signum, self.folder)

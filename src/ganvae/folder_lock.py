@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ganvae.errors import FolderInUse, OutputError
+from ganvae.errors import FolderInUse, OutputError, Stopped
 from ganvae.run_folder import LOCK
 from ganvae.writable import check_writable, os_reason
 
@@ -103,8 +103,12 @@ class FolderLock:
     def __enter__(self) -> FolderLock:
         return self.acquire()
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         self.release()
+        if isinstance(exc, Stopped) and self.folder.is_dir():
+            # a signal stopped the work: the CLI's line names the folder to --resume. Outer locks
+            # overwrite inner ones, so it names the command's own folder, not one model's inside it
+            exc.folder = self.folder
 
     def _remove_created(self) -> None:
         created, self._created = self._created, None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import signal
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ganvae.atomic import write_json
+from ganvae.errors import Stopped
 from ganvae.status import clock, say
 
 
@@ -88,11 +90,15 @@ def run_jobs(
             initializer=_worker_init,
             initargs=(threads,),
         ) as pool:
-            futures = {pool.submit(_worker, experiment, job): (i, job) for i, job in todo}
-            for future in as_completed(futures):  # in the order they end, so each is told at once
-                i, job = futures[future]
-                done[i] = future.result()
-                tell.finished(job)
+            try:
+                futures = {pool.submit(_worker, experiment, job): (i, job) for i, job in todo}
+                for future in as_completed(futures):  # in the order they end, so each is told at once
+                    i, job = futures[future]
+                    done[i] = future.result()
+                    tell.finished(job)
+            except KeyboardInterrupt:  # SIGINT/SIGTERM (`ganvae.stopping`): the workers stop too
+                _stop_workers(pool)
+                raise
     else:
         if todo and ctx is None:
             ctx = experiment.context()
@@ -140,19 +146,64 @@ def _load(path: Path | None) -> list[dict] | None:
     return saved.get("records", [saved])
 
 
+# How long stopped workers may take to finish a training step and write its checkpoint before they are
+# killed (SLURM sends SIGKILL 30 s after SIGTERM by default)
+STOP_GRACE_S = 20.0
+
 _WORKER: dict[str, Any] = {}
 
 
 def _worker_init(threads: int) -> None:
+    # The parent stops its workers with one SIGTERM each (`_stop_workers`). A Ctrl-C in a terminal reaches
+    # every process of the group as well, and a second signal cuts a training loop short of its
+    # checkpoint, so the workers ignore SIGINT (the loop keeps an ignored signal ignored).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stopped)
     import torch
 
     torch.set_num_threads(threads)
 
 
+def _worker_stopped(signum: int, frame: object) -> None:
+    _WORKER["stopped"] = signum
+    if _WORKER.get("busy"):
+        raise Stopped(signum)  # through the job's `with`/`finally`: its lock, temporary files, tracker
+    # idle between jobs: nothing to stop. The pool's shutdown ends this process; exiting here instead
+    # would make the pool, seeing a worker gone, SIGTERM the others a second time (cut short, above)
+
+
 def _worker(experiment: Experiment, job: Job) -> list[dict]:
-    # one context per worker process, reused by its later jobs of the same experiment. Every job arrives
-    # as a fresh unpickled copy, so "the same" is equal pickled state (a repr would hold object ids)
-    key = pickle.dumps(experiment)
-    if _WORKER.get("key") != key:
-        _WORKER.update(key=key, ctx=experiment.context())
-    return _run(experiment, _WORKER["ctx"], job)
+    if "stopped" in _WORKER:  # a job queued before the stop: not started (no traceback, no work)
+        raise Stopped(_WORKER["stopped"])
+    _WORKER["busy"] = True
+    try:
+        # one context per worker process, reused by its later jobs of the same experiment. Every job
+        # arrives as a fresh unpickled copy, so "the same" is equal pickled state (a repr would hold
+        # object ids)
+        key = pickle.dumps(experiment)
+        if _WORKER.get("key") != key:
+            _WORKER.update(key=key, ctx=experiment.context())
+        return _run(experiment, _WORKER["ctx"], job)
+    finally:
+        _WORKER["busy"] = False
+
+
+def _stop_workers(pool: ProcessPoolExecutor, grace_s: float = STOP_GRACE_S) -> None:
+    """Stop a pool's workers now: no queued job starts, each worker gets SIGTERM once (a training loop
+    finishes its step and writes a checkpoint; anything else stops where it is, as in this process), and
+    one still alive after `grace_s` is killed, so that the command never hangs on its workers."""
+    # the pool's own map of its processes: the only handle on them (Python 3.14 adds terminate_workers)
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()  # SIGTERM
+    deadline = time.monotonic() + grace_s
+    try:
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+    finally:  # also when a second signal cuts the wait short
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+                worker.join()

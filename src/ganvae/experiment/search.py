@@ -31,6 +31,7 @@ import hashlib
 import importlib
 import math
 import os
+import signal
 import socket
 import time
 from collections.abc import Iterator
@@ -41,7 +42,7 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from ganvae.errors import ConfigError, TrainingDiverged
+from ganvae.errors import ConfigError, Interrupted, TrainingDiverged
 from ganvae.experiment import study as S
 from ganvae.plan import RunPlan
 from ganvae.search_space import Param
@@ -403,15 +404,19 @@ def _helpers(plan: Any, target: SearchTarget, url: str) -> Iterator[None]:
             pass
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
+    stopped = False
     try:
         yield
+    except KeyboardInterrupt:  # SIGINT/SIGTERM (`ganvae.stopping`): the helpers stop now, not later
+        stopped = True
+        raise
     finally:
         torch.set_num_threads(before)
         for p in procs:
             # normally done: this process returns from a model's study only once it holds N finished
-            # trials, and so do they. On an error or Ctrl-C here they are stopped, and their running
+            # trials, and so do they. On an error or a stop here they are stopped, and their running
             # trials are failed and retried by the next search on this study (heartbeats)
-            p.join(timeout=S.POLL_S * 5)
+            p.join(timeout=0 if stopped else S.POLL_S * 5)
             if p.is_alive():
                 p.terminate()
                 p.join()
@@ -419,11 +424,13 @@ def _helpers(plan: Any, target: SearchTarget, url: str) -> Iterator[None]:
 
 def _helper(plan: Any, target: SearchTarget, url: str, threads: int, ready: Any) -> None:
     """A helper process of `_helpers`: every model's trials, quietly, until each study has N."""
+    # a Ctrl-C in a terminal reaches it too: it waits for its parent's SIGTERM instead (no traceback)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
     storage = S.open_storage(url)
     base = _study_payload(plan, target)
     ready.set()
-    with S.quiet_optuna():
+    with S.quiet_optuna(), contextlib.suppress(Interrupted):  # stopped in a trial's loop: quietly
         for model in plan.searched_models():
             _search_model(model, plan, target, storage, base, progress=False)
 

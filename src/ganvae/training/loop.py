@@ -27,10 +27,16 @@ from typing import Any, Protocol
 
 import torch
 
-from ganvae.errors import CheckpointError, Interrupted, TrainingDiverged  # noqa: F401 (Interrupted: re-exported)
+from ganvae.errors import (  # noqa: F401 (Interrupted: re-exported)
+    CheckpointError,
+    Interrupted,
+    Stopped,
+    TrainingDiverged,
+)
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
+from ganvae.stopping import SIGNALS, handled
 from ganvae.training.augment import augment_batch
 from ganvae.training.checkpoint import TRAINER_META, TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
@@ -74,27 +80,35 @@ class _Optimizers:
         opt.step()
 
 
+class _StopFlag:
+    """The signal that asked the loop to stop (None: none yet)."""
+
+    signum: int | None = None
+
+
 @contextmanager
-def _stop_signals(flag: threading.Event):
-    """Turn SIGINT/SIGTERM into a flag the loop checks after each step (main thread only)."""
+def _stop_signals(flag: _StopFlag):
+    """Turn SIGINT/SIGTERM into a flag the loop checks after each step (main thread only). Outside the
+    loop they raise `Stopped` (`ganvae.stopping`, installed for the whole command); so does a second one
+    here. An ignored signal stays ignored (`stopping.handled`)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.getsignal(s) for s in SIGNALS}
 
     def handler(signum, frame):
-        if flag.is_set():  # a second Ctrl-C stops at once
+        if flag.signum is not None:  # a second Ctrl-C stops at once
             signal.signal(signum, previous[signum])
-            raise KeyboardInterrupt
-        flag.set()
+            raise Stopped(signum)
+        flag.signum = signum
 
-    for s in previous:
-        signal.signal(s, handler)
+    taken = handled(handler)
     try:
         yield
     finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+        for s in taken:
+            if previous[s] is not None:
+                signal.signal(s, previous[s])
 
 
 def _epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
@@ -256,7 +270,7 @@ class Trainer:
             self.tracker_ = self.tracking.open(self.run_dir, resume=resume, name=self.run_dir.name)
             self.tracker_.purge(state.step)
             self.tracker_.params({"model": model.describe()["config"], "train": _asdict(cfg)})
-        stop = threading.Event()
+        stop = _StopFlag()
         sums: dict[str, torch.Tensor] = {}
         counts: dict[str, int] = {}
         overhead = 0.0  # checkpoint / grid / log time, excluded from the training budget
@@ -300,7 +314,7 @@ class Trainer:
 
                 out_of_time = cfg.budget_s is not None and state.elapsed_s >= cfg.budget_s
                 # one decision for every process (read once: a signal arriving later in this step waits)
-                out_of_time, halt = dp.agree_to_stop(out_of_time, stop.is_set())
+                out_of_time, halt = dp.agree_to_stop(out_of_time, stop.signum is not None)
                 done = (total is not None and state.step >= total) or out_of_time
                 t_over = time.perf_counter()
                 if done:  # before the final grid, evaluation and save: e.g. a VAE's ex-post prior
@@ -342,7 +356,9 @@ class Trainer:
                         )
                 overhead += time.perf_counter() - t_over
                 if halt:
-                    raise Interrupted(state.step, self.run_dir / CHECKPOINT if self.run_dir else None)
+                    # a process that saw no signal itself (DDP: another one did) reports SIGINT
+                    checkpoint = self.run_dir / CHECKPOINT if self.run_dir else None
+                    raise Interrupted(state.step, checkpoint, stop.signum or signal.SIGINT)
                 if done:
                     break
         self._check_finite(dp.mean(sums), state)
