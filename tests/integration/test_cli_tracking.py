@@ -144,3 +144,29 @@ def test_a_failed_task_ends_its_mlflow_run_failed(tmp_path, capsys, monkeypatch)
         run(argv, capsys)
     top, [child] = _runs(out)
     assert top.info.status == child.info.status == "FAILED"  # the task's run too, not left RUNNING
+
+
+def test_a_comparison_stopped_outside_training_ends_its_mlflow_runs_killed(tmp_path, capsys, monkeypatch):
+    """SIGTERM while a run is evaluated (after its loop ended): exit 143, one line, the run KILLED."""
+    import os
+    import signal
+
+    import ganvae.evaluate.images as images
+
+    pytest.importorskip("mlflow")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    real = images.evaluate_model
+
+    def stopped(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises in this frame, before the next line
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(images, "evaluate_model", stopped)
+    out = tmp_path / "cmp"
+    code, _, err = run(
+        ["compare", "--models", "vae", "--out", out, *FAST, *SMALL, "--logger", "mlflow"], capsys
+    )
+    assert code == 143 and err.strip().splitlines()[-1].startswith(f"stopped by SIGTERM; {out}: ")
+    assert "Traceback" not in err and not (out / ".lock").exists()
+    top, _ = _runs(out)
+    assert top.info.status == "KILLED"
