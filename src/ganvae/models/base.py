@@ -63,6 +63,10 @@ class GenerativeModel(nn.Module):
     # Prefixes of state a checkpoint may lack (added after it was written): loading leaves it at its
     # initial value, which the model reads as "not there" (a VAE's mixture prior, fitted after training)
     optional_state: ClassVar[tuple[str, ...]] = ()
+    # True for a model whose `train_step` splits each batch by its labels (the translators, by domain): the
+    # loop hands it the batch's labels on the host, so the sizes of the parts are known without waiting for
+    # the GPU (a boolean mask of labels on the GPU stalls every step on a host sync)
+    labels_on_host: ClassVar[bool] = False
     absent_state_: tuple[str, ...] = ()  # the optional state the loaded file lacked (`load_weights`)
 
     def __init__(

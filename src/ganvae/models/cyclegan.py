@@ -32,6 +32,7 @@ from ganvae.models.domains import (
     LastBatch,
     check_two_domains,
     domain_labels,
+    domain_rows,
     lsgan_d,
     lsgan_g,
     split_domains,
@@ -74,6 +75,7 @@ class CycleGAN(GenerativeModel):
     """Two generators and two discriminators on two image domains in [0, 1] (internally [-1, 1])."""
 
     capabilities = frozenset({"translate"})
+    labels_on_host = True  # `train_step` splits each batch by domain
     config_class = CycleGANConfig
     family = "gan"
     data_kind = "domains"
@@ -153,9 +155,9 @@ class CycleGAN(GenerativeModel):
         x, wanted = self._last.inputs_for("cyclegan", wanted, generator)
         out = torch.empty_like(x)
         for to in (0, 1):
-            mask = (wanted == to).to(x.device)
-            if bool(mask.any()):
-                out[mask] = self.translate(x[mask], to).to(out.dtype)
+            rows = domain_rows(wanted, to, x.device)  # `wanted` is on the host: no sync to find the rows
+            if len(rows):
+                out.index_copy_(0, rows, self.translate(x.index_select(0, rows), to).to(out.dtype))
         return out
 
     def parts(self):

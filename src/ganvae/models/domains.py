@@ -29,10 +29,23 @@ def check_two_domains(name: str, num_classes: int) -> None:
 
 
 def split_domains(x: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(source images, target images) of a mixed batch labelled by domain."""
+    """(source images, target images) of a mixed batch labelled by domain, each in batch order.
+
+    The parts' sizes depend on the labels, so they are read on the host: labels already there (the loop
+    keeps a translator's labels on the host: `labels_on_host`) cost no wait for the GPU, where a boolean
+    mask of labels on the GPU (`x[y == 0]`) stalls every training step on a host sync."""
     if y is None:
         raise ConfigError("a translator trains on images labelled by domain; use `ganvae task translate`")
-    return x[y == SOURCE], x[y == TARGET]
+    host = y.cpu()  # a no-op for the loop's labels; one sync for labels given on the GPU
+    return x.index_select(0, domain_rows(host, SOURCE, x.device)), x.index_select(
+        0, domain_rows(host, TARGET, x.device)
+    )
+
+
+def domain_rows(labels: torch.Tensor, domain: int, device: torch.device) -> torch.Tensor:
+    """The positions of `domain` among host `labels`, copied to `device` without waiting for the GPU (a
+    host-to-device copy need not wait for queued work); their count is known on the host."""
+    return (labels == domain).nonzero().flatten().to(device, non_blocking=True)
 
 
 def lsgan_d(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

@@ -34,6 +34,7 @@ from ganvae.models.base import GenerativeModel, Optimizers
 from ganvae.models.domains import (
     check_two_domains,
     domain_labels,
+    domain_rows,
     lsgan_d,
     lsgan_g,
     split_domains,
@@ -87,6 +88,7 @@ class UNIT(GenerativeModel):
     """Two encoders and two decoders around one shared latent space, two discriminators."""
 
     capabilities = frozenset({"sample", "encode", "decode", "reconstruct", "translate"})
+    labels_on_host = True  # `train_step` splits each batch by domain
     config_class = UNITConfig
     family = "vae-gan"
     data_kind = "domains"
@@ -176,25 +178,25 @@ class UNIT(GenerativeModel):
     @torch.no_grad()
     def encode(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """The shared code (posterior mean) of each image, by its domain's encoder."""
-        domains = self._by_domain(len(x), labels, "encode").to(self.device)
+        domains = self._by_domain(len(x), labels, "encode")  # on the host: no sync to find each domain's rows
         x = x.to(self.device).float() * 2.0 - 1.0
         z = torch.empty(len(x), self.latent_dim, device=self.device)
         for k in (0, 1):
-            mask = domains == k
-            if bool(mask.any()):
-                z[mask] = self.mean(x[mask], k)
+            rows = domain_rows(domains, k, self.device)
+            if len(rows):
+                z.index_copy_(0, rows, self.mean(x.index_select(0, rows), k))
         return z
 
     @torch.no_grad()
     def decode(self, z: torch.Tensor, *, labels: torch.Tensor | None = None) -> torch.Tensor:
         """Images in [0, 1] of the domain `labels` gives each code."""
-        domains = self._by_domain(len(z), labels, "decode").to(self.device)
+        domains = self._by_domain(len(z), labels, "decode")  # on the host, as in `encode`
         z = z.to(self.device)
         out = torch.empty(len(z), *self.shape, device=self.device)
         for k in (0, 1):
-            mask = domains == k
-            if bool(mask.any()):
-                out[mask] = self.generate(z[mask], k)
+            rows = domain_rows(domains, k, self.device)
+            if len(rows):
+                out.index_copy_(0, rows, self.generate(z.index_select(0, rows), k))
         return (out + 1.0) / 2.0
 
     @torch.no_grad()

@@ -119,8 +119,11 @@ class DataParallel:
         if not self.active or not sums:
             return sums
         keys = sorted(sums)
-        stacked = torch.stack([torch.as_tensor(sums[k], dtype=torch.float32) for k in keys])
-        stacked = self.fabric.all_reduce(stacked.to(self.fabric.device), reduce_op="mean")
+        # each on the device first: a log a model keeps on the host (a GAN's aug_p) beside sums on a GPU
+        # would make torch.stack fail on mixed devices
+        dev = self.fabric.device
+        stacked = torch.stack([torch.as_tensor(sums[k], dtype=torch.float32, device=dev) for k in keys])
+        stacked = self.fabric.all_reduce(stacked, reduce_op="mean")
         return dict(zip(keys, stacked.cpu(), strict=True))
 
     # ---- at checkpoints ------------------------------------------------------------------------

@@ -111,11 +111,11 @@ def _stop_signals(flag: _StopFlag):
                 signal.signal(s, previous[s])
 
 
-def _epoch_order(n: int, seed: int, epoch: int, device: torch.device) -> torch.Tensor:
+def _epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     # The data order depends only on (seed, epoch): a resumed run replays exactly the same batches
-    # without saving any iterator state.
+    # without saving any iterator state. Drawn on the host (the caller copies it to the device).
     g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(n, generator=g).to(device)
+    return torch.randperm(n, generator=g)
 
 
 MANY_PASSES = 100
@@ -231,7 +231,9 @@ class Trainer:
         self.finish_s_ = 0.0  # the model's end-of-training work (a VAE's prior fit), outside the budget
         model = model.to(fabric.device).train()
         x = data.x_train.to(fabric.device)
-        y = data.y_train.to(fabric.device) if data.y_train is not None else None
+        # labels stay on the host for a model that splits its batches by them (`labels_on_host`)
+        label_device = torch.device("cpu") if model.labels_on_host else fabric.device
+        y = data.y_train.to(label_device) if data.y_train is not None else None
         if x.ndim == 4:  # images: NHWC convolutions ran vae/dcgan 1.21-1.26x faster here (bench/speedups.py)
             model = model.to(memory_format=torch.channels_last)
             x = x.contiguous(memory_format=torch.channels_last)
@@ -276,7 +278,7 @@ class Trainer:
         overhead = 0.0  # checkpoint / grid / log time, excluded from the training budget
         t0 = time.perf_counter() - state.elapsed_s
         t_log, seen_log = time.perf_counter(), state.images_seen
-        epoch_cached, order = -1, None
+        epoch_cached, order, label_order = -1, None, None
         # only pictures are drawn as grids, and only by models whose grid shows something while training:
         # samples, or a translator's translations; a super-resolution model maps given images, and its
         # task draws what it makes of the test images
@@ -299,12 +301,16 @@ class Trainer:
             while True:
                 epoch, i = divmod(state.step, per_epoch)
                 if epoch != epoch_cached:
-                    order, epoch_cached = _epoch_order(n, cfg.seed, epoch, fabric.device), epoch
+                    host_order, epoch_cached = _epoch_order(n, cfg.seed, epoch), epoch
+                    order = host_order.to(fabric.device)
+                    label_order = host_order.to(label_device)
                 # every process takes its disjoint share of the same global batch
-                idx = dp.shard(order[i * bs : (i + 1) * bs])  # type: ignore[index]
+                rows = slice(i * bs, (i + 1) * bs)
+                idx = dp.shard(order[rows])  # type: ignore[index]
                 batch = augment_batch(cfg.augment, x[idx])  # --augment: every model alike
+                labels = y[dp.shard(label_order[rows])] if y is not None else None  # type: ignore[index]
                 with fabric.autocast(), dp.running(model):
-                    logs = model.train_step(batch, y[idx] if y is not None else None, opts, state.step)
+                    logs = model.train_step(batch, labels, opts, state.step)
                 for k, v in logs.items():
                     sums[k] = sums.get(k, 0.0) + torch.as_tensor(v, dtype=torch.float32).detach()
                     counts[k] = counts.get(k, 0) + 1
