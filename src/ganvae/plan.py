@@ -89,12 +89,17 @@ class RunPlan:
                 f"unknown --set key {unknown[0]!r} for {', '.join(self.models)}; "
                 f"valid keys: {', '.join(sorted(known))}"
             )
+        # the per-run budget must be valid training config (positive epochs / steps / seconds)
+        train = self.train_config(0)
+        train.validate()
         for name in self.models:
-            apply_overrides(
+            cfg = apply_overrides(
                 MODELS.get(name).extra["preset"], self.overrides_for(name), where=f"{name} config"
             )
-        # the per-run budget must be valid training config (positive epochs / steps / seconds)
-        self.train_config(0).validate()
+            # a setting that needs a kind of budget (srgan's pretrain: a step count) is refused here,
+            # before a folder is written, rather than when its first run starts
+            if callable(check := getattr(cfg, "check_budget", None)):
+                check(train)
 
     def settings(self) -> dict[str, Any]:
         """The resolved settings as JSON values, without those that cannot change a result (`jobs`): a

@@ -137,6 +137,7 @@ def test_upscale_a_users_image(sr_run, tmp_path, capsys):
         (["--models", "srgann"], "unknown model 'srgann'"),
         (["--set", "scale=4"], "give the scale with --scale, not --set scale=4"),
         (["--set", "adv_weight=0"], "adv_weight must be positive"),
+        (["--set", "pretrain=1"], "pretrain must lie in [0, 1)"),
         (["--images", "5"], "--images must be at least 10"),
         (["--draws", "1"], "--draws must be at least 2"),
     ],
@@ -146,6 +147,14 @@ def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys
     code, _, err = run(["task", "superres", "--out", out, "--steps", "2", *args], capsys)
     assert code == 2 and needle in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_srgan_pretrain_under_a_wall_clock_budget_alone_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["task", "superres", "--models", "srgan", "--out", out, "--set", "pretrain=0.5", "--budget", "5s"]
+    code, _, err = run(args, capsys)
+    assert code == 2 and "pretrain=0.5 is a share of the run's steps" in err and err.count("\n") == 1, err
+    assert "add --steps or --epochs" in err and not out.exists()
 
 
 def test_models_that_cannot_serve_a_plan_are_refused(tmp_path, capsys):

@@ -171,6 +171,13 @@ class GenerativeModel(nn.Module):
         training device). A model that samples its own training rows indexes them here (CTGAN's
         training-by-sampling); it must not keep them in its state_dict (no training data in checkpoints)."""
 
+    def plan_training(self, total_steps: int | None, budget_s: float | None) -> None:
+        """Called by the training loop before `prepare_training` (on a resumed run too) with the run's
+        length: `total_steps`, where the step or epoch budget ends (None when only a wall-clock budget
+        limits it), and that budget in seconds (`budget_s`, or None). A model whose training has phases
+        (SRGAN's content-only start) places them here, as a function of the step alone, so that a resumed
+        run finds them where the uninterrupted one had them."""
+
     def notes(self) -> list[str]:
         """Lines the user should read before training starts: choices the model made from its config or the
         data that change what it trains (the loop prints and logs them once, on the first process)."""

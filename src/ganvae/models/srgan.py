@@ -14,6 +14,13 @@ make its inputs, and the network's upscaling is scored against the batch itself.
   the adversarial term. `adv_weight=1e-2` by default: with a VGG loss SRGAN used 1e-3, ESRGAN (Wang et al.
   2018) 5e-3 beside an L1 weight of 1e-2; a pixel loss alone is smaller than a VGG loss, so the adversarial
   term needs a larger share to matter.
+- `pretrain`: SRGAN's own recipe trains the generator as SRResNet first and starts the adversarial game
+  from it (the paper's MSE-trained network, "to avoid undesired local optima"). Here it is a share of the
+  same run, so the budget stays that of the other arms: with `pretrain=0.5` the first half of the steps
+  train the content loss alone and the discriminator not at all (no step, no forward pass, so its batch
+  statistics stay untouched), the second half the full loss. The phase is a function of the step and of
+  the run's length (`plan_training`), never of in-memory state, so a resumed run keeps it; a wall-clock
+  budget alone fixes no step count and is refused with pretrain.
 
 The generator is the same `Upscaler` in both (matched capacity); the discriminator is the DCGAN
 discriminator of `models/gan.py` (a `ConvEncoder` trunk sized from the image, one logit).
@@ -22,7 +29,7 @@ discriminator of `models/gan.py` (a `ConvEncoder` trunk sized from the image, on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +41,9 @@ from ganvae.models.paired import SCALES, ContentLoss, Upscaler, check_scale, con
 from ganvae.nn.bicubic import downsample
 from ganvae.nn.conv import Norm
 from ganvae.search_space import Param
+
+if TYPE_CHECKING:  # the loop's config, read only (models sit below training)
+    from ganvae.training.config import TrainConfig
 
 
 @dataclass
@@ -67,11 +77,20 @@ class SRGANConfig(SRConfig):
     adv_weight: float = 1e-2  # weight of the adversarial term beside the content loss (see the docstring)
     lr_d: float = 3e-4
     d_norm: Norm = "batch"
+    # share of the run's steps (from the step or epoch budget) that train the content loss alone before
+    # the adversarial phase, the discriminator idle; 0 = adversarial from the first step
+    pretrain: float = 0.0
     search_space: ClassVar[dict[str, Param]] = {
         **SRConfig.search_space,
         "adv_weight": Param("log", 1e-3, 1e-1),
         "lr_d": Param("log", 1e-4, 1e-3),
     }
+
+    def check_budget(self, train: TrainConfig) -> None:
+        """ConfigError when `pretrain` is on and `train` sets no step count (a wall-clock budget alone);
+        what a plan checks before it writes anything."""
+        if self.pretrain and train.steps is None and train.epochs is None:
+            raise ConfigError(needs_steps(self.pretrain))
 
     def validate(self) -> None:
         super().validate()
@@ -81,6 +100,19 @@ class SRGANConfig(SRConfig):
             )
         if self.lr_d <= 0:
             raise ConfigError("lr_d must be positive")
+        if not 0.0 <= self.pretrain < 1.0:
+            raise ConfigError(
+                f"pretrain must lie in [0, 1) (a share of the run's steps), not {self.pretrain!r}; "
+                "pretrain=1 would never train the adversarial term: that is sr-regression"
+            )
+
+
+def needs_steps(share: float) -> str:
+    return (
+        f"srgan's pretrain={share:g} is a share of the run's steps, and a wall-clock budget alone "
+        "(--budget) fixes no step count: add --steps or --epochs (--budget may stay as a cap) "
+        "or use --set pretrain=0"
+    )
 
 
 class SRRegression(GenerativeModel):
@@ -141,6 +173,27 @@ class SRGAN(GenerativeModel):
         self.lr_shape = check_scale(self.shape, config.scale)
         self.generator = Upscaler(self.shape, config.scale, config.width, config.blocks)
         self.discriminator = Discriminator(self.shape, config.width, config.d_norm, False, 0)
+        self.pretrain_steps_ = 0  # steps of the content-only phase; set by `plan_training`
+        self._capped = False  # a wall-clock budget may end the run before the adversarial phase
+        self._total: int | None = None
+
+    def plan_training(self, total_steps: int | None, budget_s: float | None) -> None:
+        share = self.config.pretrain
+        if share and total_steps is None:
+            raise ConfigError(needs_steps(share))
+        self.pretrain_steps_ = round(share * total_steps) if share and total_steps else 0
+        self._capped = budget_s is not None
+        self._total = total_steps
+
+    def notes(self) -> list[str]:
+        if not self.pretrain_steps_:
+            return []
+        cap = "; --budget may end the run before it starts" if self._capped else ""
+        return [
+            f"srgan: steps 1-{self.pretrain_steps_} of {self._total} train the content loss alone "
+            f"(pretrain={self.config.pretrain:g}); the adversarial term starts at step "
+            f"{self.pretrain_steps_ + 1}{cap}"
+        ]
 
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         c = self.config
@@ -155,6 +208,10 @@ class SRGAN(GenerativeModel):
     ) -> dict[str, float]:
         c = self.config
         out = self.generator(downsample(x, c.scale))
+        if step < self.pretrain_steps_:  # SRResNet first: the content loss alone, the discriminator idle
+            content = content_loss(out, x, c.content_loss)
+            opt.step("g", content)
+            return {"loss_g": content.detach(), "content": content.detach()}
         # the discriminator: real high-resolution images against the network's outputs, in [-1, 1]
         d_real = self.discriminator(x * 2.0 - 1.0)
         d_fake = self.discriminator(out.detach() * 2.0 - 1.0)

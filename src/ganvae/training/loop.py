@@ -243,15 +243,16 @@ class Trainer:
         self.world_size_, self.is_global_zero_ = dp.world_size, dp.is_global_zero
         raw_opts = model.configure_optimizers()
         opts = _Optimizers(fabric, raw_opts, dp)
-        model.prepare_training(x)
-        notes = model.notes() if dp.is_global_zero else []  # after prepare_training: it may settle "auto"
-        if dp.active:  # each process its own noise, fixed by (seed, rank); one process keeps its stream
-            torch.manual_seed(rank_seed(cfg.seed, dp.rank))
         per_epoch = n // bs
         limits = [cfg.steps] if cfg.steps else []
         if cfg.epochs:
             limits.append(math.ceil(cfg.epochs * per_epoch))
         total = min(limits) if limits else None
+        model.plan_training(total, cfg.budget_s)
+        model.prepare_training(x)
+        notes = model.notes() if dp.is_global_zero else []  # after prepare_training: it may settle "auto"
+        if dp.active:  # each process its own noise, fixed by (seed, rank); one process keeps its stream
+            torch.manual_seed(rank_seed(cfg.seed, dp.rank))
         # a run that keeps its weights at its best validation figure is guarded against memorising
         guarded = cfg.select is not None and self.evaluate is not None
         if dp.is_global_zero and not guarded and (warning := passes_note(n, bs, total, model.unit)):

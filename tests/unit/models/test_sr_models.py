@@ -6,9 +6,14 @@ against torch.distributions, and one clear line for every shape a scale cannot s
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from ganvae.data.images import ImageData
 from ganvae.errors import ConfigError
@@ -17,7 +22,8 @@ from ganvae.models.paired import check_scale
 from ganvae.nn.bicubic import downsample, upsample
 from ganvae.nn.flops import capacity_table
 from ganvae.registry import MODELS
-from ganvae.training import TrainConfig, Trainer
+from ganvae.training import Interrupted, TrainConfig, Trainer
+from ganvae.training.run import train
 
 NAMES = [e.name for e in MODELS if "upscale" in e.factory.capabilities]
 CASES = [((1, 8, 8), 2), ((1, 28, 28), 4), ((3, 32, 32), 2), ((3, 16, 24), 4)]
@@ -192,3 +198,112 @@ def test_icnr_upsampling_starts_as_nearest_neighbour_and_still_learns():
     loss.backward()
     g = conv.weight.grad.view(8, 4, 8, 3, 3)
     assert not torch.allclose(g[:, 0], g[:, 1])
+
+
+# ---- srgan's content-only start (pretrain; Ledig et al. 2017 start the GAN from a trained SRResNet) --------
+class _Opts:
+    """The loop's `Optimizers`, plain: zero_grad, backward, step."""
+
+    def __init__(self, optimizers):
+        self.optimizers = optimizers
+
+    def __getitem__(self, name):
+        return self.optimizers[name]
+
+    def step(self, name, loss):
+        self.optimizers[name].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers[name].step()
+
+
+def _state(module):
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def _content_only_update(model, opts, x):
+    """A copy of `model`'s generator after one step of a copy of its optimizer `opts["g"]` (Adam's
+    moments included) on the content loss alone (what sr-regression's step does)."""
+    import copy
+
+    from ganvae.models.paired import content_loss
+
+    twin = copy.deepcopy(model)
+    twin_opts = twin.configure_optimizers()
+    twin_opts["g"].load_state_dict(copy.deepcopy(opts["g"].state_dict()))
+    loss = content_loss(twin.generator(downsample(x, twin.config.scale)), x, twin.config.content_loss)
+    _Opts(twin_opts).step("g", loss)
+    return _state(twin.generator)
+
+
+def test_srgan_pretrain_trains_the_content_loss_alone_then_both_players():
+    torch.manual_seed(0)
+    model = build_model("srgan", (1, 8, 8), 0, {"width": 8, "scale": 2, "pretrain": 0.5})
+    model.plan_training(10, None)
+    assert model.pretrain_steps_ == 5
+    opts = model.configure_optimizers()
+    x = torch.rand(8, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    for step in range(5):  # the content-only phase
+        d_before = _state(model.discriminator)  # weights and batch statistics
+        expected = _content_only_update(model, opts, x)
+        logs = model.train_step(x, None, _Opts(opts), step)
+        assert set(logs) == {"loss_g", "content"}
+        for key, value in _state(model.discriminator).items():
+            assert torch.equal(value, d_before[key]), key
+        for key, value in _state(model.generator).items():
+            torch.testing.assert_close(value, expected[key], rtol=0, atol=0, msg=key)
+    assert not opts["d"].state  # the discriminator's optimizer never stepped
+    # step 5 on: the adversarial term is on and the discriminator trains
+    d_before = _state(model.discriminator)
+    content_only = _content_only_update(model, opts, x)
+    logs = model.train_step(x, None, _Opts(opts), 5)
+    assert {"adversarial", "loss_d"} <= set(logs) and logs["loss_g"] > logs["content"]
+    assert any(not torch.equal(v, d_before[k]) for k, v in _state(model.discriminator).items())
+    assert any(not torch.equal(v, content_only[k]) for k, v in _state(model.generator).items())
+
+
+def test_srgan_pretrain_is_a_share_of_the_steps_and_a_wall_clock_budget_alone_is_refused(tmp_path):
+    model = build_model("srgan", (1, 8, 8), 0, {"width": 8, "scale": 2, "pretrain": 0.25})
+    model.plan_training(200, 60.0)  # steps with a wall-clock cap: the share of the steps
+    assert model.pretrain_steps_ == 50 and "--budget may end the run" in model.notes()[0]
+    trainer = Trainer(TrainConfig(budget_s=5.0, batch_size=8), tmp_path / "r", progress=False)
+    with pytest.raises(ConfigError, match=r"pretrain=0.25 is a share of the run.s steps.*--steps or"):
+        trainer.fit(model, _toy((1, 8, 8)))
+    plain = build_model("srgan", (1, 8, 8), 0, {"width": 8, "scale": 2})
+    plain.plan_training(None, 5.0)  # without pretrain a wall-clock budget is fine
+    assert plain.pretrain_steps_ == 0 and plain.notes() == []
+    for bad in (1.0, -0.1):
+        with pytest.raises(ConfigError, match=r"pretrain must lie in \[0, 1\)"):
+            build_model("srgan", (1, 8, 8), 0, {"width": 8, "scale": 2, "pretrain": bad})
+
+
+def test_srgan_interrupted_mid_pretrain_then_resumed_equals_uninterrupted(tiny_digits, tmp_path, monkeypatch):
+    """A real SIGINT in step 6 of 12 content-only steps (24 in all): the resumed run finds the phase where
+    the uninterrupted one had it (a function of the step), so the weights end bit for bit equal."""
+    cfg = TrainConfig(steps=24, batch_size=32, log_every=4, checkpoint_every=8, seed=3)
+    small = {"width": 8, "scale": 2, "pretrain": 0.5}
+    train("srgan", tiny_digits, tmp_path / "a", cfg, small, progress=False)
+
+    from ganvae.models.srgan import SRGAN
+
+    original = SRGAN.train_step
+
+    def step_and_maybe_interrupt(self, x, y, opt, step):
+        if step == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, x, y, opt, step)
+
+    monkeypatch.setattr(SRGAN, "train_step", step_and_maybe_interrupt)
+    with pytest.raises(Interrupted) as info:
+        train("srgan", tiny_digits, tmp_path / "b", cfg, small, progress=False)
+    assert info.value.step == 6
+    monkeypatch.setattr(SRGAN, "train_step", original)
+    train("srgan", tiny_digits, tmp_path / "b", cfg, None, resume=True, budget_given=False, progress=False)
+
+    a, b = (load_file(str(tmp_path / r / "model.safetensors")) for r in "ab")
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+    # the log: no discriminator in the first 12 steps, both players after
+    records = [json.loads(x) for x in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    trained = {r["step"]: "loss_d" in r for r in records if "loss_g" in r}
+    assert trained == {4: False, 6: False, 8: False, 12: False, 16: True, 20: True, 24: True}
