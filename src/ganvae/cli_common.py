@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
@@ -72,14 +73,15 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
             )
             typer.echo(f"interrupted at step {exc.step}{where}", err=True)
             raise typer.Exit(exit_code(exc.signum)) from None
-        except Stopped as exc:  # anywhere else: what was finished is kept, nothing is half-written
+        except KeyboardInterrupt as exc:  # anywhere else: what was finished is kept, nothing half-written
+            stop = exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)  # a bare one: Ctrl-C
             where = (
-                f"; {exc.folder}: the same command with --resume continues (finished runs are kept)"
-                if exc.folder
+                f"; {stop.folder}: the same command with --resume continues (finished runs are kept)"
+                if stop.folder
                 else ""
             )
-            typer.echo(f"{exc}{where}", err=True)
-            raise typer.Exit(exit_code(exc.signum)) from None
+            typer.echo(f"{stop}{where}", err=True)
+            raise typer.Exit(exit_code(stop.signum)) from None
         except OSError as exc:
             typer.echo(f"error: {_os_error(exc)}", err=True)
             raise typer.Exit(2) from None

@@ -25,6 +25,22 @@ from ganvae.errors import Stopped
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+# In a `--jobs` worker a second signal must not cut a training step short: the parent and SLURM (which
+# signals every process of a job) may each send one SIGTERM, and the parent kills a worker that outlasts
+# its grace anyway (`experiment.runner`)
+_PATIENT = False
+
+
+def be_patient() -> None:
+    """This process ignores any signal after the first (a `--jobs` worker: its parent escalates)."""
+    global _PATIENT
+    _PATIENT = True
+
+
+def second_signal_stops() -> bool:
+    """Whether a second SIGINT/SIGTERM stops at once (yes, unless `be_patient()` was called)."""
+    return not _PATIENT
+
 
 def exit_code(signum: int) -> int:
     """The exit status of a process stopped by `signum`, as a shell reports one killed by it."""

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from ganvae import stopping
 from ganvae.atomic import write_json
-from ganvae.errors import Stopped
+from ganvae.errors import Interrupted, Stopped
 from ganvae.status import clock, say
 
 
@@ -96,7 +97,9 @@ def run_jobs(
                     i, job = futures[future]
                     done[i] = future.result()
                     tell.finished(job)
-            except KeyboardInterrupt:  # SIGINT/SIGTERM (`ganvae.stopping`): the workers stop too
+            # SIGINT/SIGTERM here (`ganvae.stopping`) or in a worker (its training loop's Interrupted,
+            # or its Stopped, sent back): the other workers stop too, rather than finish their runs
+            except (KeyboardInterrupt, Interrupted):
                 _stop_workers(pool)
                 raise
     else:
@@ -156,15 +159,19 @@ _WORKER: dict[str, Any] = {}
 def _worker_init(threads: int) -> None:
     # The parent stops its workers with one SIGTERM each (`_stop_workers`). A Ctrl-C in a terminal reaches
     # every process of the group as well, and a second signal cuts a training loop short of its
-    # checkpoint, so the workers ignore SIGINT (the loop keeps an ignored signal ignored).
+    # checkpoint, so the workers ignore SIGINT (the loop keeps an ignored signal ignored), and any SIGTERM
+    # after the first (SLURM signals every process of a job: a worker may get the parent's on top of its own)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stopped)
+    stopping.be_patient()
     import torch
 
     torch.set_num_threads(threads)
 
 
 def _worker_stopped(signum: int, frame: object) -> None:
+    if "stopped" in _WORKER:  # a second SIGTERM (the parent's after SLURM's): the first one is at work
+        return
     _WORKER["stopped"] = signum
     if _WORKER.get("busy"):
         raise Stopped(signum)  # through the job's `with`/`finally`: its lock, temporary files, tracker

@@ -36,7 +36,7 @@ from ganvae.errors import (  # noqa: F401 (Interrupted: re-exported)
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
-from ganvae.stopping import SIGNALS, handled
+from ganvae.stopping import SIGNALS, handled, second_signal_stops
 from ganvae.training.augment import augment_batch
 from ganvae.training.checkpoint import TRAINER_META, TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
@@ -90,17 +90,20 @@ class _StopFlag:
 def _stop_signals(flag: _StopFlag):
     """Turn SIGINT/SIGTERM into a flag the loop checks after each step (main thread only). Outside the
     loop they raise `Stopped` (`ganvae.stopping`, installed for the whole command); so does a second one
-    here. An ignored signal stays ignored (`stopping.handled`)."""
+    here, except in a `--jobs` worker (`stopping.be_patient`). An ignored signal stays ignored
+    (`stopping.handled`)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {s: signal.getsignal(s) for s in SIGNALS}
 
     def handler(signum, frame):
-        if flag.signum is not None:  # a second Ctrl-C stops at once
-            signal.signal(signum, previous[signum])
+        if flag.signum is None:
+            flag.signum = signum
+        elif second_signal_stops():  # a second Ctrl-C stops at once
+            if previous[signum] is not None:  # None: a handler not set from Python, not to be put back
+                signal.signal(signum, previous[signum])
             raise Stopped(signum)
-        flag.signum = signum
 
     taken = handled(handler)
     try:
