@@ -238,7 +238,8 @@ def check_model(name: str, args, data, root: Path) -> dict[str, Any]:
             grid_size=16,
             seed=0,
         )
-        trainer = Trainer(cfg, full, progress=False).fit(model, data)
+        with _deterministic(args.device):  # the same kernels as the resumed pair below
+            trainer = Trainer(cfg, full, progress=False).fit(model, data)
         assert trainer.device_.startswith(device.type), f"trained on {trainer.device_}"
         details["precision"] = trainer.precision_
         details["steps"] = trainer.state_.step
@@ -288,11 +289,11 @@ def check_model(name: str, args, data, root: Path) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _deterministic(device: str):
-    """Deterministic kernels where PyTorch has them (warn only where it has none) for the resume pair."""
+    """Deterministic kernels where PyTorch has them (warn only where it has none) for the runs compared
+    by the resume check (cuBLAS needs CUBLAS_WORKSPACE_CONFIG, set by main before CUDA starts)."""
     if device != "cuda":
         yield
         return
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     before = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
@@ -389,14 +390,35 @@ def check_peaks(args) -> dict[str, Any]:
     if device.type == "cuda":
         peaks["bf16"] = matmul_peak(device, torch.bfloat16, n)
     args.peaks = peaks
-    return {"matmul_size": n, "tflops": {k: round(v, 2) for k, v in peaks.items()}}
+    return {"matmul_size": n, "tflops": {k: float(f"{v:.4g}") for k, v in peaks.items()}}
+
+
+def flops_per_image(name: str, data, sets: dict[str, str], batch: int) -> float:
+    """FLOPs per training image of `name` built with `sets`, over a full n_critic cycle of train_step calls
+    (counted as bench/throughput.py counts them: forward and backward, a gradient penalty left out)."""
+    from throughput import WITHOUT_PENALTY, DirectOptimizers  # noqa: PLC0415
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from ganvae.models import build_model
+    from ganvae.nn.flops import EXTRA_FORMULAS
+
+    torch.manual_seed(0)
+    model = build_model(name, data.shape, 0, {**sets, **WITHOUT_PENALTY.get(name, {})})
+    model.train().prepare_training(data.x_train)
+    opt = DirectOptimizers(model.configure_optimizers())
+    cycle = getattr(model.config, "n_critic", 1)
+    x = data.x_train[:batch]
+    with FlopCounterMode(display=False, custom_mapping=EXTRA_FORMULAS) as counter:
+        for step in range(cycle):
+            model.train_step(x, None, opt, step)
+    return counter.get_total_flops() / (len(x) * cycle)
 
 
 def check_throughput(name: str, args) -> dict[str, Any]:
     """Images/s of the default net at --batch (28x28 one-channel, Fashion-MNIST's shape) through the loop,
     as a fraction of the matmul peaks (FLOPs per training image counted by bench/throughput.py's way)."""
     sys.path.insert(0, str(HERE))
-    from throughput import flops_per_sample, image_data  # noqa: PLC0415 (a sibling bench script)
+    from throughput import image_data  # noqa: PLC0415 (a sibling bench script)
 
     from ganvae.models import build_model
     from ganvae.training import TrainConfig, Trainer
@@ -404,23 +426,34 @@ def check_throughput(name: str, args) -> dict[str, Any]:
     device = torch.device(args.device)
     batch = args.batch
     data = image_data(28, batch)
-    sets = {} if not args.tiny else {k: v for k, v in args.sets.items() if k in ("width", "latent_dim")}
+    sets = {k: v for k, v in args.sets.items() if k in ("width", "latent_dim")}  # none: the default nets
     torch.manual_seed(0)
     model = build_model(name, data.shape, 0, sets)
     cfg = dict(batch_size=batch, precision="auto", accelerator=args.device)
     Trainer(TrainConfig(steps=3, **cfg), progress=False).fit(model, data)  # warm-up (cuDNN plans, allocator)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    trainer = Trainer(TrainConfig(steps=args.throughput_steps, log_every=10**6, **cfg), progress=False)
-    trainer.fit(model, data)
-    ips = trainer.state_.images_seen / trainer.state_.elapsed_s
-    flops = flops_per_sample(name, data, min(batch, 64)) if not args.tiny else flops_per_sample(name, data, 8)
+    # The loop's own clock reads no device sync at each step (it keeps none: no per-step host syncs), so
+    # time whole runs of 2 and 2 + n steps, each ending in a sync, and take the difference: set-up and a
+    # the queued kernels are all counted. A model's end-of-training work (a VAE's prior fit, whose time
+    # varies from run to run) is no training step: left out.
+    model.finish_training = lambda x: None
+    walls = []
+    for steps in (2, 2 + args.throughput_steps):
+        t0 = time.perf_counter()
+        trainer = Trainer(TrainConfig(steps=steps, log_every=10**6, **cfg), progress=False).fit(model, data)
+        _sync(device)
+        walls.append(time.perf_counter() - t0)
+    ips = args.throughput_steps * batch / max(walls[1] - walls[0], 1e-9)
+    loop_ips = trainer.state_.images_seen / trainer.state_.elapsed_s
+    flops = flops_per_image(name, data, sets, min(batch, 64))
     achieved = ips * flops / 1e12
     peaks = getattr(args, "peaks", None) or {}
     details: dict[str, Any] = {
         "batch": batch,
         "precision": trainer.precision_,
         "images_per_s": round(ips, 1),
+        "loop_images_per_s": round(loop_ips, 1),  # the loop's own figure (no sync at its last step)
         "gflop_per_image": round(flops / 1e9, 5),
         "achieved_tflops": round(achieved, 4),
         "fraction_of_peak": {k: round(achieved / v, 4) for k, v in peaks.items()},
@@ -522,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         print("gpu_check: --device cuda but PyTorch sees no CUDA device; use --device cpu", file=sys.stderr)
         return 2
+    if args.device == "cuda":  # read when cuBLAS starts: deterministic matmuls for the resume check
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     records: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gpu_check-") as tmp:
