@@ -4,8 +4,8 @@ image nets against the device's matmul peak, and does the DDP path start? Prints
 it to --out); exits 1 when any check failed. Every check is a record {name, ok, seconds, details | error};
 a failed check never stops the others.
 
-    python bench/gpu_check.py --device cuda --out gpu_check.json          # on a lent GPU (< 8 minutes)
-    python bench/gpu_check.py --device cpu --steps 3 --tiny               # the CI dry run (tests/unit)
+    python bench/gpu_check.py --device cuda --out gpu_check.json    # a lent GPU (meant for < 8 min)
+    python bench/gpu_check.py --device cpu --steps 3 --tiny         # the CI dry run (tests/unit)
 
 Resume tolerance: on the CPU a run stopped at k steps and resumed to N must end with exactly the weights of
 an uninterrupted N-step run. On CUDA the two runs use the same kernels, seeds and data order but GPU
@@ -27,7 +27,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -253,9 +253,7 @@ def check_model(name: str, args, data, root: Path) -> dict[str, Any]:
         k = max(1, args.steps // 2)
         part = root / name / "resumed"
         with _deterministic(args.device):
-            Trainer(cfg.__class__(**{**cfg.__dict__, "steps": k}), part, progress=False).fit(
-                _build(name, data, args.sets), data
-            )
+            Trainer(replace(cfg, steps=k), part, progress=False).fit(_build(name, data, args.sets), data)
             resumed = _build(name, data, args.sets)
             Trainer(cfg, part, progress=False).fit(resumed, data, resume=True)
         gap, where = _gap(_weights(resumed), _weights(model))
