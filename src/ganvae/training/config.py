@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ganvae.errors import ConfigError
 
 PRECISIONS = ("auto", "32-true", "16-mixed", "bf16-mixed", "64-true")
+STRATEGIES = ("auto", "ddp")  # Fabric's: DDP only with several processes, or DDP always
 
 
 @dataclass
@@ -34,6 +35,9 @@ class TrainConfig:
     select: str | None = None
     devices: int = 1  # processes per node for data-parallel training (DDP); torchrun's count wins under it
     num_nodes: int = 1
+    # "ddp": Fabric's DDP strategy even with one process (--set strategy=ddp --devices 1), so the
+    # multi-GPU path runs on one device; "auto": DDP only with several processes
+    strategy: str = "auto"
 
     def validate(self) -> None:
         if self.batch_size < 1:
@@ -52,6 +56,8 @@ class TrainConfig:
         if self.devices < 1 or self.num_nodes < 1:
             raise ConfigError("devices and num_nodes must be >= 1")
         check_global_batch(self.batch_size, self.devices * self.num_nodes)
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(f"strategy {self.strategy!r} unknown; choose one of {', '.join(STRATEGIES)}")
 
     def with_default_budget(self) -> TrainConfig:
         """When no budget is given, train for 10 epochs."""

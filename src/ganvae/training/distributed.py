@@ -43,6 +43,12 @@ def rank_seed(seed: int, rank: int, step: int = 0) -> int:
     return (seed * 1_000_003 + 7_919 * (rank + 1) + 104_729 * step) % (2**63 - 1)
 
 
+def _is_ddp(fabric: Any) -> bool:
+    from lightning_fabric.strategies import DDPStrategy
+
+    return isinstance(getattr(fabric, "strategy", None), DDPStrategy)
+
+
 class DataParallel:
     """What the loop needs to train as one of `fabric.world_size` processes (a no-op with one)."""
 
@@ -50,7 +56,8 @@ class DataParallel:
         self.fabric = fabric
         self.world_size = int(fabric.world_size)
         self.rank = int(fabric.global_rank)
-        self.active = self.world_size > 1
+        # one process under a forced DDP strategy (TrainConfig.strategy "ddp") runs the same code as several
+        self.active = self.world_size > 1 or _is_ddp(fabric)
         self.is_global_zero = bool(fabric.is_global_zero)
         self._wrapped: dict[str, nn.Module] = {}
         self._loose: list[nn.Parameter] = []

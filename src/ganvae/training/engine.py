@@ -17,6 +17,7 @@ import warnings
 import torch
 
 from ganvae.errors import ConfigError
+from ganvae.training.config import STRATEGIES
 
 
 def pick_accelerator(accelerator: str = "auto") -> str:
@@ -65,15 +66,24 @@ def is_first_local_process() -> bool:
     return int(os.environ.get("LOCAL_RANK", "0")) == 0
 
 
-def make_fabric(accelerator: str = "auto", precision: str = "auto", devices: int = 1, num_nodes: int = 1):
+def make_fabric(
+    accelerator: str = "auto",
+    precision: str = "auto",
+    devices: int = 1,
+    num_nodes: int = 1,
+    strategy: str = "auto",
+):
     """Return (Fabric, resolved precision), launched: with more than one process in all (`devices` per node
     x `num_nodes`, as resolved by `process_topology`) it uses Fabric's DDP strategy (NCCL on CUDA, Gloo on
-    CPU)."""
+    CPU). `strategy="ddp"` forces that strategy with a single process too, so that the data-parallel code
+    (process group, DDP-wrapped sub-networks, all-reduces) runs on a machine with one GPU."""
     from lightning_fabric import Fabric
 
     acc = pick_accelerator(accelerator)
     prec = pick_precision(precision, acc)
-    distributed = devices * num_nodes > 1
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"strategy {strategy!r} unknown; choose one of {', '.join(STRATEGIES)}")
+    distributed = devices * num_nodes > 1 or strategy == "ddp"
     logging.getLogger("lightning_fabric").setLevel(logging.WARNING)
     if distributed and acc not in ("cpu", "cuda"):
         raise ConfigError(

@@ -200,6 +200,7 @@ class Trainer:
         self.device_ = ""
         self.peak_memory_: PeakMemory | None = None
         self.world_size_ = 1
+        self.ddp_ = False  # trained through the DDP strategy (several processes, or strategy "ddp")
         self.is_global_zero_ = True
         self.best_: Best | None = None  # with config.select: the weights kept so far
         self.tracking = tracking or TrackingConfig()
@@ -228,7 +229,9 @@ class Trainer:
         cfg = self.config
         devices, num_nodes = process_topology(cfg.devices, cfg.num_nodes)  # torchrun's, when it launched us
         cfg = self.config = replace(cfg, devices=devices, num_nodes=num_nodes)  # what really ran
-        fabric, self.precision_ = make_fabric(cfg.accelerator, cfg.precision, devices, num_nodes)
+        fabric, self.precision_ = make_fabric(
+            cfg.accelerator, cfg.precision, devices, num_nodes, cfg.strategy
+        )
         self.device_ = str(fabric.device)
         self.peak_memory_ = PeakMemory(fabric.device).start()  # read after the last step
         self.finish_s_ = 0.0  # the model's end-of-training work (a VAE's prior fit), outside the budget
@@ -244,6 +247,7 @@ class Trainer:
         bs = min(cfg.batch_size, n)  # the global batch; each process takes bs / world_size of it
         dp = DataParallel(fabric, model, bs)
         self.world_size_, self.is_global_zero_ = dp.world_size, dp.is_global_zero
+        self.ddp_ = dp.active
         raw_opts = model.configure_optimizers()
         opts = _Optimizers(fabric, raw_opts, dp)
         per_epoch = n // bs
@@ -397,6 +401,7 @@ class Trainer:
                 else {}
             ),
             "processes": self.world_size_,
+            "strategy": "ddp" if self.ddp_ else "single",
         }
 
     # ---- internals -----------------------------------------------------------------------------

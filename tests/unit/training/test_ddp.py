@@ -187,3 +187,54 @@ def test_torchrun_launch(tmp_path):
     assert done.stdout.count("x 2 processes") == 1
     meta = json.loads((tmp_path / "run" / "config.json").read_text())
     assert meta["result"]["processes"] == 2 and meta["result"]["step"] == 4
+
+
+@pytest.fixture
+def one_process_group():
+    """Leave no process group and no launcher variables behind (Fabric sets MASTER_ADDR and the like)."""
+    before = dict(os.environ)
+    yield
+    from ganvae.training.engine import _destroy_process_group
+
+    _destroy_process_group()
+    os.environ.clear()
+    os.environ.update(before)
+
+
+def test_strategy_ddp_runs_the_data_parallel_path_in_one_process(digits, monkeypatch, one_process_group):
+    """`strategy="ddp"` (`--set strategy=ddp --devices 1`, bench/gpu_check.py's DDP check on one GPU): one
+    process in a real process group, its sub-networks DDP-wrapped for each step; the default stays plain."""
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    from ganvae.models import build_model
+    from ganvae.training import Trainer
+    from ganvae.training import distributed as dist_mod
+
+    seen: list = []
+    original = dist_mod.DataParallel.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        seen.append(self)
+
+    monkeypatch.setattr(dist_mod.DataParallel, "__init__", spy)
+    results = {}
+    for strategy in ("auto", "ddp"):
+        torch.manual_seed(0)
+        model = build_model("dcgan", digits.shape, 0, {"width": 8, "latent_dim": 8})
+        cfg = TrainConfig(steps=2, batch_size=16, accelerator="cpu", strategy=strategy)
+        trainer = Trainer(cfg, progress=False).fit(model, digits)
+        results[strategy] = (trainer.summary(), seen[-1])
+        assert trainer.state_.step == 2
+    plain, plain_dp = results["auto"]
+    assert plain["strategy"] == "single" and not plain_dp.active and not plain_dp._wrapped
+    ddp, ddp_dp = results["ddp"]
+    assert ddp["strategy"] == "ddp" and ddp["processes"] == 1 and dist.is_initialized()
+    assert set(ddp_dp._wrapped) == {"generator", "discriminator"}
+    assert all(isinstance(m._forward_module, DistributedDataParallel) for m in ddp_dp._wrapped.values())
+
+
+def test_unknown_strategy_is_one_config_error():
+    with pytest.raises(ConfigError, match="strategy 'fsdp' unknown; choose one of auto, ddp"):
+        TrainConfig(strategy="fsdp").validate()
