@@ -75,11 +75,9 @@ def _command(fn: Callable[..., None]) -> Callable[..., None]:
             raise typer.Exit(exit_code(exc.signum)) from None
         except KeyboardInterrupt as exc:  # anywhere else: what was finished is kept, nothing half-written
             stop = exc if isinstance(exc, Stopped) else Stopped(signal.SIGINT)  # a bare one: Ctrl-C
-            where = (
-                f"; {stop.folder}: the same command with --resume continues (finished runs are kept)"
-                if stop.folder
-                else ""
-            )
+            # a comparison or task keeps its finished runs; a single `train` has only the one run
+            kept = "" if fn.__name__ == "train" else " (finished runs are kept)"
+            where = f"; {stop.folder}: the same command with --resume continues{kept}" if stop.folder else ""
             typer.echo(f"{stop}{where}", err=True)
             raise typer.Exit(exit_code(stop.signum)) from None
         except OSError as exc:
