@@ -28,7 +28,10 @@ EVERY_ENV = "GANVAE_PROGRESS_SECONDS"
 def say(text: str) -> None:
     """One line on stderr, flushed (and to the `ganvae` logger)."""
     log.info(text)
-    print(text, file=sys.stderr, flush=True)
+    # one write of the whole line: `print` writes the text and its newline apart, and with `--jobs` a
+    # worker's line and the parent's could then meet on one line of a log file
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
 
 
 def every_s() -> float:

@@ -57,7 +57,7 @@ def test_parallel_workers_write_lines_and_the_parent_tells_each_run_as_it_ends(m
     err = capfd.readouterr().err
     assert "runs: 6, 2 at a time in worker processes" in err
     ended = [line for line in err.splitlines() if line.startswith("run ")]
-    assert [line.split(" ended")[0] for line in ended] == [f"run {k}/6" for k in range(1, 7)]
+    assert [line.split(" ended")[0] for line in ended] == [f"run {k}/6" for k in range(1, 7)], err
     assert sorted(line.split(": ")[1].split(" (")[0] for line in ended) == sorted(j.name for j in JOBS)
     for job in JOBS:  # each worker's own lines, labelled by model and seed
         assert f"{job.model} seed {job.seed}: training, 2 steps" in err
