@@ -361,63 +361,32 @@ def check_ddp(name: str, args, root: Path) -> dict[str, Any]:
 
 
 # ---- throughput against the matmul peak -------------------------------------------------------------
-def matmul_peak(device: torch.device, dtype: torch.dtype, n: int, repeats: int = 10) -> float:
-    """Best-of-`repeats` TFLOP/s of an n x n matmul: the device's dense peak as this run sees it."""
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
-    a @ b
-    _sync(device)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        a @ b
-        _sync(device)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e12
-
-
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
 def check_peaks(args) -> dict[str, Any]:
+    sys.path.insert(0, str(HERE))
+    from throughput import matmul_ceiling  # noqa: PLC0415 (a sibling bench script)
+
     device = torch.device(args.device)
     n = args.matmul_size
-    peaks = {"fp32": matmul_peak(device, torch.float32, n)}
+    # the device's dense peak as this run sees it, in TFLOP/s (bench/throughput.py's matmul ceiling)
+    peaks = {"fp32": matmul_ceiling(n, device=device, dtype=torch.float32) / 1e3}
     if device.type == "cuda":
-        peaks["bf16"] = matmul_peak(device, torch.bfloat16, n)
+        peaks["bf16"] = matmul_ceiling(n, device=device, dtype=torch.bfloat16) / 1e3
     args.peaks = peaks
     return {"matmul_size": n, "tflops": {k: float(f"{v:.4g}") for k, v in peaks.items()}}
-
-
-def flops_per_image(name: str, data, sets: dict[str, str], batch: int) -> float:
-    """FLOPs per training image of `name` built with `sets`, over a full n_critic cycle of train_step calls
-    (counted as bench/throughput.py counts them: forward and backward, a gradient penalty left out)."""
-    from throughput import WITHOUT_PENALTY, DirectOptimizers  # noqa: PLC0415
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from ganvae.models import build_model
-    from ganvae.nn.flops import EXTRA_FORMULAS
-
-    torch.manual_seed(0)
-    model = build_model(name, data.shape, 0, {**sets, **WITHOUT_PENALTY.get(name, {})})
-    model.train().prepare_training(data.x_train)
-    opt = DirectOptimizers(model.configure_optimizers())
-    cycle = getattr(model.config, "n_critic", 1)
-    x = data.x_train[:batch]
-    with FlopCounterMode(display=False, custom_mapping=EXTRA_FORMULAS) as counter:
-        for step in range(cycle):
-            model.train_step(x, None, opt, step)
-    return counter.get_total_flops() / (len(x) * cycle)
 
 
 def check_throughput(name: str, args) -> dict[str, Any]:
     """Images/s of the default net at --batch (28x28 one-channel, Fashion-MNIST's shape) through the loop,
     as a fraction of the matmul peaks (FLOPs per training image counted by bench/throughput.py's way)."""
     sys.path.insert(0, str(HERE))
-    from throughput import image_data  # noqa: PLC0415 (a sibling bench script)
+    from throughput import flops_per_sample, image_data  # noqa: PLC0415 (a sibling bench script)
 
+    from ganvae.data.images import ImageData
     from ganvae.models import build_model
     from ganvae.training import TrainConfig, Trainer
 
@@ -444,7 +413,10 @@ def check_throughput(name: str, args) -> dict[str, Any]:
         walls.append(time.perf_counter() - t0)
     ips = args.throughput_steps * batch / max(walls[1] - walls[0], 1e-9)
     loop_ips = trainer.state_.images_seen / trainer.state_.elapsed_s
-    flops = flops_per_image(name, data, sets, min(batch, 64))
+    # forward and backward over an n_critic cycle, a gradient penalty left out, as bench/throughput.py counts;
+    # on the images alone, as the timed (unconditional) model trains
+    unlabelled = ImageData(data.name, data.x_train, data.x_test)
+    flops = flops_per_sample(name, unlabelled, min(batch, 64), sets)
     achieved = ips * flops / 1e12
     peaks = getattr(args, "peaks", None) or {}
     details: dict[str, Any] = {

@@ -36,14 +36,22 @@ from ganvae.training import TrainConfig, Trainer
 from ganvae.training.memory import PeakMemory, resident_mb
 
 
-def matmul_ceiling(n: int = 2048, repeats: int = 10) -> float:
-    """Best-of-`repeats` fp32 GFLOP/s of an n x n matmul on the current threads."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_ceiling(
+    n: int = 2048, repeats: int = 10, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32
+) -> float:
+    """Best-of-`repeats` GFLOP/s of an n x n matmul (fp32 on the current CPU threads by default; on CUDA
+    each timing ends in a device sync)."""
+    device = torch.device(device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda *a: None)
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
     a @ b  # warm-up
+    sync(device)
     best = float("inf")
     for _ in range(repeats):
         t = time.perf_counter()
         a @ b
+        sync(device)
         best = min(best, time.perf_counter() - t)
     return 2 * n**3 / best / 1e9
 
@@ -69,11 +77,13 @@ class DirectOptimizers:
 WITHOUT_PENALTY = {"wgan-gp": {"loss": "hinge"}, "tabular-gan": {"gp_weight": 0.0}}
 
 
-def flops_per_sample(name: str, data, batch: int) -> float:
-    """Average FLOPs per training sample over a full n_critic cycle of train_step calls."""
+def flops_per_sample(name: str, data, batch: int, overrides: dict | None = None) -> float:
+    """Average FLOPs per training sample over a full n_critic cycle of train_step calls (`overrides`: config
+    values, e.g. a narrower width)."""
     torch.manual_seed(0)
     context = getattr(data, "context", None)  # tables: the fitted transformer
-    model = build_model(name, data.shape, data.num_classes, WITHOUT_PENALTY.get(name), context=context)
+    settings = {**(overrides or {}), **WITHOUT_PENALTY.get(name, {})}
+    model = build_model(name, data.shape, data.num_classes, settings, context=context)
     model.train().prepare_training(data.x_train)
     opt = DirectOptimizers(model.configure_optimizers())
     cycle = getattr(model.config, "n_critic", 1)

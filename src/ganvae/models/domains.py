@@ -37,9 +37,8 @@ def split_domains(x: torch.Tensor, y: torch.Tensor | None) -> tuple[torch.Tensor
     if y is None:
         raise ConfigError("a translator trains on images labelled by domain; use `ganvae task translate`")
     host = y.cpu()  # a no-op for the loop's labels; one sync for labels given on the GPU
-    return x.index_select(0, domain_rows(host, SOURCE, x.device)), x.index_select(
-        0, domain_rows(host, TARGET, x.device)
-    )
+    source, target = (x.index_select(0, domain_rows(host, d, x.device)) for d in (SOURCE, TARGET))
+    return source, target
 
 
 def domain_rows(labels: torch.Tensor, domain: int, device: torch.device) -> torch.Tensor:

@@ -311,7 +311,7 @@ class Trainer:
                 if epoch != epoch_cached:
                     host_order, epoch_cached = _epoch_order(n, cfg.seed, epoch), epoch
                     order = host_order.to(fabric.device)
-                    label_order = host_order.to(label_device)
+                    label_order = host_order if model.labels_on_host else order
                 # every process takes its disjoint share of the same global batch
                 rows = slice(i * bs, (i + 1) * bs)
                 idx = dp.shard(order[rows])  # type: ignore[index]
