@@ -36,6 +36,7 @@ from ganvae.training.config import check_global_batch
 
 RNG_CPU = "rng.ranks.cpu"
 RNG_CUDA = "rng.ranks.cuda"
+AGREE_EVERY = 10  # steps between two processes' decisions to stop (see DataParallel.agree_to_stop)
 
 
 def rank_seed(seed: int, rank: int, step: int = 0) -> int:
@@ -108,12 +109,17 @@ class DataParallel:
         local = len(idx) // self.world_size
         return idx[self.rank * local : (self.rank + 1) * local]
 
-    def agree_to_stop(self, out_of_time: bool, signalled: bool) -> tuple[bool, bool]:
+    def agree_to_stop(self, out_of_time: bool, signalled: bool, step: int) -> tuple[bool, bool]:
         """One decision for all processes: rank 0's clock, and a stop signal seen by any process.
 
-        Processes that stopped at different steps would wait forever in each other's collectives."""
+        Processes that stopped at different steps would wait forever in each other's collectives. The
+        decision is taken every `AGREE_EVERY` steps only: an all-reduce is a host-device sync, which would
+        stall a GPU's queue once per step; a step budget needs no agreement (every process counts the same
+        steps), and a wall-clock budget or a stop signal is honoured a few steps late."""
         if not self.active:
             return out_of_time, signalled
+        if step % AGREE_EVERY:
+            return False, False
         flags = torch.tensor(
             [float(out_of_time and self.is_global_zero), float(signalled)], device=self.fabric.device
         )

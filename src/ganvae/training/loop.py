@@ -328,7 +328,7 @@ class Trainer:
 
                 out_of_time = cfg.budget_s is not None and state.elapsed_s >= cfg.budget_s
                 # one decision for every process (read once: a signal arriving later in this step waits)
-                out_of_time, halt = dp.agree_to_stop(out_of_time, stop.signum is not None)
+                out_of_time, halt = dp.agree_to_stop(out_of_time, stop.signum is not None, state.step)
                 done = (total is not None and state.step >= total) or out_of_time
                 t_over = time.perf_counter()
                 if done:  # before the final grid, evaluation and save: e.g. a VAE's ex-post prior

@@ -238,3 +238,39 @@ def test_strategy_ddp_runs_the_data_parallel_path_in_one_process(digits, monkeyp
 def test_unknown_strategy_is_one_config_error():
     with pytest.raises(ConfigError, match="strategy 'fsdp' unknown; choose one of auto, ddp"):
         TrainConfig(strategy="fsdp").validate()
+
+
+def test_processes_agree_to_stop_every_few_steps_not_every_step():
+    """The agreement is an all-reduce, a host-device sync on a GPU: off its steps it costs nothing and stops
+    nothing; on them rank 0's clock and any process's signal decide for every process."""
+    from ganvae.training.distributed import AGREE_EVERY, DataParallel
+
+    class Fabric:  # rank 1 of 2; the "other" process is out of time (rank 0's clock) and saw no signal
+        world_size, global_rank, is_global_zero, device = 2, 1, False, torch.device("cpu")
+        reduces = 0
+
+        def setup_module(self, module):
+            return module
+
+        def all_reduce(self, t, reduce_op):
+            self.reduces += 1
+            return t + torch.tensor([1.0, 0.0])
+
+    fabric = Fabric()
+    dp = DataParallel(fabric, torch.nn.Linear(2, 2), 32)
+    for step in range(1, AGREE_EVERY):
+        assert dp.agree_to_stop(True, True, step) == (False, False)
+    assert fabric.reduces == 0
+    assert dp.agree_to_stop(False, False, AGREE_EVERY) == (True, False)  # rank 0's clock, not this one's
+    assert dp.agree_to_stop(False, True, 2 * AGREE_EVERY) == (True, True) and fabric.reduces == 2
+
+
+def test_a_wall_clock_budget_under_ddp_ends_on_an_agreement_step(digits, one_process_group):
+    from ganvae.models import build_model
+    from ganvae.training import Trainer
+    from ganvae.training.distributed import AGREE_EVERY
+
+    model = build_model("dcgan", digits.shape, 0, {"width": 8, "latent_dim": 8})
+    cfg = TrainConfig(budget_s=1e-6, batch_size=16, accelerator="cpu", strategy="ddp")
+    trainer = Trainer(cfg, progress=False).fit(model, digits)
+    assert trainer.state_.step == AGREE_EVERY  # out of time after step 1, decided at the first agreement
