@@ -434,7 +434,8 @@ def compare(
     for v in result["verdicts"]:
         if v.get("winner"):
             how = "" if not v.get("runner_up") else ", clear" if v.get("clear") else ", not clear"
-            _echo(f"{v['use_case']}: {v['winner']} ({v['metric']} {v['value_text']}{how})")
+            claim = f"; claim {v['claim']['number']}: {v['claim']['verdict']}" if v.get("claim") else ""
+            _echo(f"{v['use_case']}: {v['winner']} ({v['metric']} {v['value_text']}{how}{claim})")
     for c in result["claims"]:
         _echo(f"claim {c['number']} ({c['text']}): {c['verdict']}")
     if cfg.seeds < 2:

@@ -261,27 +261,36 @@ def summarise(runs: list[dict]) -> tuple[dict[str, dict[str, dict]], dict[str, A
 
 
 # (use case, its figure, whether it rests on generated images: then no winner among models that are not
-# usable generators)
+# usable generators, the claim that judges the same ground on more figures)
 USE_CASES = (
-    ("realistic generation", "fd", True),
-    ("reconstruction / denoising", "recon_psnr", False),
-    ("latent exploration (interpolation, morphing)", "path_length_ratio", True),
-    ("diverse synthetic data", "coverage", True),
+    ("realistic generation", "fd", True, 1),
+    ("reconstruction / denoising", "recon_psnr", False, 7),
+    ("latent exploration (interpolation, morphing)", "path_length_ratio", True, 3),
+    ("diverse synthetic data", "coverage", True, 5),
 )
 
 
-def use_case_verdicts(summary: dict, families: dict[str, str]) -> list[dict[str, Any]]:
+def use_case_verdicts(
+    summary: dict, families: dict[str, str], claims: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """For each use case: the best model on its metric and whether it clearly beats the other family's
-    (none, and a sentence saying so, for the generative ones when no model is a usable generator)."""
+    (none, and a sentence saying so, for the generative ones when no model is a usable generator).
+
+    Each row names its claim and that claim's verdict: a row wins on one figure, the claim weighs several
+    (diversity: coverage, recall and classes), so "vae, coverage clear" beside "claim 5: does not hold"
+    (recall clearly the GAN's) is two true statements the reader must see together, not a contradiction."""
     unusable = no_usable_generator(summary)
+    verdict_of = {c["number"]: c["verdict"] for c in claims or ()}
     out = []
-    for use, metric, generative in USE_CASES:
+    for use, metric, generative, claim in USE_CASES:
         # the comparison's verdict table stays GAN against VAE: a diffusion model is judged by its own
         # claims (10-12, `experiment.claims`) beside its column of figures
         row = use_case_row(use, metric, summary, families, contenders=("gan", "vae"))
         if row and unusable and generative:
             row = {"use_case": use, "metric": row["metric"], "winner": None, "note": unusable}
         if row:
+            if claim in verdict_of:
+                row["claim"] = {"number": claim, "verdict": verdict_of[claim]}
             out.append(row)
     out.append(
         {
@@ -394,8 +403,8 @@ def _measure(
         "runs": runs,
         "summary": summary,
         **extra,
-        "claims": as_dicts(evaluate_claims(summary, families)),
-        "verdicts": use_case_verdicts(summary, families),
+        "claims": (claims := as_dicts(evaluate_claims(summary, families))),
+        "verdicts": use_case_verdicts(summary, families, claims),
         **({"search": search} if search is not None else {}),
         "command": command,
         "versions": resolved["versions"],

@@ -144,8 +144,11 @@ def test_the_verdict_table_calls_a_win_clear_only_when_it_is(compared):
     for v in m["verdicts"]:
         if not v.get("runner_up"):
             continue
-        row = next(r for r in rows if f"<td>{v['use_case']}</td>" in r)
+        row = next(r for r in rows if r.startswith(f"<td>{v['use_case']}<"))
         assert ("<b>clear</b>" in row) == v["clear"] and ("not clear" in row) != v["clear"], v["use_case"]
+        # the claim that weighs the same ground on more figures, beside the one-figure winner
+        claim = {c["number"]: c["verdict"] for c in m["claims"]}[v["claim"]["number"]]
+        assert f"claim {v['claim']['number']}, on more figures: <b>{claim}</b>" in row
 
 
 def test_rerun_reuses_finished_runs(compared, capsys):

@@ -10,7 +10,8 @@ from standins import StandIn, StochasticStandIn
 
 from ganvae.compare import evaluate_run, summarise, use_case_verdicts
 from ganvae.evaluate.images import EvalConfig, Reference
-from ganvae.experiment.claims import FAILS, HOLDS, UNSURE, evaluate_claims
+from ganvae.experiment.claims import FAILS, HOLDS, UNSURE, as_dicts, evaluate_claims
+from ganvae.experiment.verdicts import estimate
 from ganvae.metrics.usability import USABLE
 
 SEEDS = 3
@@ -63,8 +64,9 @@ def judge(records, *models: tuple[str, str], seeds: int = SEEDS):
     runs = [records(kind, fam, s) for kind, fam in models for s in range(seeds)]
     summary, _ = summarise(runs)
     families = {f"{kind}-{fam}": fam for kind, fam in models}
-    claims = {c.number: c for c in evaluate_claims(summary, families)}
-    verdicts = {v["use_case"]: v for v in use_case_verdicts(summary, families)}
+    results = evaluate_claims(summary, families)
+    claims = {c.number: c for c in results}
+    verdicts = {v["use_case"]: v for v in use_case_verdicts(summary, families, as_dicts(results))}
     return summary, claims, verdicts
 
 
@@ -104,6 +106,48 @@ def test_collapse_loses_diversity(records):
     assert claims[5].verdict == HOLDS
     diverse = verdicts["diverse synthetic data"]
     assert diverse["winner"] == "perfect-vae" and diverse["clear"]
+    assert diverse["claim"] == {"number": 5, "verdict": HOLDS}
+
+
+def test_a_use_case_won_on_one_figure_shows_its_claim_judged_on_all():
+    """Coverage clearly the VAE's, recall clearly the GAN's (seen on Fashion-MNIST): the row's winner is
+    the VAE on coverage, claim 5 does not hold, and the row carries that verdict so both are read together."""
+    from ganvae.report.markdown import summary_markdown
+
+    def fig(*values):
+        return estimate(list(values))
+
+    summary = {
+        "g": {
+            "recall": fig(0.60, 0.61, 0.59),
+            "coverage": fig(0.39, 0.40, 0.38),
+            "class_kl": fig(0.02, 0.03, 0.02),
+        },
+        "v": {
+            "recall": fig(0.45, 0.46, 0.44),
+            "coverage": fig(0.67, 0.66, 0.68),
+            "class_kl": fig(0.02, 0.02, 0.03),
+        },
+    }
+    families = {"g": "gan", "v": "vae"}
+    claims = as_dicts(evaluate_claims(summary, families))
+    assert next(c for c in claims if c["number"] == 5)["verdict"] == FAILS
+    rows = {v["use_case"]: v for v in use_case_verdicts(summary, families, claims)}
+    diverse = rows["diverse synthetic data"]
+    assert diverse["winner"] == "v" and diverse["clear"]
+    assert diverse["claim"] == {"number": 5, "verdict": FAILS}
+    text = summary_markdown(
+        {
+            "data": {"name": "d"},
+            "seeds": 3,
+            "budget": {"steps": 10},
+            "features": {"name": "f", "test_accuracy": 0.9},
+            "summary": summary,
+            "claims": claims,
+            "verdicts": list(rows.values()),
+        }
+    )
+    assert f"| diverse synthetic data (claim 5: {FAILS}) | v | coverage" in text
 
 
 def test_two_perfect_models_are_not_told_apart(records, setup):

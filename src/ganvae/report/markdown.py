@@ -64,6 +64,9 @@ def summary_markdown(m: dict[str, Any]) -> str:
         lines.append(f"| {c['number']} | {c['text']} | **{c['verdict']}** | {checks} |")
     lines += ["", "| use case | winner | value | runner-up | difference (95 % CI) |", "|---|---|---|---|---|"]
     for v in m["verdicts"]:
+        use = v["use_case"] + (
+            f" (claim {v['claim']['number']}: {v['claim']['verdict']})" if v.get("claim") else ""
+        )
         if v.get("winner"):
             runner = f"{v['runner_up']} {v['runner_text']}" if v.get("runner_up") else "—"
             diff = (
@@ -71,11 +74,9 @@ def summary_markdown(m: dict[str, Any]) -> str:
                 if runner != "—"
                 else ""
             )
-            lines.append(
-                f"| {v['use_case']} | {v['winner']} | {v['metric']} {v['value_text']} | {runner} | {diff} |"
-            )
+            lines.append(f"| {use} | {v['winner']} | {v['metric']} {v['value_text']} | {runner} | {diff} |")
         else:
-            lines.append(f"| {v['use_case']} | — | {v.get('note', '')} | | |")
+            lines.append(f"| {use} | — | {v.get('note', '')} | | |")
     if m.get("rule"):
         lines += ["", f"Rule: {m['rule']}."]
     return "\n".join(lines) + "\n"
