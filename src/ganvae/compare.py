@@ -373,7 +373,7 @@ def _measure(
     if search is not None:
         from ganvae.experiment.search_figures import search_entries
 
-        entries, search["fd_target"] = search_entries(search["models"])
+        entries, search["fd_target"] = search_entries(search["models"], resolved["budget"])
         for model, figures in entries.items():
             summary[model].update(figures)
     families = {m: _family(m) for m in cfg.models}

@@ -90,6 +90,29 @@ def test_search_entries_on_a_hand_built_search():
     assert stats["full_trials"] == pytest.approx((100 + 50 + 20 + 100 + 40) / 100)
 
 
+def test_a_wall_clock_search_costs_its_seconds_not_its_steps():
+    """Under a wall-clock budget trials run very different numbers of steps (9,838 and 1,240 in the same
+    5 minutes on Fashion-MNIST): the cost counts each trial's seconds against the budget."""
+
+    def timed(state, steps, train_s, diverged=False):
+        return {**trial(state, 30.0, curve_to(30.0), diverged, steps), "train_s": train_s}
+
+    trials = [
+        timed("complete", 9838, 300.0),
+        timed("complete", 1240, 300.1),
+        timed("pruned", 2803, 90.0),  # more steps than the slow complete trial, a third of the time
+        timed("complete", 50, 30.0, diverged=True),  # stopped by NaN after 30 s
+    ]
+    models = {"vae": {"counts": {"complete": 3, "pruned": 1}, "trials": trials}}
+    search_entries(models, {"epochs": None, "steps": None, "budget_s": 300.0})
+    assert models["vae"]["stats"]["full_trials"] == pytest.approx(1 + 1 + 0.3 + 0.1)
+    search_entries(models)  # without the budget: steps, as before (each over the longest complete trial)
+    assert models["vae"]["stats"]["full_trials"] == pytest.approx((9838 + 1240 + 2803 + 50) / 9838)
+    # both limits: a trial's share is the larger, the limit it came closer to
+    search_entries(models, {"epochs": None, "steps": 9838, "budget_s": 100.0})
+    assert models["vae"]["stats"]["full_trials"] == pytest.approx(1 + 1 + 0.9 + 0.3)
+
+
 def test_best_text_names_the_best_configuration():
     rec = {
         "counts": {"complete": 6, "pruned": 2},
