@@ -72,6 +72,15 @@ def test_the_report_shows_the_search(searched, capsys):
     assert 'id="search"' in text and "searched: 2 trials" in text
     assert "expected best FD after k trials" in text and "measured over the search" in text
     assert html.count("data:image/png;base64,") >= 10  # with the two search figures
+    m = json.loads((searched / "metrics.json").read_text())
+    for model, rec in m["search"][
+        "models"
+    ].items():  # whether the choice beat the defaults by more than noise
+        margin = rec["stats"]["margin"]
+        won = margin["best_is_defaults"] == (rec["best"]["number"] == 0)
+        assert won and margin["defaults_value"] == rec["trials"][0]["value"], model
+        said = "its own configuration (trial 0) won" if margin["best_is_defaults"] else "the best trial beat"
+        assert f"{model}: {said}" in text
     code, out, _ = run(["report", searched, "--markdown"], capsys)
     assert code == 0 and "- vae: searched: 2 trials" in out
 

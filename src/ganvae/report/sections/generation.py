@@ -104,9 +104,31 @@ def search_view(metrics: dict[str, Any]) -> dict[str, Any] | None:
                 "space": "; ".join(f"{k}: {v}" for k, v in rec["space"].items()),
                 "fixed": ", ".join(f"{k}={v}" for k, v in rec.get("fixed", {}).items()),
                 "cost": _cost(stats),
+                "margin": _margin(model, stats.get("margin"), mine.get("fd")),
             }
         )
     return {**search, "rows": rows}
+
+
+def _margin(model: str, m: dict[str, Any] | None, fd: dict[str, Any] | None) -> str:
+    """One sentence on whether the search's choice beat the model's own configuration by more than noise."""
+    if not m:
+        return ""
+    if m["best_is_defaults"]:
+        return f"{model}: its own configuration (trial 0) won the search."
+    own, margin = fmt(m["defaults_value"]), fmt(m["margin"])
+    text = f"{model}: the best trial beat its own configuration (trial 0, {own}) by {margin}"
+    if m["wobble"] is not None:
+        text += f", one seed each; trial 0's last evaluations vary by ± {fmt(m['wobble'])}"
+    if fd and fd.get("std") is not None:
+        text += f", and the chosen configuration's seeds by ± {fmt(fd['std'])} on test FD"
+    if m["within_noise"]:
+        text += ": a margin within the noise, so no evidence that the search improved on the defaults."
+    elif m["within_noise"] is False:
+        text += ": more than twice the noise of the objective."
+    else:
+        text += "."
+    return text
 
 
 def _cost(stats: dict[str, Any]) -> str:
