@@ -150,7 +150,13 @@ def best_text(rec: dict[str, Any], digits: int = 3) -> str:
     if not best:
         return head + f"; no trial finished with a finite {metric}, so the defaults train"
     params = ", ".join(f"{k}={_short(v, digits)}" for k, v in best["params"].items())
-    return f"{head}, best {params} (validation {metric} {best['value']:.{digits}g}, trial {best['number']})"
+    margin = (rec.get("stats") or {}).get("margin") or {}
+    noise = ""  # the first line a user reads must not make a draw look like an improvement
+    if margin.get("within_noise") is not None and not margin["best_is_defaults"]:
+        side = "within" if margin["within_noise"] else "beyond"
+        noise = f"; {side} the noise of trial 0's {margin['defaults_value']:.{digits}g}"
+    where = f"validation {metric} {best['value']:.{digits}g}, trial {best['number']}{noise}"
+    return f"{head}, best {params} ({where})"
 
 
 def _short(value: Any, digits: int) -> str:

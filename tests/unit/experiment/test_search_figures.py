@@ -145,6 +145,12 @@ def test_best_text_names_the_best_configuration():
         == "searched: 8 trials (2 pruned), best lr=0.00123, width=32 (validation FD 23.1, trial 3)"
     )
     assert "defaults train" in best_text({"counts": {"complete": 2, "pruned": 0}, "best": None})
+    # with the margin over the defaults (`search_entries` adds it), the line says whether it is noise
+    margin = {"defaults_value": 25.0, "best_is_defaults": False, "within_noise": True}
+    said = best_text({**rec, "stats": {"margin": margin}})
+    assert said.endswith("(validation FD 23.1, trial 3; within the noise of trial 0's 25)"), said
+    margin["within_noise"] = False
+    assert "beyond the noise of trial 0's 25)" in best_text({**rec, "stats": {"margin": margin}})
 
 
 FAMILIES = {"vae": "vae", "dcgan": "gan"}
