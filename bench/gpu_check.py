@@ -401,9 +401,9 @@ def check_throughput(name: str, args) -> dict[str, Any]:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     # The loop's own clock reads no device sync at each step (it keeps none: no per-step host syncs), so
-    # time whole runs of 2 and 2 + n steps, each ending in a sync, and take the difference: set-up and a
-    # the queued kernels are all counted. A model's end-of-training work (a VAE's prior fit, whose time
-    # varies from run to run) is no training step: left out.
+    # time whole runs of 2 and 2 + n steps, each ending in a sync, and take the difference: the set-up
+    # cancels out and the queued kernels are all counted. A model's end-of-training work (a VAE's prior
+    # fit, whose time varies from run to run) is no training step: left out.
     model.finish_training = lambda x: None
     walls = []
     for steps in (2, 2 + args.throughput_steps):

@@ -63,17 +63,23 @@ def handled(handler) -> tuple[signal.Signals, ...]:
 
 
 @contextlib.contextmanager
-def stopping() -> Iterator[None]:
-    """For the block, SIGINT and SIGTERM raise `Stopped` (main thread only: Python delivers signals
-    there, and only there may handlers be set); the previous handlers are back after it."""
+def handling(handler) -> Iterator[dict]:
+    """For the block, `handler` takes SIGINT and SIGTERM (`handled`; main thread only: Python delivers
+    signals there, and only there may handlers be set). Yields the previous handlers, which are back after
+    it."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield {}
         return
     previous = {s: signal.getsignal(s) for s in SIGNALS}
-    taken = handled(raise_stopped)
+    taken = handled(handler)
     try:
-        yield
+        yield previous
     finally:
         for s in taken:
             if previous[s] is not None:  # None: a handler not set from Python, which cannot be put back
                 signal.signal(s, previous[s])
+
+
+def stopping() -> contextlib.AbstractContextManager[dict]:
+    """For the block, SIGINT and SIGTERM raise `Stopped`."""
+    return handling(raise_stopped)

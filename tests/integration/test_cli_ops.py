@@ -19,10 +19,9 @@ from ganvae import host_memory
 from ganvae.cli_common import _command
 from ganvae.run_folder import LOCK
 
-from .helpers import run
+from .helpers import run, subprocess_env
 
 FAST = ["--set", "width=8", "--set", "latent_dim=8", "-q"]
-SRC = Path(__file__).resolve().parents[2] / "src"
 HOLDER = (
     "import sys, time\nfrom ganvae.folder_lock import locked\n"
     "with locked(sys.argv[1]):\n    time.sleep(120)\n"
@@ -37,11 +36,6 @@ SECOND = (
     "while not (log.is_file() and log.read_text().strip()):\n    time.sleep(0.05)\n"
     "main(sys.argv[2:])\n"
 )
-
-
-def _env() -> dict[str, str]:
-    path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
 
 
 def _wait_for_lock(folder: Path, proc: subprocess.Popen) -> None:
@@ -66,14 +60,14 @@ def test_a_second_train_into_a_folder_in_use_exits_2_and_touches_nothing(tmp_pat
     out = tmp_path / "run"
     first = subprocess.Popen(
         [sys.executable, "-m", "ganvae.cli", "train", "vae", "--out", str(out), "--budget", "12s", *FAST],
-        env=_env(),
+        env=subprocess_env(),
         stderr=subprocess.PIPE,
         text=True,
     )
     second = subprocess.run(
         [sys.executable, "-c", SECOND, str(out), "train", "vae", "--out", str(out), "--steps", "3",
          "--seed", "7", *FAST],
-        env=_env(), capture_output=True, text=True, timeout=300,
+        env=subprocess_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert first.poll() is None, "the first run ended before the second tried: raise its --budget"
     assert (out / LOCK).read_text().strip() == str(first.pid)
@@ -95,7 +89,7 @@ def test_a_sigkilled_run_leaves_no_stale_lock(tmp_path, capsys):
     out = tmp_path / "run"
     first = subprocess.Popen(
         [sys.executable, "-m", "ganvae.cli", "train", "vae", "--out", str(out), "--steps", "100000", *FAST],
-        env=_env(),
+        env=subprocess_env(),
     )
     _wait_for_lock(out, first)
     first.send_signal(signal.SIGKILL)
@@ -117,7 +111,7 @@ def test_a_sigkilled_run_leaves_no_stale_lock(tmp_path, capsys):
 )
 def test_compare_task_and_train_refuse_a_folder_another_process_holds(command, tmp_path, capsys):
     out = tmp_path / "run"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], env=_env())
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out)], env=subprocess_env())
     try:
         _wait_for_lock(out, holder)
         code, _, err = run([*command, "--out", out, *FAST[-1:]], capsys)

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import termios
 import time
-from pathlib import Path
 
 import torch
 
@@ -23,14 +22,10 @@ from ganvae.data.images import ImageData
 from ganvae.evaluate.images import EvalConfig, Reference, evaluate_model
 from ganvae.models.base import build_model
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+from .helpers import subprocess_env
+
 SMALL = ["--set", "width=8", "--set", "latent_dim=8"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", **extra}
 
 
 def _ganvae(*args) -> list[str]:
@@ -40,7 +35,7 @@ def _ganvae(*args) -> list[str]:
 def test_redirected_output_gets_plain_lines_at_a_steady_interval(tmp_path):
     proc = subprocess.run(
         _ganvae("train", "vae", "--out", tmp_path / "r", "--budget", "5s", *SMALL),
-        env=_env(GANVAE_PROGRESS_SECONDS="1"),
+        env=subprocess_env(GANVAE_PROGRESS_SECONDS="1"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -65,7 +60,7 @@ def test_a_search_trial_shows_its_training_in_a_log_file(tmp_path):
     small = ["--samples", "50", "--recon-images", "8", "--batch-size", "32", *SMALL]
     proc = subprocess.run(
         _ganvae(*args, *small, "--out", tmp_path / "c"),
-        env=_env(GANVAE_PROGRESS_SECONDS="1"),
+        env=subprocess_env(GANVAE_PROGRESS_SECONDS="1"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -82,7 +77,7 @@ def test_a_search_trial_shows_its_training_in_a_log_file(tmp_path):
 def test_quiet_prints_no_progress(tmp_path):
     proc = subprocess.run(
         _ganvae("train", "vae", "--out", tmp_path / "r", "--steps", "3", "-q", *SMALL),
-        env=_env(GANVAE_PROGRESS_SECONDS="0.01"),
+        env=subprocess_env(GANVAE_PROGRESS_SECONDS="0.01"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -99,7 +94,7 @@ def _on_terminal(args, columns: int = 80) -> tuple[int, str]:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=slave,
-        env=_env(COLUMNS=str(columns)),
+        env=subprocess_env(COLUMNS=str(columns)),
     )
     os.close(slave)
     chunks, deadline = [], time.time() + 300

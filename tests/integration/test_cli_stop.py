@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import subprocess_env
+
 # dcgan evaluates for a few seconds (its test images are inverted by 300 optimisation steps), so that a
 # signal sent when it starts arrives while it evaluates; vae comes first and is finished by then
 BASE = [
@@ -39,16 +41,10 @@ BASE = [
 EVALUATING = "dcgan seed 0: evaluating 2/3"
 
 
-def _env() -> dict[str, str]:
-    src = str(Path(__file__).resolve().parents[2] / "src")
-    path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1"}
-
-
 def _start(args: list[str], **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "ganvae", *args],
-        env=_env(),
+        env=subprocess_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -117,7 +113,7 @@ def test_sigterm_while_evaluating_stops_cleanly_and_resume_finishes(tmp_path):
 
     again = subprocess.run(
         [sys.executable, "-m", "ganvae", *BASE, "--out", str(out), "--resume"],
-        env=_env(),
+        env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=180,

@@ -56,8 +56,7 @@ class TrainConfig:
         if self.devices < 1 or self.num_nodes < 1:
             raise ConfigError("devices and num_nodes must be >= 1")
         check_global_batch(self.batch_size, self.devices * self.num_nodes)
-        if self.strategy not in STRATEGIES:
-            raise ConfigError(f"strategy {self.strategy!r} unknown; choose one of {', '.join(STRATEGIES)}")
+        check_strategy(self.strategy)
 
     def with_default_budget(self) -> TrainConfig:
         """When no budget is given, train for 10 epochs."""
@@ -89,6 +88,12 @@ class TrainConfig:
         if self.budget_s is not None:
             parts.append(f"{self.budget_s:g} s wall-clock")
         return " or ".join(parts) or "10 epochs"
+
+
+def check_strategy(strategy: str) -> None:
+    """A strategy Fabric is asked for by name (`STRATEGIES`)."""
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"strategy {strategy!r} unknown; choose one of {', '.join(STRATEGIES)}")
 
 
 def check_global_batch(batch_size: int, world_size: int) -> None:

@@ -17,7 +17,7 @@ import warnings
 import torch
 
 from ganvae.errors import ConfigError
-from ganvae.training.config import STRATEGIES
+from ganvae.training.config import check_strategy
 
 
 def pick_accelerator(accelerator: str = "auto") -> str:
@@ -81,8 +81,7 @@ def make_fabric(
 
     acc = pick_accelerator(accelerator)
     prec = pick_precision(precision, acc)
-    if strategy not in STRATEGIES:
-        raise ConfigError(f"strategy {strategy!r} unknown; choose one of {', '.join(STRATEGIES)}")
+    check_strategy(strategy)
     distributed = devices * num_nodes > 1 or strategy == "ddp"
     logging.getLogger("lightning_fabric").setLevel(logging.WARNING)
     if distributed and acc not in ("cpu", "cuda"):

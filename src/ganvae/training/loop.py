@@ -17,7 +17,6 @@ import json
 import logging
 import math
 import signal
-import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -36,7 +35,7 @@ from ganvae.errors import (  # noqa: F401 (Interrupted: re-exported)
 from ganvae.grid import save_grid
 from ganvae.models.base import GenerativeModel
 from ganvae.run_folder import CHECKPOINT, CONFIG, LOG
-from ganvae.stopping import SIGNALS, handled, second_signal_stops
+from ganvae.stopping import handling, second_signal_stops
 from ganvae.training.augment import augment_batch
 from ganvae.training.checkpoint import TRAINER_META, TrainerState, load_checkpoint, save_checkpoint
 from ganvae.training.config import TrainConfig
@@ -88,30 +87,23 @@ class _StopFlag:
 
 @contextmanager
 def _stop_signals(flag: _StopFlag):
-    """Turn SIGINT/SIGTERM into a flag the loop checks after each step (main thread only). Outside the
-    loop they raise `Stopped` (`ganvae.stopping`, installed for the whole command); so does a second one
-    here, except in a `--jobs` worker (`stopping.be_patient`). An ignored signal stays ignored
-    (`stopping.handled`)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.getsignal(s) for s in SIGNALS}
+    """Turn SIGINT/SIGTERM into a flag the loop checks after each step (`stopping.handling`: main thread
+    only, an ignored signal stays ignored). Outside the loop they raise `Stopped` (`ganvae.stopping`,
+    installed for the whole command); so does a second one here, except in a `--jobs` worker
+    (`stopping.be_patient`)."""
+    previous: dict = {}
 
     def handler(signum, frame):
         if flag.signum is None:
             flag.signum = signum
         elif second_signal_stops():  # a second Ctrl-C stops at once
-            if previous[signum] is not None:  # None: a handler not set from Python, not to be put back
+            if previous.get(signum) is not None:  # None: a handler not set from Python, not to be put back
                 signal.signal(signum, previous[signum])
             raise Stopped(signum)
 
-    taken = handled(handler)
-    try:
+    with handling(handler) as before:
+        previous.update(before)
         yield
-    finally:
-        for s in taken:
-            if previous[s] is not None:
-                signal.signal(s, previous[s])
 
 
 def _epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
